@@ -1,0 +1,1 @@
+"""Locate posts: GPS, street names in the text, place bounding boxes."""

@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from django.contrib.gis.db import models
+from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GistIndex
+from django.utils.translation import gettext_lazy as _
+
+from incidents.categories import Category
+from incidents.geo import DistanceMetres, Geography, WithinMetres, bbox_polygon, point_value
+
+
+class LocationMethod(models.TextChoices):
+    GPS = "gps", _("GPS coordinates")
+    TEXT = "text", _("Street names in the text")
+    PLACE = "place", _("Place bounding box")
+    NONE = "none", _("Not located")
+
+
+class PostState(models.TextChoices):
+    PENDING = "pending", _("Waiting for the pipeline")
+    LOCATED = "located", _("Located")
+    UNLOCATED = "unlocated", _("Could not be located")
+    OUT_OF_AREA = "out_of_area", _("Outside the service area")
+    IRRELEVANT = "irrelevant", _("Not about public space")
+
+
+class PostQuerySet(models.QuerySet["Post"]):
+    def in_bbox(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> PostQuerySet:
+        return self.filter(location__bboverlaps=bbox_polygon(min_lon, min_lat, max_lon, max_lat))
+
+    def near(self, point: GEOSGeometry, metres: float) -> PostQuerySet:
+        target = point_value(point)
+        return (
+            self.filter(WithinMetres("location", target, metres))
+            .annotate(distance_m=DistanceMetres("location", target))
+            .order_by("distance_m")
+        )
+
+    def located(self) -> PostQuerySet:
+        return self.filter(state=PostState.LOCATED)
+
+    def pending(self) -> PostQuerySet:
+        return self.filter(state=PostState.PENDING)
+
+
+class Post(models.Model):
+    """A public social post (or a citizen report) as received, exactly once per source."""
+
+    source = models.CharField(
+        _("source"),
+        max_length=32,
+        help_text=_("Platform or feed: x, mastodon, csv, jsonl, api, open311, or a name given at ingest."),
+    )
+    external_id = models.CharField(_("external id"), max_length=255, help_text=_("Identifier on the source."))
+    url = models.URLField(_("URL"), max_length=1000, blank=True, help_text=_("Personal data: staff only."))
+    author_handle = models.CharField(
+        _("author handle"), max_length=255, blank=True, help_text=_("Personal data: staff only.")
+    )
+    author_id = models.CharField(_("author id"), max_length=255, blank=True, help_text=_("Personal data: staff only."))
+    text = models.TextField(_("text"), blank=True)
+    language = models.CharField(_("language"), max_length=16, blank=True, help_text=_("BCP 47 code, e.g. 'fr'."))
+    media_urls = ArrayField(models.URLField(max_length=1000), default=list, blank=True, verbose_name=_("media URLs"))
+    posted_at = models.DateTimeField(_("posted at"), db_index=True)
+    like_count = models.PositiveIntegerField(_("likes"), default=0)
+    repost_count = models.PositiveIntegerField(_("reposts"), default=0)
+    reply_count = models.PositiveIntegerField(_("replies"), default=0)
+    quote_count = models.PositiveIntegerField(_("quotes"), default=0)
+    repost_of = models.CharField(
+        _("repost of"), max_length=255, blank=True, help_text=_("External id of the reposted post, same source.")
+    )
+    quote_of = models.CharField(
+        _("quote of"), max_length=255, blank=True, help_text=_("External id of the quoted post, same source.")
+    )
+    reply_to = models.CharField(
+        _("reply to"), max_length=255, blank=True, help_text=_("External id of the post replied to, same source.")
+    )
+    raw = models.JSONField(_("raw payload"), default=dict, blank=True, help_text=_("As received. Staff only."))
+
+    location = models.PointField(_("location"), srid=4326, null=True, blank=True)
+    location_method = models.CharField(
+        _("location method"), max_length=8, choices=LocationMethod.choices, default=LocationMethod.NONE
+    )
+    location_accuracy_m = models.FloatField(
+        _("location accuracy"), null=True, blank=True, help_text=_("Estimated radius of the location error, metres.")
+    )
+    location_text = models.CharField(
+        _("matched text"), max_length=500, blank=True, help_text=_("The words or place the location came from.")
+    )
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices, blank=True)
+    category_score = models.FloatField(_("category score"), null=True, blank=True, help_text=_("0 to 1."))
+    relevance = models.FloatField(
+        _("relevance"), null=True, blank=True, help_text=_("Likelihood the post is about public space, 0 to 1.")
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=PostState.choices, default=PostState.PENDING, db_index=True
+    )
+    segment = models.ForeignKey(
+        "incidents.StreetSegment",
+        verbose_name=_("street segment"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="posts",
+    )
+    segment_distance_m = models.FloatField(
+        _("distance to segment"), null=True, blank=True, help_text=_("Metres from the location to the segment.")
+    )
+    works_zones = models.ManyToManyField(
+        "incidents.WorksZone", through="incidents.PostWorksZone", related_name="posts", blank=True
+    )
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        verbose_name=_("incident"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="posts",
+    )
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ["-posted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="post_unique_source_external_id"),
+            models.CheckConstraint(
+                condition=~models.Q(state="located") | models.Q(location__isnull=False),
+                name="post_located_has_location",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(location_method="none", location__isnull=True)
+                | (~models.Q(location_method="none") & models.Q(location__isnull=False)),
+                name="post_location_method_matches_location",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(location_accuracy_m__isnull=True) | models.Q(location_accuracy_m__gte=0),
+                name="post_accuracy_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(relevance__isnull=True) | models.Q(relevance__gte=0, relevance__lte=1),
+                name="post_relevance_0_1",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(category_score__isnull=True)
+                | models.Q(category_score__gte=0, category_score__lte=1),
+                name="post_category_score_0_1",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(segment_distance_m__isnull=True) | models.Q(segment_distance_m__gte=0),
+                name="post_segment_distance_non_negative",
+            ),
+        ]
+        indexes = [
+            GistIndex(Geography("location"), name="post_location_geog_gist"),
+            models.Index(fields=["incident", "posted_at"], name="post_incident_posted_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id}"
+
+    @property
+    def engagement(self) -> int:
+        return self.like_count + self.repost_count + self.reply_count + self.quote_count
+
+
+class PostWorksZone(models.Model):
+    """A works zone active near a post when it was posted."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="works_links")
+    works_zone = models.ForeignKey("incidents.WorksZone", on_delete=models.CASCADE, related_name="post_links")
+    distance_m = models.FloatField(_("distance"), help_text=_("Metres from the post to the zone's impact area."))
+
+    class Meta:
+        verbose_name = _("post works zone link")
+        verbose_name_plural = _("post works zone links")
+        constraints = [
+            models.UniqueConstraint(fields=["post", "works_zone"], name="postworkszone_unique"),
+            models.CheckConstraint(condition=models.Q(distance_m__gte=0), name="postworkszone_distance_non_negative"),
+        ]

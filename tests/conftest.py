@@ -1,0 +1,132 @@
+"""Shared pytest fixtures: real rows in the real PostGIS test database, never mocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.gis.geos import LineString, MultiLineString, MultiPolygon, Point, Polygon
+
+from incidents.geo import LengthMetres
+from incidents.locate.normalize import normalize_street_name
+from incidents.models import District, Incident, Post, StreetSegment, WorksZone
+from incidents.services.works import refresh_impact_areas
+
+PARIS = ZoneInfo("Europe/Paris")
+
+DEFAULT = object()
+
+# Place du Capitole, Toulouse.
+CAPITOLE = Point(1.443987, 43.604468, srid=4326)
+
+
+def paris(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> dt.datetime:
+    """An aware datetime in Toulouse's time zone."""
+    return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
+
+
+def offset(point: Point, east_m: float = 0.0, north_m: float = 0.0) -> Point:
+    """``point`` moved by a few metres (small-distance approximation, fine below ~1 km)."""
+    import math
+
+    lat = point.y + north_m / 111_320.0
+    lon = point.x + east_m / (111_320.0 * math.cos(math.radians(point.y)))
+    return Point(lon, lat, srid=4326)
+
+
+@pytest.fixture
+def make_segment(db) -> Callable[..., StreetSegment]:
+    counter = iter(range(1, 1_000_000))
+
+    def make(
+        name: str = "RUE DE METZ",
+        coords: list[tuple[float, float]] | None = None,
+        *,
+        source: str = "test",
+        source_id: str | None = None,
+        commune: str = "TOULOUSE",
+        street_id: str = "",
+    ) -> StreetSegment:
+        coords = coords or [(CAPITOLE.x, CAPITOLE.y), (offset(CAPITOLE, east_m=100).x, CAPITOLE.y)]
+        geom = MultiLineString(LineString(coords, srid=4326), srid=4326)
+        segment = StreetSegment.objects.create(
+            source=source,
+            source_id=source_id or str(next(counter)),
+            name=name,
+            name_normalized=normalize_street_name(name),
+            street_id=street_id,
+            commune=commune,
+            geom=geom,
+            length_m=0,
+        )
+        StreetSegment.objects.filter(pk=segment.pk).update(length_m=LengthMetres("geom"))
+        segment.refresh_from_db()
+        return segment
+
+    return make
+
+
+@pytest.fixture
+def make_works_zone(db) -> Callable[..., WorksZone]:
+    counter = iter(range(1, 1_000_000))
+
+    def make(
+        geom=None,
+        *,
+        starts_at: dt.datetime | None = None,
+        ends_at: dt.datetime | object | None = DEFAULT,
+        source: str = "test",
+        source_id: str | None = None,
+        buffer_m: float | None = None,
+        **fields,
+    ) -> WorksZone:
+        zone = WorksZone.objects.create(
+            source=source,
+            source_id=source_id or str(next(counter)),
+            geom=geom or CAPITOLE,
+            impact_area=MultiPolygon(Polygon.from_bbox((0, 0, 0, 0)), srid=4326),
+            starts_at=starts_at or paris(2014, 9, 1),
+            ends_at=paris(2014, 9, 30) if ends_at is DEFAULT else ends_at,
+            **fields,
+        )
+        refresh_impact_areas(WorksZone.objects.filter(pk=zone.pk), buffer_m)
+        zone.refresh_from_db()
+        return zone
+
+    return make
+
+
+@pytest.fixture
+def make_post(db) -> Callable[..., Post]:
+    counter = iter(range(1, 1_000_000))
+
+    def make(text: str = "Trottoir bloqué rue de Metz", **fields) -> Post:
+        fields.setdefault("source", "test")
+        fields.setdefault("external_id", str(next(counter)))
+        fields.setdefault("posted_at", paris(2014, 9, 8, 9))
+        return Post.objects.create(text=text, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_incident(db) -> Callable[..., Incident]:
+    def make(location: Point = CAPITOLE, **fields) -> Incident:
+        fields.setdefault("category", "works_obstruction")
+        fields.setdefault("first_post_at", paris(2014, 9, 8, 9))
+        fields.setdefault("last_post_at", fields["first_post_at"])
+        fields.setdefault("post_count", 1)
+        return Incident.objects.create(location=location, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_district(db) -> Callable[..., District]:
+    def make(code: str, name: str, bbox: tuple[float, float, float, float]) -> District:
+        polygon = Polygon.from_bbox(bbox)
+        return District.objects.create(code=code, name=name, geom=MultiPolygon(polygon, srid=4326))
+
+    return make

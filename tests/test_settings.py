@@ -1,0 +1,57 @@
+"""Settings come from the environment; production refuses to start without its secrets."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    return subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; settings.DATABASES; print('ok')"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "cityincidents.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_without_secret_key_refuses_to_start():
+    result = load_settings(DJANGO_ALLOWED_HOSTS="incidents.example.org")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_without_allowed_hosts_refuses_to_start():
+    result = load_settings(DJANGO_SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS is not set" in result.stderr
+
+
+def test_production_with_its_secrets_starts():
+    result = load_settings(DJANGO_SECRET_KEY="x" * 50, DJANGO_ALLOWED_HOSTS="incidents.example.org")
+    assert result.returncode == 0, result.stderr
+
+
+def test_development_runs_without_secrets():
+    assert load_settings(DJANGO_DEBUG="1").returncode == 0
+
+
+@pytest.mark.parametrize("url", ["postgres://u@localhost/db", "sqlite:///tmp/x.db"])
+def test_database_url_must_be_postgis(url):
+    result = load_settings(DJANGO_DEBUG="1", DATABASE_URL=url)
+    assert result.returncode != 0
+    assert "postgis://" in result.stderr
+
+
+def test_bad_boolean_is_reported():
+    result = load_settings(DJANGO_DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be a boolean" in result.stderr
