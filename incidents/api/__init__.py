@@ -1,0 +1,1 @@
+"""Publish: the REST API (DRF), OGC API – Features and Open311 endpoints."""

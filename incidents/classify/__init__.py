@@ -1,0 +1,1 @@
+"""Classify posts: is it about public space, and which category of the taxonomy."""
