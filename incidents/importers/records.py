@@ -200,4 +200,5 @@ class ImportResult:
     def summary(self) -> str:
         """One line: the counts, the time and the rate."""
         counts = ", ".join(f"{value:,} {name}" for name, value in self.counts().items())
-        return f"{self.kind} (source {self.source}): {counts} in {self.seconds:.1f} s ({self.rate:,.0f} records/s)"
+        source = f" (source {self.source})" if self.source != self.kind else ""
+        return f"{self.kind}{source}: {counts} in {self.seconds:.1f} s ({self.rate:,.0f} records/s)"
