@@ -123,7 +123,6 @@ RESTRICTION_FLAGS: dict[str, frozenset[str]] = {
     "no-trucks": frozenset({"vehicle"}),
     "towing-prohibited": frozenset({"vehicle"}),
     "permitted-oversize-loads-prohibited": frozenset({"vehicle"}),
-    "no-passing": frozenset({"vehicle"}),
 }
 
 

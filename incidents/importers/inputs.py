@@ -23,6 +23,8 @@ class InputFile:
 
     name: str
     data: bytes
+    # The path the user gave (the folder, for a file read from a folder).
+    origin: str = ""
     _json: Any = field(default=None, repr=False)
 
     @property
@@ -61,11 +63,11 @@ def read_inputs(path: str, stdin: BinaryIO | None = None) -> list[InputFile]:
         files = sorted(p for p in target.iterdir() if p.is_file() and p.name.lower().endswith(SUPPORTED_SUFFIXES))
         if not files:
             raise InputError(f"{path}: the folder holds no {', '.join(SUPPORTED_SUFFIXES)} file to import.")
-        return [InputFile(str(p), p.read_bytes()) for p in files]
+        return [InputFile(str(p), p.read_bytes(), origin=path) for p in files]
     if not target.exists():
         raise InputError(f"{path}: no such file or folder.")
     try:
-        return [InputFile(str(target), target.read_bytes())]
+        return [InputFile(str(target), target.read_bytes(), origin=path)]
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror}).") from None
 

@@ -112,7 +112,8 @@ class _Batch:
 def _default_source(input_file: InputFile) -> str:
     if input_file.name == "<stdin>":
         return "stdin"
-    return slugify(Path(input_file.name).stem)[:64] or "import"
+    # A folder names its files' source; a file its own ("roads.geojson" -> "roads").
+    return slugify(Path(input_file.origin or input_file.name).stem)[:64] or "import"
 
 
 def _parse_all(
@@ -430,11 +431,12 @@ def _works_update() -> dict[str, str]:
     update["impact_area"] = f"CASE WHEN {newer} THEN EXCLUDED.impact_area ELSE t.impact_area END"
     update["first_seen_at"] = "LEAST(t.first_seen_at, EXCLUDED.first_seen_at)"
     update["last_seen_at"] = "GREATEST(t.last_seen_at, EXCLUDED.last_seen_at)"
-    # Only a dated sighting at least as recent as what we know can end or revive a withdrawal.
+    # A zone is withdrawn as of the first full snapshot, stored or in this batch, that
+    # misses it after its last sighting (stored or in this batch); a later sighting revives it.
+    last_seen = "GREATEST(t.last_seen_at, EXCLUDED.last_seen_at)"
     update["withdrawn_at"] = (
-        "CASE WHEN EXCLUDED.last_seen_at IS NOT NULL"
-        " AND (t.last_seen_at IS NULL OR EXCLUDED.last_seen_at >= t.last_seen_at)"
-        " THEN EXCLUDED.withdrawn_at ELSE t.withdrawn_at END"
+        f"LEAST(CASE WHEN t.withdrawn_at > {last_seen} THEN t.withdrawn_at END,"
+        f" CASE WHEN EXCLUDED.withdrawn_at > {last_seen} THEN EXCLUDED.withdrawn_at END)"
     )
     return update
 

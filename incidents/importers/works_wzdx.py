@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.text import slugify
 from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -78,9 +78,29 @@ def detect(input_file: InputFile) -> bool:
     return any(isinstance(f, Mapping) and "core_details" in (f.get("properties") or {}) for f in features[:10])
 
 
-def _error_text(error: ValidationError) -> str:
-    where = "/".join(str(part) for part in error.absolute_path)
+def _error_text(error: ValidationError, skip: int = 0) -> str:
+    where = "/".join(str(part) for part in list(error.absolute_path)[skip:])
     return f"{where}: {error.message}" if where else error.message
+
+
+def _leaves(errors: list[ValidationError]):
+    for error in errors:
+        if error.context:
+            yield from _leaves(error.context)
+        else:
+            yield error
+
+
+def explain(errors: list[ValidationError]) -> ValidationError:
+    """The most specific violation among a feature's errors.
+
+    A work zone with one bad field fails both branches of the ``oneOf`` (work zone or
+    detour); "'detour' was expected" is true but useless, so the other branch's event
+    type mismatch is left out, and the deepest remaining error explains best.
+    """
+    leaves = list(_leaves(errors))
+    useful = [e for e in leaves if not (e.validator == "const" and list(e.path)[-1:] == ["event_type"])]
+    return max(useful or leaves, key=lambda error: len(error.absolute_path))
 
 
 def schema_errors(document: Any) -> tuple[dict[int, list[ValidationError]], list[ValidationError]]:
@@ -183,7 +203,8 @@ def parse(
         if index in by_feature:
             errors = by_feature[index]
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            parsed.reject(position, f"WZDx 4.2 schema: {_error_text(best_match(errors))}{more}")
+            reason = _error_text(explain(errors), skip=2)
+            parsed.reject(position, f"WZDx 4.2 schema: {reason}{more}")
             continue
         if feature["properties"]["core_details"].get("event_type") == "detour":
             parsed.skip("detour road events (a detour route, not works)")
