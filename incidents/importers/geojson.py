@@ -181,17 +181,22 @@ def parse_features(
     build: Callable[[Feature], Any],
     parsed: ParsedFile,
     progress: Progress = no_progress,
+    fields: FieldMap | None = None,
 ) -> FeatureList:
-    """Run ``build`` on every feature of ``input_file``; records go to ``parsed``, failures become rejections."""
+    """Run ``build`` on every feature of ``input_file``; records go to ``parsed``, failures become rejections.
+
+    A rejection names the record by position and, when it has one, by its id (read
+    through ``fields``).
+    """
     features = iter_features(input_file.json(), input_file.name)
     total = len(features.features)
     phase = f"reading {input_file.name}"
     for index, feature in enumerate(features.features):
-        feature.position = f"{input_file.name}: {feature.position}"
+        feature.position = f"{input_file.name}: {feature.position}{_id_hint(feature, fields)}"
         try:
             record = build(feature)
         except RecordError as error:
-            parsed.reject(f"{feature.position}{_id_hint(feature)}", str(error))
+            parsed.reject(feature.position, str(error))
         else:
             if record is not None:
                 parsed.records.append(record)
@@ -201,8 +206,9 @@ def parse_features(
     return features
 
 
-def _id_hint(feature: Feature) -> str:
-    return f" (id {feature.id})" if feature.id not in (None, "") else ""
+def _id_hint(feature: Feature, fields: FieldMap | None) -> str:
+    identifier = (fields.get(feature.properties, "id") if fields else None) or feature.id
+    return f" (id {text(identifier)})" if text(identifier) else ""
 
 
 # --- generic importers (``--format geojson``) ------------------------------------------
@@ -292,7 +298,7 @@ def parse_streets(
     """Generic GeoJSON/JSON streets: ``id`` and ``name`` from the feature or ``--map``."""
     fields = FieldMap(GENERIC_STREET_PRESET, overrides)
     parsed: ParsedFile[StreetRecord] = ParsedFile()
-    parse_features(input_file, lambda f: build_street(f, fields), parsed, progress)
+    parse_features(input_file, lambda f: build_street(f, fields), parsed, progress, fields)
     return parsed
 
 
@@ -309,7 +315,7 @@ def parse_works(
     """
     fields = FieldMap(GENERIC_WORKS_PRESET, overrides)
     parsed: ParsedFile[WorksRecord] = ParsedFile()
-    parse_features(input_file, lambda f: build_works(f, fields, seen_at=as_of), parsed, progress)
+    parse_features(input_file, lambda f: build_works(f, fields, seen_at=as_of), parsed, progress, fields)
     if as_of is not None:
         parsed.snapshots.append(as_of)
     return parsed

@@ -123,7 +123,8 @@ def parse(
     try:
         handler.apply_buffer(input_file.data, file_format, locations=True)
     except RuntimeError as error:
-        raise InputError(f"{name}: not a readable OSM {file_format.upper()} file ({error}).") from None
+        kind = "PBF" if file_format == "pbf" else "XML"
+        raise InputError(f"{name}: not a readable OpenStreetMap {kind} file ({error}).") from None
     pieces = split_at_junctions(handler.ways)
     used: Counter[str] = Counter()
     for index, (way, a, b) in enumerate(pieces):

@@ -62,5 +62,7 @@ def parse(
 ) -> ParsedFile[StreetRecord]:
     fields = FieldMap(PRESET, overrides)
     parsed: ParsedFile[StreetRecord] = ParsedFile(default_source=DEFAULT_SOURCE)
-    parse_features(input_file, lambda f: build_street(f, fields, lambda f: segment_id(f, fields)), parsed, progress)
+    parse_features(
+        input_file, lambda f: build_street(f, fields, lambda f: segment_id(f, fields)), parsed, progress, fields
+    )
     return parsed

@@ -93,7 +93,7 @@ def parse(
         zone_id = None if "id" in (overrides or {}) else site_zone_id(feature)
         return build_works(feature, fields, source_id=zone_id, seen_at=as_of, read_date=read_date)
 
-    features = parse_features(input_file, build, parsed, progress)
+    features = parse_features(input_file, build, parsed, progress, fields)
     stamps = sorted({record.seen_at for record in parsed.records if record.seen_at is not None})
     stamped_in_file = any(fields.get(f.properties, "seen") for f in features.features)
     count = len(features.features)
