@@ -29,8 +29,9 @@ from incidents.models import ServiceArea
 STAGE = "import_stage"
 COPY_PROGRESS_EVERY = 5_000
 
-# What ST_CollectionExtract keeps for each kind of table: 2 = lines, 3 = polygons.
-_EXTRACT = {"lines": 2, "polygons": 3}
+# What ST_CollectionExtract keeps for each kind of table (2 = lines, 3 = polygons), and
+# the type the table stores.
+_EXTRACT = {"lines": (2, "MULTILINESTRING"), "polygons": (3, "MULTIPOLYGON")}
 
 
 @dataclass
@@ -96,7 +97,11 @@ class Stage:
         execute = self.cursor.execute
         execute(f"UPDATE {STAGE} SET geom = ST_MakeValid(geom), repaired = true WHERE NOT ST_IsValid(geom)")
         if self.kind in _EXTRACT:
-            execute(f"UPDATE {STAGE} SET geom = ST_Multi(ST_CollectionExtract(geom, {_EXTRACT[self.kind]}))")
+            dimension, stored = _EXTRACT[self.kind]
+            execute(
+                f"UPDATE {STAGE} SET geom = ST_Multi(ST_CollectionExtract(geom, {dimension}))"
+                f" WHERE GeometryType(geom) <> '{stored}'"
+            )
         else:
             # A repaired polygon may come back as a collection: keep its highest dimension.
             execute(

@@ -151,7 +151,8 @@ def feature_ewkt(feature: Feature, fields: FieldMap, allowed: frozenset[str]) ->
 
 
 def required(fields: FieldMap, feature: Feature, name: str, fallback: Any = None) -> str:
-    value = text(fields.get(feature.properties, name) or fallback)
+    value = fields.get(feature.properties, name)
+    value = text(fallback if value is None else value)
     if not value:
         raise RecordError(f"no {name} (looked in {fields.describe(name)}; choose another with --map {name}=PROPERTY)")
     return value
