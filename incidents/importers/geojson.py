@@ -98,6 +98,13 @@ def _geojson_feature(position: str, feature: Any) -> Feature:
     return Feature(position, feature.get("id"), properties, feature.get("geometry"))
 
 
+# Opendatasoft API answers: the list's key, the key of the total count, how to read a record.
+ODS_ANSWERS = (
+    ("results", "total_count", _ods_flat, "Opendatasoft API"),
+    ("records", "nhits", _ods_v1, "Opendatasoft API v1"),
+)
+
+
 def iter_features(document: Any, name: str) -> FeatureList:
     """The features of a parsed JSON ``document``; raise :class:`InputError` if it holds none we can read."""
     if isinstance(document, Mapping):
@@ -109,22 +116,14 @@ def iter_features(document: Any, name: str) -> FeatureList:
             return FeatureList([_geojson_feature(f"features[{i}]", f) for i, f in enumerate(features)])
         if kind == "Feature":
             return FeatureList([_geojson_feature("feature", document)])
-        if isinstance(document.get("results"), list):
-            results = document["results"]
-            total = document.get("total_count")
-            return FeatureList(
-                [_ods_flat(f"results[{i}]", r) for i, r in enumerate(results)],
-                total if isinstance(total, int) else None,
-                "Opendatasoft API",
-            )
-        if isinstance(document.get("records"), list):
-            records = document["records"]
-            total = document.get("nhits")
-            return FeatureList(
-                [_ods_v1(f"records[{i}]", r) for i, r in enumerate(records)],
-                total if isinstance(total, int) else None,
-                "Opendatasoft API v1",
-            )
+        for key, total_key, read, container in ODS_ANSWERS:
+            if isinstance(document.get(key), list):
+                total = document.get(total_key)
+                return FeatureList(
+                    [read(f"{key}[{i}]", record) for i, record in enumerate(document[key])],
+                    total if isinstance(total, int) else None,
+                    container,
+                )
     elif isinstance(document, list):
         if document and isinstance(document[0], Mapping) and "fields" in document[0]:
             return FeatureList([_ods_v1(f"[{i}]", r) for i, r in enumerate(document)], container="Opendatasoft v1")

@@ -490,7 +490,7 @@ def import_works(
     """
     started = time.monotonic()
     if as_of is not None and as_of.tzinfo is None:
-        raise InputError("--as-of needs a time zone or is read as local time; give an aware datetime.")
+        raise InputError("as_of must be an aware datetime (with its time zone).")
     batch = _parse_all(inputs, WORKS_FORMATS, format, source, field_map, progress, as_of=as_of)
     result = _new_result("works", batch)
     snapshots = batch.snapshots

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from incidents.importers import ImportResult, InputError, read_paths
 from incidents.importers.fields import parse_map_options
+from incidents.importers.records import no_progress
 
 # Rejections listed at the default verbosity; -v 2 lists them all.
 LISTED_REJECTIONS = 20
@@ -76,13 +78,20 @@ class ImportCommand(BaseCommand):
             help=f"Read FIELD from the property PROP (dotted for nested). Fields: {fields}, lon, lat.",
         )
 
-    def read(self, options: dict[str, Any]):
+    def run_import(self, service: Callable[..., ImportResult], options: dict[str, Any], **extra: Any) -> None:
+        """Read the paths, call the import ``service``, print the outcome; bad input is a CommandError."""
+        progress = ProgressPrinter(self.stderr) if options["verbosity"] >= 1 else no_progress
         try:
             inputs = read_paths(options["paths"], stdin=sys.stdin.buffer if "-" in options["paths"] else None)
             field_map = parse_map_options(options["map"], self.map_fields)
+            result = service(
+                inputs,
+                format=options["format"],
+                source=options["source"],
+                field_map=field_map,
+                progress=progress,
+                **extra,
+            )
         except InputError as error:
             raise CommandError(str(error)) from None
-        return inputs, field_map
-
-    def progress(self, options: dict[str, Any]):
-        return ProgressPrinter(self.stderr) if options["verbosity"] >= 1 else None
+        print_result(self, result, options["verbosity"])

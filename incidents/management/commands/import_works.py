@@ -4,12 +4,12 @@
 
 from django.core.management.base import CommandError
 
-from incidents.importers import InputError, import_works
+from incidents.importers import import_works
 from incidents.importers.fields import WORKS_FIELDS
 from incidents.importers.records import RecordError
 from incidents.importers.service import WORKS_FORMATS
 from incidents.importers.values import parse_datetime
-from incidents.management.commands._importing import ImportCommand, print_result
+from incidents.management.commands._importing import ImportCommand
 
 
 class Command(ImportCommand):
@@ -38,16 +38,4 @@ class Command(ImportCommand):
             as_of = parse_datetime(options["as_of"], label="--as-of")
         except RecordError as error:
             raise CommandError(f"{error}; e.g. --as-of 2026-09-07T08:00") from None
-        inputs, field_map = self.read(options)
-        try:
-            result = import_works(
-                inputs,
-                format=options["format"],
-                source=options["source"],
-                field_map=field_map,
-                as_of=as_of,
-                progress=self.progress(options),
-            )
-        except InputError as error:
-            raise CommandError(str(error)) from None
-        print_result(self, result, options["verbosity"])
+        self.run_import(import_works, options, as_of=as_of)
