@@ -32,8 +32,6 @@ TOULOUSE = "toulouse"
 DISTRICTS_FILE = "toulouse/toulouse_grands_quartiers_insee2019.geojson"
 STREET_FILES = ("toulouse/sens-de-circulation.geojson", "toulouse/zones-de-rencontre.geojson")
 WORKS_FILES = ("toulouse/chantiers-en-cours_2014_daily_snapshots.json", "toulouse/chantiers-en-cours_2026_sample.json")
-# INSEE "grands quartiers": code and name columns.
-DISTRICT_FIELDS = {"code": "grd_quart", "name": "lib_grd_quart"}
 SERVICE_AREAS = ("city", "streets")
 
 
@@ -56,7 +54,7 @@ class DemoStep:
 
 def load_districts(context: DemoContext) -> str:
     """The 60 INSEE "grands quartiers" of Toulouse."""
-    result = import_districts(read_paths(context.paths(DISTRICTS_FILE)), field_map=DISTRICT_FIELDS)
+    result = import_districts(read_paths(context.paths(DISTRICTS_FILE)))
     context.results["districts"] = result
     return result.summary()
 

@@ -222,7 +222,11 @@ GENERIC_WORKS_PRESET = {
     "end": ("end", "end_date", "ends_at"),
     "impact": ("impact",),
 }
-GENERIC_DISTRICT_PRESET = {"code": ("code",), "name": ("name",)}
+# Districts: common names of code/name columns, including the INSEE "grands quartiers" and IRIS ones.
+GENERIC_DISTRICT_PRESET = {
+    "code": ("code", "grd_quart", "code_iris", "iris"),
+    "name": ("name", "nom", "lib_grd_quart", "nom_iris", "libelle"),
+}
 
 
 def build_street(feature: Feature, fields: FieldMap, source_id: Callable[[Feature], str] | None = None) -> StreetRecord:
