@@ -185,12 +185,3 @@ class TestRecordsRejectedWithPositionAndReason:
         out = streets(tmp_path, feature({"id": 1, "name": "Rue A"}, None), feature({"id": 2, "name": "Rue B"}, GOOD))
         assert "2 read, 1 created, 0 updated, 0 unchanged, 0 repaired, 1 rejected" in out
         assert set(StreetSegment.objects.filter(source="test").values_list("source_id", flat=True)) == {"2", "9"}
-
-
-def test_import_districts_command_recognises_insee_columns():
-    from incidents.models import District
-    from tests.importing import TOULOUSE
-
-    out = run("import_districts", TOULOUSE / "toulouse_grands_quartiers_insee2019.geojson")
-    assert "districts: 60 read, 60 created" in out
-    assert District.objects.get(code="3155502").name == "Arnaud Bernard"
