@@ -1,0 +1,94 @@
+"""The Toulouse demo (``manage.py load_demo``): real open data from ``fixtures/``, in steps.
+
+Each step is a :class:`DemoStep`: a label and a function that takes the
+:class:`DemoContext` and returns a one-line summary. Steps go through the same services
+as the import commands, so the demo is idempotent: a second run reads the files again,
+finds nothing changed and writes nothing. Adding a step is one line in
+:data:`DEMO_STEPS`.
+
+Street layers: ``sens-de-circulation`` and ``zones-de-rencontre`` number their segments
+in the same ``id_seg_ges`` space (scoped by commune). They are imported together, as
+one source ``toulouse``: a segment present in both layers is stored once, with the
+attributes of both (``sens-de-circulation`` first), and the zone-de-rencontre
+attributes (``type``, ``sensunique``, ``doublesens_cyclable``) tell which segments are
+shared spaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from incidents.importers import ImportResult, import_districts, import_streets, import_works, read_paths
+from incidents.models import ServiceArea
+from incidents.services.areas import set_service_area_from_districts, set_service_area_from_streets
+
+FIXTURES = settings.BASE_DIR / "fixtures"
+TOULOUSE = "toulouse"
+DISTRICTS_FILE = "toulouse/toulouse_grands_quartiers_insee2019.geojson"
+STREET_FILES = ("toulouse/sens-de-circulation.geojson", "toulouse/zones-de-rencontre.geojson")
+WORKS_FILES = ("toulouse/chantiers-en-cours_2014_daily_snapshots.json", "toulouse/chantiers-en-cours_2026_sample.json")
+SERVICE_AREAS = ("city", "streets")
+
+
+@dataclass
+class DemoContext:
+    """What the steps share: where the fixtures are and what the previous steps did."""
+
+    fixtures: Path = FIXTURES
+    results: dict[str, ImportResult] = field(default_factory=dict)
+
+    def paths(self, *names: str) -> list[str]:
+        return [str(self.fixtures / name) for name in names]
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    label: str
+    run: Callable[[DemoContext], str]
+
+
+def load_districts(context: DemoContext) -> str:
+    """The 60 INSEE "grands quartiers" of Toulouse."""
+    result = import_districts(read_paths(context.paths(DISTRICTS_FILE)))
+    context.results["districts"] = result
+    return result.summary()
+
+
+def load_streets(context: DemoContext) -> str:
+    """Both Toulouse street layers, as one network (see the module docstring)."""
+    result = import_streets(read_paths(context.paths(*STREET_FILES)), format="toulouse", source=TOULOUSE)
+    context.results["streets"] = result
+    return result.summary()
+
+
+def load_works(context: DemoContext) -> str:
+    """The 2014 daily snapshots, then the three 2026 records of the current API shape."""
+    summaries = []
+    for name in WORKS_FILES:
+        result = import_works(read_paths(context.paths(name)), format="toulouse", source=TOULOUSE)
+        context.results[f"works {name}"] = result
+        summaries.append(result.summary())
+    return "\n".join(summaries)
+
+
+def set_service_area(context: DemoContext) -> str:
+    """The union of the districts plus the streets' surroundings, recomputed only when they changed."""
+    changed = any(context.results[name].changed for name in ("districts", "streets") if name in context.results)
+    missing = ServiceArea.objects.filter(name__in=SERVICE_AREAS).count() < len(SERVICE_AREAS)
+    if not (changed or missing):
+        return "unchanged"
+    areas = [set_service_area_from_districts(SERVICE_AREAS[0]), set_service_area_from_streets(SERVICE_AREAS[1])]
+    return "set: " + ", ".join(area.name for area in areas if area is not None)
+
+
+DEMO_STEPS: tuple[DemoStep, ...] = (
+    DemoStep(_("districts"), load_districts),
+    DemoStep(_("streets"), load_streets),
+    DemoStep(_("service area"), set_service_area),
+    DemoStep(_("works"), load_works),
+)

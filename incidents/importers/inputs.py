@@ -1,0 +1,77 @@
+"""Where import data comes from: a file, every file of a folder, or standard input."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from incidents.importers.records import InputError
+
+# Files a folder import picks up; anything else in the folder is ignored.
+SUPPORTED_SUFFIXES = (".geojson", ".json", ".osm", ".pbf")
+
+# OSM PBF files start with a BlobHeader whose type is "OSMHeader".
+_PBF_MARKER = b"OSMHeader"
+
+
+@dataclass
+class InputFile:
+    """The bytes of one input and the name to report positions against."""
+
+    name: str
+    data: bytes
+    # The path the user gave (the folder, for a file read from a folder).
+    origin: str = ""
+    _json: Any = field(default=None, repr=False)
+
+    @property
+    def looks_like_xml(self) -> bool:
+        return self.data.lstrip()[:1] == b"<"
+
+    @property
+    def looks_like_pbf(self) -> bool:
+        return _PBF_MARKER in self.data[:64]
+
+    @property
+    def looks_like_json(self) -> bool:
+        return self.data.lstrip()[:1] in (b"{", b"[")
+
+    def json(self) -> Any:
+        """The parsed JSON document; raise :class:`InputError` saying where it is malformed."""
+        if self._json is None:
+            try:
+                self._json = json.loads(self.data)
+            except UnicodeDecodeError as error:
+                raise InputError(f"{self.name}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+            except json.JSONDecodeError as error:
+                raise InputError(
+                    f"{self.name}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+                ) from None
+        return self._json
+
+
+def read_inputs(path: str, stdin: BinaryIO | None = None) -> list[InputFile]:
+    """Read ``path``: a file, a folder (its supported files, sorted by name) or ``-`` for stdin."""
+    if path == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        return [InputFile("<stdin>", stream.read())]
+    target = Path(path)
+    if target.is_dir():
+        files = sorted(p for p in target.iterdir() if p.is_file() and p.name.lower().endswith(SUPPORTED_SUFFIXES))
+        if not files:
+            raise InputError(f"{path}: the folder holds no {', '.join(SUPPORTED_SUFFIXES)} file to import.")
+        return [InputFile(str(p), p.read_bytes(), origin=path) for p in files]
+    if not target.exists():
+        raise InputError(f"{path}: no such file or folder.")
+    try:
+        return [InputFile(str(target), target.read_bytes(), origin=path)]
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror}).") from None
+
+
+def read_paths(paths: list[str], stdin: BinaryIO | None = None) -> list[InputFile]:
+    """Read several paths (see :func:`read_inputs`) into one list of inputs."""
+    return [input_file for path in paths for input_file in read_inputs(path, stdin)]

@@ -1,0 +1,68 @@
+"""Toulouse Métropole street layers (Opendatasoft GeoJSON or records JSON).
+
+Datasets: ``sens-de-circulation`` and ``zones-de-rencontre`` (``id_seg_ges``, ``street``,
+``codsti``, ``commune``, ``code_insee``) and the full street graph ``filaire-de-voirie``
+(``id_troncon``, ``libelle``, ``codsti``, ``mot_directeur``, ``code_insee``,
+``geo_shape``).
+
+Segment identity: ``id_seg_ges`` numbers segments per commune (Toulouse and Blagnac
+both have a segment 2483), so the source id is ``<INSEE code>:<id_seg_ges>``
+(``31555:9288``). The layers share that id space: the same segment in
+``sens-de-circulation`` and ``zones-de-rencontre`` gets the same source id, and rows of
+one id are pieces of one segment (merged by the streets service). A few rows carry
+``id_seg_ges = 0`` (no managed id); they fall back to their ``id_seg_obs``
+(``31069:obs27044``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from incidents.importers.fields import FieldMap
+from incidents.importers.geojson import Feature, all_properties, build_street, iter_features, parse_features
+from incidents.importers.inputs import InputFile
+from incidents.importers.records import ParsedFile, Progress, RecordError, StreetRecord, no_progress
+from incidents.importers.values import insee_code, text
+
+PRESET = {
+    "id": ("id_seg_ges", "id_troncon"),
+    "name": ("street", "libelle"),
+    "street_id": ("codsti",),
+    "commune": ("commune", "nom_commune", "libcom"),
+    "insee": ("code_insee", "insee"),
+}
+# Property names that only Toulouse street layers use.
+MARKERS = frozenset({"id_seg_ges", "id_troncon", "codsti"})
+DEFAULT_SOURCE = "toulouse"
+
+
+def detect(input_file: InputFile) -> bool:
+    """True for a JSON input whose records carry Toulouse street attributes."""
+    if not input_file.looks_like_json:
+        return False
+    return bool(MARKERS & all_properties(iter_features(input_file.json(), input_file.name).features))
+
+
+def segment_id(feature: Feature, fields: FieldMap) -> str:
+    """``<INSEE>:<id_seg_ges>``; ``<INSEE>:obs<id_seg_obs>`` when the managed id is missing or 0."""
+    props = feature.properties
+    identifier = text(fields.get(props, "id"))
+    if identifier in ("", "0"):
+        observed = text(props.get("id_seg_obs")).replace(" ", "")
+        if not observed:
+            raise RecordError(f"no segment id ({fields.describe('id')} is empty or 0, and no id_seg_obs)")
+        identifier = f"obs{observed}"
+    insee = insee_code(fields.get(props, "insee"))
+    return f"{insee}:{identifier}" if insee else identifier
+
+
+def parse(
+    input_file: InputFile, overrides: Mapping[str, str], progress: Progress = no_progress, **_: Any
+) -> ParsedFile[StreetRecord]:
+    fields = FieldMap(PRESET, overrides)
+    parsed: ParsedFile[StreetRecord] = ParsedFile(default_source=DEFAULT_SOURCE)
+    parse_features(
+        input_file, lambda f: build_street(f, fields, lambda f: segment_id(f, fields)), parsed, progress, fields
+    )
+    return parsed

@@ -1,0 +1,97 @@
+"""Read the values open-data files publish: dates in their many shapes, codes, free text."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.utils import timezone
+
+from incidents.importers.records import RecordError
+
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def local_timezone() -> dt.tzinfo:
+    """The city's time zone (``TIME_ZONE``, Europe/Paris by default): naive source times are in it."""
+    return timezone.get_default_timezone()
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=local_timezone())
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The last instant of ``day`` in the city: works announced "until the 21st" run through the 21st."""
+    return dt.datetime.combine(day, dt.time.max, tzinfo=local_timezone())
+
+
+def parse_datetime(value: Any, *, end: bool = False, label: str = "date") -> dt.datetime | None:
+    """Return ``value`` as an aware datetime, or ``None`` when it is empty.
+
+    Accepts ISO 8601 (with or without offset; naive times are local), ``YYYY-MM-DD``,
+    ``YYYYMMDD`` and ``DD/MM/YYYY[ HH:MM[:SS]]``. A date without a time is the start of
+    that local day, or its end when ``end`` is true. Raise :class:`RecordError` naming
+    ``label`` when the value cannot be read.
+    """
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value, local_timezone())
+    if isinstance(value, dt.date):
+        return end_of_day(value) if end else start_of_day(value)
+    text = str(value).strip()
+    if not text:
+        return None
+    day = _parse_date_only(text)
+    if day is not None:
+        return end_of_day(day) if end else start_of_day(day)
+    french = _FRENCH_DATE.match(text)
+    if french:
+        d, m, y, hh, mm, ss = french.groups()
+        try:
+            day = dt.date(int(y), int(m), int(d))
+            if hh is None:
+                return end_of_day(day) if end else start_of_day(day)
+            moment = dt.datetime.combine(day, dt.time(int(hh), int(mm), int(ss or 0)))
+        except ValueError:
+            raise RecordError(f"unreadable {label} {text!r}") from None
+        return timezone.make_aware(moment, local_timezone())
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise RecordError(
+            f"unreadable {label} {text!r} (expected ISO 8601, YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY)"
+        ) from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, local_timezone())
+    return moment
+
+
+def _parse_date_only(text: str) -> dt.date | None:
+    compact = _COMPACT_DATE.match(text)
+    try:
+        if compact:
+            return dt.date(*(int(part) for part in compact.groups()))
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        raise RecordError(f"unreadable date {text!r} (no such day)") from None
+    return None
+
+
+def text(value: Any) -> str:
+    """A published value as stripped text ('' for null); numbers without a spurious '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def insee_code(value: Any) -> str:
+    """An INSEE commune code as its 5 characters (published as 31555 or '31555'; '2A004' kept)."""
+    code = text(value)
+    return code.zfill(5) if code.isdigit() else code

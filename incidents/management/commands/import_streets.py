@@ -1,0 +1,19 @@
+"""manage.py import_streets PATH... [--format toulouse|osm|geojson] [--source NAME] [--map FIELD=PROP ...]"""
+
+from incidents.importers import import_streets
+from incidents.importers.fields import STREET_FIELDS
+from incidents.importers.service import STREET_FORMATS
+from incidents.management.commands._importing import ImportCommand
+
+
+class Command(ImportCommand):
+    help = (
+        "Import street segments: Toulouse Métropole layers (GeoJSON or Opendatasoft JSON), OpenStreetMap "
+        "(.osm XML or PBF; named highway ways, split at junctions) or any GeoJSON with --map. Re-importing "
+        "the same data changes nothing; changed segments are updated in place (upsert on source + id)."
+    )
+    formats = tuple(STREET_FORMATS)
+    map_fields = STREET_FIELDS
+
+    def handle(self, *args, **options):
+        self.run_import(import_streets, options)

@@ -1,0 +1,41 @@
+"""manage.py import_works PATH... [--format toulouse|wzdx|geojson] [--source NAME] [--map FIELD=PROP ...]
+[--as-of DATETIME]
+"""
+
+from django.core.management.base import CommandError
+
+from incidents.importers import import_works
+from incidents.importers.fields import WORKS_FIELDS
+from incidents.importers.records import RecordError
+from incidents.importers.service import WORKS_FORMATS
+from incidents.importers.values import parse_datetime
+from incidents.management.commands._importing import ImportCommand
+
+
+class Command(ImportCommand):
+    help = (
+        "Import works zones: Toulouse 'chantiers-en-cours' (2014 daily snapshots or the current API), WZDx 4.x "
+        "work zone feeds (validated against the 4.2 schema) or any GeoJSON with --map. Re-importing the same "
+        "data changes nothing; a zone missing from a newer full snapshot is marked withdrawn, never deleted."
+    )
+    formats = tuple(WORKS_FORMATS)
+    map_fields = WORKS_FIELDS
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--as-of",
+            metavar="DATETIME",
+            help=(
+                "When the input was taken from its feed (ISO 8601; local time if no offset), for inputs that do "
+                "not say it themselves. The input then counts as a full snapshot: zones of the same source "
+                "missing from it are withdrawn as of DATETIME."
+            ),
+        )
+
+    def handle(self, *args, **options):
+        try:
+            as_of = parse_datetime(options["as_of"], label="--as-of")
+        except RecordError as error:
+            raise CommandError(f"{error}; e.g. --as-of 2026-09-07T08:00") from None
+        self.run_import(import_works, options, as_of=as_of)

@@ -1,0 +1,28 @@
+"""manage.py load_demo: load the Toulouse demo from fixtures/ (idempotent)."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from incidents.demo import DEMO_STEPS, DemoContext
+from incidents.importers import InputError
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the Toulouse demo from fixtures/: districts, street segments, service area, roadworks. "
+        "Safe to run again: a second run finds nothing changed and writes nothing."
+    )
+
+    def handle(self, *args, **options):
+        context = DemoContext()
+        started = time.monotonic()
+        for number, step in enumerate(DEMO_STEPS, start=1):
+            step_started = time.monotonic()
+            try:
+                summary = step.run(context)
+            except InputError as error:
+                raise CommandError(f"demo step {step.label}: {error}") from None
+            elapsed = time.monotonic() - step_started
+            self.stdout.write(f"[{number}/{len(DEMO_STEPS)}] {step.label} ({elapsed:.1f} s): {summary}")
+        self.stdout.write(self.style.SUCCESS(f"demo loaded in {time.monotonic() - started:.1f} s"))
