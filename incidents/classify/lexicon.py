@@ -33,6 +33,9 @@ from incidents.locate.normalize import text_tokens
 
 DEFAULT_LEXICON = Path(__file__).with_name("lexicon.toml")
 STRONG_WEIGHT = 1.0
+# Words naming where a problem is ("trottoir", "rocade") rather than what it is: they decide
+# only when nothing in the post names a cause ("trottoir bloqué par le chantier" is works).
+PLACE_WEIGHT = 0.6
 WEAK_WEIGHT = 0.4
 # One word repeated ("trou trou trou") counts at most this many times.
 MAX_REPEATS = 2
@@ -65,6 +68,12 @@ class Rule:
     parts: tuple[Term, ...]
     category: str
     weight: float
+
+
+def _specificity(term: Term) -> tuple[int, bool, int]:
+    """Sort key, most specific first: longer phrase, exact word before prefix, longer prefix."""
+    word, prefix = term.pattern[0]
+    return (-len(term.pattern), prefix, -len(word))
 
 
 def _pattern(text: str) -> tuple[tuple[str, bool], ...]:
@@ -120,6 +129,7 @@ class Lexicon:
     cue_weight: float
     cue_cap: float
     offtopic_weight: float
+    negated_weight: float
     _by_token: dict[str, tuple[Term, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -143,13 +153,19 @@ class Lexicon:
             absence = set(entry.get("absence", []))
             for raw in entry.get("strong", []):
                 terms.append(_term(raw, "category", code, STRONG_WEIGHT, raw in absence))
+            for raw in entry.get("place", []):
+                terms.append(_term(raw, "category", code, PLACE_WEIGHT, raw in absence))
             for raw in entry.get("weak", []):
                 terms.append(_term(raw, "category", code, WEAK_WEIGHT, raw in absence))
-            for raw in absence - set(entry.get("strong", [])) - set(entry.get("weak", [])):
-                terms.append(_term(raw, "category", code, STRONG_WEIGHT, True))
+            listed = {*entry.get("strong", []), *entry.get("place", []), *entry.get("weak", [])}
+            if absence - listed:
+                missing = ", ".join(sorted(absence - listed))
+                raise ValueError(f"lexicon {code}: absence terms must also be strong, place or weak terms: {missing}")
             emoji.extend((symbol, code) for symbol in entry.get("emoji", []))
         for raw in data.get("cues", {}).get("words", []):
             terms.append(_term(raw, "cue", "cue", 1.0))
+        for raw in data.get("neutral", {}).get("words", []):
+            terms.append(_term(raw, "neutral", "neutral", 0.0))
         for group, entry in data.get("offtopic", {}).items():
             for raw in entry.get("words", []):
                 terms.append(_term(raw, "offtopic", group, float(entry.get("weight", 1.0))))
@@ -188,6 +204,7 @@ class Lexicon:
             cue_weight=float(relevance.get("cue_weight", 0.25)),
             cue_cap=float(relevance.get("cue_cap", 0.5)),
             offtopic_weight=float(relevance.get("offtopic_weight", 1.0)),
+            negated_weight=float(relevance.get("negated_weight", 0.5)),
         )
 
     def candidates(self, token: str) -> tuple[Term, ...]:
@@ -199,10 +216,8 @@ class Lexicon:
                 if length > len(token):
                     break
                 found_list.extend(self.prefixes.get(token[:length], ()))
-            # Longest phrase first, then exact words, then the longest prefix: the first that matches wins.
-            found = tuple(
-                sorted(found_list, key=lambda t: (-len(t.pattern), t.pattern[0][1], -len(t.pattern[0][0])))
-            )
+            # Most specific first (see classify): the first that matches sets the bar.
+            found = tuple(sorted(found_list, key=_specificity))
             if len(self._by_token) > 200_000:
                 self._by_token.clear()
             self._by_token[token] = found
@@ -225,16 +240,22 @@ class Lexicon:
         language = language.split("-")[0].lower() if language and language != "und" else ""
         scores: dict[str, float] = {}
         counts: dict[str, int] = {}
-        cues = offtopic = 0.0
+        cues = offtopic = denied = 0.0
         evidence: list[str] = []
         rule_hits: set[str] = set()
 
         index = 0
         while index < len(tokens):
-            consumed = 1
-            decided = False
+            # At each word the most specific matching terms win: the longest phrase, then an
+            # exact word over a prefix, then the longest prefix ("panneau*" hides "panne*").
+            # All equally specific terms vote ("arraché" for signage and vandalism alike).
+            # Rule parts are only noted.
+            best = None
+            winners: list[Term] = []
             for term in self.candidates(tokens[index]):
                 if term.language and language and term.language != language:
+                    continue
+                if best is not None and term.kind != "rule" and _specificity(term) != best:
                     continue
                 if not term.matches_at(tokens, index):
                     continue
@@ -242,11 +263,19 @@ class Lexicon:
                     if not self.negated(tokens, index):
                         rule_hits.add(term.text + "#" + term.target)
                     continue
-                if decided:
+                best = _specificity(term)
+                winners.append(term)
+            longest = len(winners[0].pattern) if winners else 0
+            if not winners:
+                index += 1
+                continue
+            negated = self.negated(tokens, index)
+            for term in winners:
+                if term.kind == "neutral":
                     continue
-                decided = True
-                consumed = len(term.pattern)
-                if not term.absence and self.negated(tokens, index):
+                if negated and not term.absence:
+                    if term.kind == "category" and term.weight >= PLACE_WEIGHT:
+                        denied += term.weight
                     evidence.append(f"negated:{term.text}")
                     continue
                 seen = counts.get(term.text, 0)
@@ -261,7 +290,7 @@ class Lexicon:
                 else:
                     offtopic += term.weight
                     evidence.append(f"offtopic:{term.target}:{term.text}")
-            index += consumed
+            index += longest
 
         for symbol, code in self.emoji:
             if symbol in text:
@@ -272,11 +301,13 @@ class Lexicon:
                 scores[rule.category] = scores.get(rule.category, 0.0) + rule.weight
                 evidence.append(f"{rule.category}:rule {number + 1}")
 
-        return self._decide(scores, min(cues, self.cue_cap), offtopic, evidence)
+        return self._decide(scores, min(cues, self.cue_cap), offtopic, denied, evidence)
 
-    def _decide(self, scores: dict[str, float], cues: float, offtopic: float, evidence: list[str]) -> Classification:
+    def _decide(
+        self, scores: dict[str, float], cues: float, offtopic: float, denied: float, evidence: list[str]
+    ) -> Classification:
         total = sum(scores.values())
-        strength = total + cues - self.offtopic_weight * offtopic
+        strength = total + cues - self.offtopic_weight * offtopic - self.negated_weight * denied
         relevance = 1.0 / (1.0 + math.exp(-(self.slope * strength + self.offset)))
         if not scores:
             return Classification(relevance=round(relevance, 4), category=Category.OTHER, score=0.0, evidence=tuple(evidence))
