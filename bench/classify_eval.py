@@ -7,21 +7,11 @@ generalises.
 """
 
 import argparse
-import os
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityincidents.settings")
-os.environ.setdefault("DJANGO_DEBUG", "1")
+from _django import ROOT
 
-import django  # noqa: E402
-
-django.setup()
-
-from incidents.classify.evaluate import evaluate, format_report, load_labelled  # noqa: E402
-from incidents.classify.lexicon import classify  # noqa: E402
+from incidents.classify.evaluate import evaluate, format_report, load_labelled
+from incidents.classify.lexicon import classify
 
 
 def main() -> None:

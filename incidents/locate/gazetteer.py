@@ -257,7 +257,7 @@ class Gazetteer:
             hashtags=hashtags,
             fuzzy_index=_fuzzy_index(vocabulary),
             communes=communes,
-            commune_names={key: spellings.most_common(1)[0][0] for key, spellings in commune_spellings.items()},
+            commune_names={key: key_spellings_first(spellings) for key, spellings in commune_spellings.items()},
             commune_hashtags=commune_hashtags,
             landmarks=landmark_trie,
             main_commune=main_commune,
@@ -309,12 +309,19 @@ def _freeze(trie: dict) -> None:
                 stack.append(child)
 
 
-def _short_form(body: list[str]) -> list[str]:
-    """The name without leading first names, titles or initials ("jean jaures" -> "jaures")."""
+def _short_forms(body: list[str]) -> list[list[str]]:
+    """The name without some or all leading first names, titles or initials.
+
+    "docteur suzanne noel" -> "suzanne noel", "noel"; "jean baptiste dumas" ->
+    "baptiste dumas", "dumas".
+    """
+    forms = []
     index = 0
     while index < len(body) - 1 and (body[index] in GIVEN_NAMES or body[index] in TITLES or len(body[index]) == 1):
         index += 1
-    return body[index:]
+        if len("".join(body[index:])) >= 4:
+            forms.append(body[index:])
+    return forms
 
 
 def _glued_bodies(key_tokens: list[str], raw_body: list[str]) -> set[str]:
@@ -345,9 +352,8 @@ def _name_indexes(by_key: dict[str, list[Street]]):
                 hashtags[f"{street_type}|{glued}"].append(key)
                 if len(body) >= 2:
                     hashtags[f"|{glued}"].append(key)
-            short = _short_form(body)
-            if street_type and short != body and len("".join(short)) >= 4:
-                aliases.append(([street_type, *short], key))
+            if street_type:
+                aliases.extend(([street_type, *short], key) for short in _short_forms(body))
     for tokens, key in aliases:
         node = typed
         for token in tokens:
@@ -369,6 +375,10 @@ def _fuzzy_index(vocabulary: set[str]) -> dict[str, tuple[str, ...]]:
     return {key: tuple(words) for key, words in index.items()}
 
 
+def key_spellings_first(spellings: Counter) -> str:
+    return spellings.most_common(1)[0][0]
+
+
 def _commune_indexes(commune_spellings: dict[str, Counter]):
     """Communes by their canonical words, plus a unique first word ("Saint-Orens", "Villeneuve")."""
     trie: dict = {}
@@ -380,6 +390,7 @@ def _commune_indexes(commune_spellings: dict[str, Counter]):
             continue
         _insert(trie, tokens, key)
         glued["".join(tokens)] = key
+        glued["".join(tokenize(key_spellings_first(commune_spellings[key])))] = key
         first_words[tokens[0] if tokens[0] != "saint" or len(tokens) < 2 else " ".join(tokens[:2])] += 1
     for key in commune_spellings:
         tokens = key.split()

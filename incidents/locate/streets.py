@@ -30,7 +30,7 @@ from incidents.locate.normalize import STREET_TYPES, SYMBOLS, canonical_word, te
 # Type words that are also everyday words ("pas", "car", "all", "cours", "port"): the
 # name after them must match exactly, never through a typo.
 AMBIGUOUS_TYPE_WORDS = frozenset(
-    "r pas pass car all lot res port cours voie qu sq tra esp ch che prom cite jard pont sente imp".split()
+    "pas pass car all lot res port cours voie qu sq tra esp ch che prom cite jard pont sente imp".split()
 )
 # Full type words long enough to recognise with one typo ("boulvard", "avnue", "impase").
 TYPO_TYPE_WORDS = ("avenue", "boulevard", "allees", "impasse", "chemin", "passage", "esplanade", "promenade")
@@ -115,6 +115,25 @@ def _walk(gazetteer: Gazetteer, node: dict, stream: list[str], pos: int, fuzzy: 
     return best
 
 
+# Particles a glued hashtag may keep or drop: "#PlaceLaBourse", "#RueDePlage".
+GLUED_PARTICLES = ("des", "de", "du", "la", "le", "les", "l", "d")
+
+
+def _without_leading_particles(glued: str) -> list[str]:
+    """``glued`` and the forms left after removing leading particles ("delabourse" -> "labourse", "bourse")."""
+    forms = [glued]
+    frontier = [glued]
+    for _ in range(3):
+        frontier = [
+            rest[len(particle) :]
+            for rest in frontier
+            for particle in GLUED_PARTICLES
+            if rest.startswith(particle) and len(rest) - len(particle) >= 3
+        ]
+        forms.extend(frontier)
+    return forms
+
+
 def _type_typo(token: str) -> str:
     if len(token) < 5:
         return ""
@@ -190,7 +209,8 @@ class _Scanner:
             for cut in range(1, min(len(tag), 10)):
                 street_type = STREET_TYPES.get(tag[:cut])
                 if street_type is not None:
-                    keys.extend(g.hashtags.get(f"{street_type}|{tag[cut:]}", ()))
+                    for rest in _without_leading_particles(tag[cut:]):
+                        keys.extend(g.hashtags.get(f"{street_type}|{rest}", ()))
             if not keys:
                 keys.extend(g.hashtags.get(f"|{tag}", ()))
             position = self._stream_index(index + 1)
@@ -215,7 +235,7 @@ class _Scanner:
         end, keys, _ = found
         if must_end_raw is not None and self.stream_raw[end - 1] + 1 != must_end_raw:
             return None
-        if strict and (end - position < 2 or len("".join(self.stream[position:end])) < 9 or len(keys) > 1):
+        if strict and (end - position < 2 or len("".join(self.stream[position:end])) < 9 or len(keys) > 3):
             return None
         return self.add(position, end, keys, "untyped")
 
