@@ -31,7 +31,9 @@ def main() -> None:
                 continue
             for case, location in score.failures:
                 print(f"  [{kind}] {case['text']!r} truth={case.get('street')} ({case.get('commune')})")
-                print(f"        -> {location.method} {location.matched_text!r} acc={location.accuracy_m} {location.note}")
+                print(
+                    f"        -> {location.method} {location.matched_text!r} acc={location.accuracy_m} {location.note}"
+                )
 
 
 if __name__ == "__main__":

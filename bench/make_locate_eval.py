@@ -87,9 +87,51 @@ ACCENTED = {
     "SEVERAC": "Séverac", "BERANGER": "Béranger", "GREGOIRE": "Grégoire", "PEGUY": "Péguy", "VERDIER": "Verdier",
 }  # fmt: skip
 GIVEN = set(
-    "JEAN PIERRE PAUL JACQUES LOUIS HENRI CHARLES FRANCOIS JOSEPH MARIE MICHEL ANDRE GEORGES RENE ROGER MARCEL "
-    "ALBERT EMILE EUGENE VICTOR ANTOINE ETIENNE CLAUDE BERNARD RAYMOND ROBERT ALFRED EDOUARD GABRIEL LUCIEN "
-    "MAURICE LEON JULES GENERAL MARECHAL PRESIDENT DOCTEUR DR GAL MAL PDT PROFESSEUR ABBE".split()
+    [
+        "JEAN",
+        "PIERRE",
+        "PAUL",
+        "JACQUES",
+        "LOUIS",
+        "HENRI",
+        "CHARLES",
+        "FRANCOIS",
+        "JOSEPH",
+        "MARIE",
+        "MICHEL",
+        "ANDRE",
+        "GEORGES",
+        "RENE",
+        "ROGER",
+        "MARCEL",
+        "ALBERT",
+        "EMILE",
+        "EUGENE",
+        "VICTOR",
+        "ANTOINE",
+        "ETIENNE",
+        "CLAUDE",
+        "BERNARD",
+        "RAYMOND",
+        "ROBERT",
+        "ALFRED",
+        "EDOUARD",
+        "GABRIEL",
+        "LUCIEN",
+        "MAURICE",
+        "LEON",
+        "JULES",
+        "GENERAL",
+        "MARECHAL",
+        "PRESIDENT",
+        "DOCTEUR",
+        "DR",
+        "GAL",
+        "MAL",
+        "PDT",
+        "PROFESSEUR",
+        "ABBE",
+    ]
 )
 TEMPLATES_FR = [
     "Trottoir bloqué {s} depuis ce matin 😡",
@@ -199,7 +241,9 @@ def hashtag(official: str, rng: random.Random) -> str | None:
     if words[0] not in TYPES:
         return None
     full = [FULL_TYPE[words[0]]] + [
-        {"ST": "saint", "STE": "sainte"}.get(w, w.lower()) for w in words[1:] if rng.random() < 0.5 or w not in PARTICLES
+        {"ST": "saint", "STE": "sainte"}.get(w, w.lower())
+        for w in words[1:]
+        if rng.random() < 0.5 or w not in PARTICLES
     ]
     tag = "".join(strip(w).capitalize() for w in full)
     return "#" + (tag.lower() if rng.random() < 0.3 else tag)
@@ -227,7 +271,10 @@ def main() -> None:
     ambiguous = sorted({min(spellings[plain(name)]) for name, communes in communes_of.items() if len(communes) > 1})
 
     def street_geom(name: str, commune: str):
-        return shapely.union_all([merged[(other, commune)] for other in spellings[plain(name)] if (other, commune) in merged])
+        return shapely.union_all(
+            [merged[(other, commune)] for other in spellings[plain(name)] if (other, commune) in merged]
+        )
+
     commune_names = {commune_key(c): c for _, _, c, _ in iter_fixture_features()}
 
     cases: list[dict] = []
@@ -322,7 +369,9 @@ def main() -> None:
         for commune in communes_of[name]:
             written = write_name(name, rng) or name
             label = commune_names.get(commune, commune).title()
-            hashtag_label = "".join(part.capitalize() for part in strip(label).replace("-", " ").replace("'", " ").split())
+            hashtag_label = "".join(
+                part.capitalize() for part in strip(label).replace("-", " ").replace("'", " ").split()
+            )
             phrase = rng.choice(COMMUNE_TEMPLATES)
             add("ambiguous_commune", phrase.format(s=written, c=label, h=hashtag_label), name, commune,
                 point_on(street_geom(name, commune)))  # fmt: skip

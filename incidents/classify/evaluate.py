@@ -79,7 +79,12 @@ def load_labelled(path: str | Path) -> list[LabelledPost]:
                 raise ValueError(f"{path}:{number}: unknown category {category!r}")
             posts.append(
                 LabelledPost(
-                    item["id"], item.get("split", ""), item.get("lang", ""), bool(item["relevant"]), category, item["text"]
+                    item["id"],
+                    item.get("split", ""),
+                    item.get("lang", ""),
+                    bool(item["relevant"]),
+                    category,
+                    item["text"],
                 )
             )
     return posts

@@ -19,6 +19,7 @@ about one dict lookup per word. Every decision is explained by ``Classification.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class Term:
     weight: float
     absence: bool = False
     language: str = ""
+    # Most specific first when sorted: longer phrase, exact word before prefix, longer prefix.
+    specificity: tuple[int, bool, int] = (0, False, 0)
 
     def matches_at(self, tokens: list[str], index: int) -> bool:
         if index + len(self.pattern) > len(tokens):
@@ -69,11 +72,9 @@ class Rule:
     category: str
     weight: float
 
-
-def _specificity(term: Term) -> tuple[int, bool, int]:
-    """Sort key, most specific first: longer phrase, exact word before prefix, longer prefix."""
-    word, prefix = term.pattern[0]
-    return (-len(term.pattern), prefix, -len(word))
+    @property
+    def part_ids(self) -> tuple[int, ...]:
+        return tuple(id(part) for part in self.parts)
 
 
 def _pattern(text: str) -> tuple[tuple[str, bool], ...]:
@@ -94,7 +95,8 @@ def _term(raw: str, kind: str, target: str, weight: float, absence: bool = False
     pattern = _pattern(text)
     if not pattern:
         return None
-    return Term(raw, pattern, kind, target, weight, absence, language)
+    specificity = (-len(pattern), pattern[0][1], -len(pattern[0][0]))
+    return Term(raw, pattern, kind, target, weight, absence, language, specificity)
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -117,7 +119,7 @@ class Lexicon:
     exact: dict[str, list[Term]]
     prefixes: dict[str, list[Term]]
     prefix_lengths: tuple[int, ...]
-    emoji: list[tuple[str, str]]
+    emoji: dict[str, str]
     rules: list[Rule]
     category_order: list[str]
     negators: frozenset[str]
@@ -131,6 +133,18 @@ class Lexicon:
     offtopic_weight: float
     negated_weight: float
     _by_token: dict[str, tuple[Term, ...]] = field(default_factory=dict)
+    _emoji_pattern: re.Pattern | None = None
+    _negation_triggers: frozenset[str] = frozenset()
+    _rank: dict[str, int] = field(default_factory=dict)
+    _rule_parts: list[tuple[int, ...]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.emoji:
+            symbols = sorted(self.emoji, key=len, reverse=True)
+            self._emoji_pattern = re.compile("|".join(re.escape(symbol) for symbol in symbols))
+        self._negation_triggers = self.negators | frozenset(self.conditional)
+        self._rank = {code: position for position, code in enumerate(self.category_order)}
+        self._rule_parts = [rule.part_ids for rule in self.rules]
 
     @classmethod
     def from_files(cls, *paths: str | Path) -> Lexicon:
@@ -192,7 +206,7 @@ class Lexicon:
             exact=exact,
             prefixes=prefixes,
             prefix_lengths=tuple(sorted({len(word) for word in prefixes})),
-            emoji=emoji,
+            emoji=dict(emoji),
             rules=rules,
             category_order=order,
             negators=frozenset(negation.get("words", [])),
@@ -217,13 +231,13 @@ class Lexicon:
                     break
                 found_list.extend(self.prefixes.get(token[:length], ()))
             # Most specific first (see classify): the first that matches sets the bar.
-            found = tuple(sorted(found_list, key=_specificity))
+            found = tuple(sorted(found_list, key=lambda term: term.specificity))
             if len(self._by_token) > 200_000:
                 self._by_token.clear()
             self._by_token[token] = found
         return found
 
-    def negated(self, tokens: list[str], index: int) -> bool:
+    def negated(self, tokens: tuple[str, ...], index: int) -> bool:
         for position in range(max(0, index - self.window), index):
             token = tokens[position]
             if position + 1 < len(tokens) and tokens[position + 1] in self.not_after:
@@ -237,39 +251,48 @@ class Lexicon:
 
     def classify(self, text: str, language: str = "") -> Classification:
         tokens = text_tokens(text)
+        # Most posts hold no negation word: then no term needs the window check.
+        may_negate = not self._negation_triggers.isdisjoint(tokens)
+        by_token = self._by_token
+        for token in [token for token in tokens if token not in by_token]:
+            self.candidates(token)
+        # Only words that start some term are looked at.
+        positions = [index for index, token in enumerate(tokens) if by_token[token]]
         language = language.split("-")[0].lower() if language and language != "und" else ""
         scores: dict[str, float] = {}
         counts: dict[str, int] = {}
         cues = offtopic = denied = 0.0
         evidence: list[str] = []
-        rule_hits: set[str] = set()
+        rule_hits: set[int] = set()
 
-        index = 0
-        while index < len(tokens):
+        free_from = 0
+        for index in positions:
+            if index < free_from:
+                continue
             # At each word the most specific matching terms win: the longest phrase, then an
             # exact word over a prefix, then the longest prefix ("panneau*" hides "panne*").
             # All equally specific terms vote ("arraché" for signage and vandalism alike).
             # Rule parts are only noted.
+            candidates = by_token[tokens[index]]
             best = None
             winners: list[Term] = []
-            for term in self.candidates(tokens[index]):
+            for term in candidates:
                 if term.language and language and term.language != language:
                     continue
-                if best is not None and term.kind != "rule" and _specificity(term) != best:
+                if best is not None and term.kind != "rule" and term.specificity != best:
                     continue
-                if not term.matches_at(tokens, index):
+                if len(term.pattern) > 1 and not term.matches_at(tokens, index):
                     continue
                 if term.kind == "rule":
-                    if not self.negated(tokens, index):
-                        rule_hits.add(term.text + "#" + term.target)
+                    if not (may_negate and self.negated(tokens, index)):
+                        rule_hits.add(id(term))
                     continue
-                best = _specificity(term)
+                best = term.specificity
                 winners.append(term)
-            longest = len(winners[0].pattern) if winners else 0
             if not winners:
-                index += 1
                 continue
-            negated = self.negated(tokens, index)
+            free_from = index + len(winners[0].pattern)
+            negated = may_negate and self.negated(tokens, index)
             for term in winners:
                 if term.kind == "neutral":
                     continue
@@ -290,16 +313,17 @@ class Lexicon:
                 else:
                     offtopic += term.weight
                     evidence.append(f"offtopic:{term.target}:{term.text}")
-            index += longest
 
-        for symbol, code in self.emoji:
-            if symbol in text:
+        if self._emoji_pattern is not None and not text.isascii():
+            for symbol in dict.fromkeys(self._emoji_pattern.findall(text)):
+                code = self.emoji[symbol]
                 scores[code] = scores.get(code, 0.0) + STRONG_WEIGHT
                 evidence.append(f"{code}:{symbol}")
-        for number, rule in enumerate(self.rules):
-            if all(f"{part.text}#{number}" in rule_hits for part in rule.parts):
-                scores[rule.category] = scores.get(rule.category, 0.0) + rule.weight
-                evidence.append(f"{rule.category}:rule {number + 1}")
+        if rule_hits:
+            for number, rule in enumerate(self.rules):
+                if rule_hits.issuperset(self._rule_parts[number]):
+                    scores[rule.category] = scores.get(rule.category, 0.0) + rule.weight
+                    evidence.append(f"{rule.category}:rule {number + 1}")
 
         return self._decide(scores, min(cues, self.cue_cap), offtopic, denied, evidence)
 
@@ -310,8 +334,10 @@ class Lexicon:
         strength = total + cues - self.offtopic_weight * offtopic - self.negated_weight * denied
         relevance = 1.0 / (1.0 + math.exp(-(self.slope * strength + self.offset)))
         if not scores:
-            return Classification(relevance=round(relevance, 4), category=Category.OTHER, score=0.0, evidence=tuple(evidence))
-        rank = {code: position for position, code in enumerate(self.category_order)}
+            return Classification(
+                relevance=round(relevance, 4), category=Category.OTHER, score=0.0, evidence=tuple(evidence)
+            )
+        rank = self._rank
         category = max(scores, key=lambda code: (scores[code], -rank.get(code, len(rank))))
         best = scores[category]
         score = (best / total) * (1.0 - math.exp(-best))

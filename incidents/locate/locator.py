@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import shapely
 
 from incidents.locate.gazetteer import Gazetteer, Street, commune_key, get_gazetteer
-from incidents.locate.normalize import token_spans
+from incidents.locate.normalize import token_span
 from incidents.locate.place import coarse_place_note, is_precise_place, place_location, place_radius_m
 from incidents.locate.result import Location
 from incidents.locate.streets import Mention, TextEvidence, scan
@@ -122,15 +122,17 @@ class Locator:
 
     def _location(self, record: PostRecord, evidence: TextEvidence, first: Mention, last: Mention, choice) -> Location:
         lon, lat = self.gazetteer.frame.to_lonlat(choice.x, choice.y)
-        spans = token_spans(record.text)
-        start = spans[first.raw_start][0]
-        end = spans[last.raw_end - 1][1]
+        span = token_span(record.text, first.raw_start, last.raw_end - 1)
+        if span is not None:
+            matched = record.text[span[0] : span[1]]
+        else:
+            matched = " ".join(evidence.raw[first.raw_start : last.raw_end])
         return Location(
             method=LocationMethod.TEXT,
             lon=lon,
             lat=lat,
             accuracy_m=round(choice.accuracy_m, 1),
-            matched_text=record.text[start:end][:MAX_MATCHED_TEXT],
+            matched_text=matched[:MAX_MATCHED_TEXT],
             note=choice.note,
         )
 

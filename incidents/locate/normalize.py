@@ -10,6 +10,7 @@ particles ("de", "la", "du", "des", "d'", "l'").
 
 import re
 import unicodedata
+from itertools import islice
 
 # Street-type words and their abbreviations, mapped to one canonical word.
 STREET_TYPES: dict[str, str] = {
@@ -110,19 +111,28 @@ NUMBER_WORDS: dict[str, str] = {
 # fmt: on
 
 # Letters that Unicode decomposition keeps whole; people type their plain-ASCII spelling.
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d", "ı": "i"})
-# A word (letters/digits of any script, no underscore) or one of the symbols that matter to
-# the locator: "#" starts a hashtag, "/" "&" "+" join the two streets of a crossing.
-_TOKEN = re.compile(r"[^\W_]+|[#/&+×]")
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
+# "×" joins the streets of a crossing like "/".
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l",
+                            "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "×": "/"})  # fmt: skip
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# A token: ASCII letters/digits, or one of the symbols that matter to the locator ("#"
+# starts a hashtag, "/" "&" "+" join the two streets of a crossing). Anything else
+# (punctuation, apostrophes, emoji, letters without an ASCII form) separates tokens.
+_TOKEN = re.compile(r"[a-z0-9]+|[#/&+]")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])")
 SYMBOLS = frozenset("#/&+")
 
-# Raw token -> folded tokens. Posts reuse a small vocabulary, so folding each distinct raw
-# token once keeps tokenising at a few dict lookups per word. Bounded: cleared when full.
-_FOLDED: dict[str, tuple[str, ...]] = {}
-_FOLDED_MAX = 200_000
+
+# The same tokens in the original text (Unicode letters, accents included), for spans.
+_RAW_TOKEN = re.compile(r"[^\W_]+|[#/&+×]")
+_HAS_LIGATURE = re.compile("[œŒæÆßøØłŁđĐı×]")
+
+
+# Text -> tokens for the texts of the current batch: the locator and the classifier read
+# the same posts one after the other. Bounded: cleared when full.
+_TOKENS: dict[str, tuple[str, ...]] = {}
+_TOKENS_MAX = 20_000
 
 
 def strip_accents(text: str) -> str:
@@ -136,50 +146,51 @@ def split_hashtag(tag: str) -> str:
     return _CAMEL.sub(" ", tag.lstrip("#"))
 
 
-def _fold(raw: str) -> tuple[str, ...]:
-    folded = _FOLDED.get(raw)
-    if folded is None:
-        text = raw.lower()
-        if text == "×":
-            folded = ("/",)
-        elif text.isascii():
-            folded = (text,)
-        else:
-            # Letters without an ASCII form (emoji never get here; other scripts do) split the word.
-            folded = tuple(_ASCII_WORD.findall(strip_accents(text.translate(_LIGATURES))))
-        if len(_FOLDED) >= _FOLDED_MAX:
-            _FOLDED.clear()
-        _FOLDED[raw] = folded
-    return folded
-
-
-def text_tokens(text: str) -> list[str]:
-    """Lower-case, accent-free word tokens of a post, plus the symbols ``# / & +``.
-
-    URLs are dropped; apostrophes, hyphens, dots and emoji separate words. Locator and
-    classifier both read posts through this function.
-    """
-    tokens: list[str] = []
-    for raw in _TOKEN.findall(_blank_urls(text)):
-        folded = _fold(raw)
-        if len(folded) == 1:
-            tokens.append(folded[0])
-        else:
-            tokens.extend(folded)
-    return tokens
-
-
 def _blank_urls(text: str) -> str:
     # Same length, so token offsets stay those of the original text.
     return _URL.sub(lambda match: " " * len(match.group()), text) if "/" in text or "www" in text else text
 
 
-def token_spans(text: str) -> list[tuple[int, int]]:
-    """Character span in ``text`` of each token :func:`text_tokens` returns (same order, same count)."""
-    spans: list[tuple[int, int]] = []
-    for match in _TOKEN.finditer(_blank_urls(text)):
-        spans.extend([match.span()] * len(_fold(match.group())))
-    return spans
+def text_tokens(text: str) -> tuple[str, ...]:
+    """Lower-case, accent-free word tokens of a post, plus the symbols ``# / & +``.
+
+    URLs are dropped; apostrophes, hyphens, dots and emoji separate words. Locator and
+    classifier both read posts through this function (cached for the current batch).
+    """
+    tokens = _TOKENS.get(text)
+    if tokens is None:
+        folded = _blank_urls(text)
+        if not folded.isascii():
+            if _HAS_LIGATURE.search(folded):
+                folded = folded.translate(_LIGATURES)
+            folded = _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+        tokens = tuple(_TOKEN.findall(folded.lower()))
+        if len(_TOKENS) >= _TOKENS_MAX:
+            _TOKENS.clear()
+        _TOKENS[text] = tokens
+    return tokens
+
+
+def _fold_word(raw: str) -> str:
+    word = raw.lower()
+    if word.isascii():
+        return word
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", word.translate(_LIGATURES)))
+
+
+def token_span(text: str, first: int, last: int) -> tuple[int, int] | None:
+    """Character span in ``text`` from token ``first`` to token ``last`` (indices of :func:`text_tokens`).
+
+    ``None`` in the rare texts where a word folds into several tokens (letters without an
+    ASCII form inside a word, decomposed accents): callers then show the folded tokens.
+    """
+    tokens = text_tokens(text)
+    matches = list(islice(_RAW_TOKEN.finditer(_blank_urls(text)), last + 1))
+    if len(matches) <= last or last >= len(tokens):
+        return None
+    if _fold_word(matches[first].group()) != tokens[first] or _fold_word(matches[last].group()) != tokens[last]:
+        return None
+    return matches[first].start(), matches[last].end()
 
 
 def tokenize(text: str) -> list[str]:

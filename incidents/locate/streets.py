@@ -24,19 +24,53 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from incidents.locate.gazetteer import END, Gazetteer, Landmark, within_one_edit
+from incidents.locate.gazetteer import END, Gazetteer, Landmark
 from incidents.locate.normalize import STREET_TYPES, SYMBOLS, canonical_word, text_tokens
 
 # Type words that are also everyday words ("pas", "car", "all", "cours", "port"): the
 # name after them must match exactly, never through a typo.
 AMBIGUOUS_TYPE_WORDS = frozenset(
-    "pas pass car all lot res port cours voie qu sq tra esp ch che prom cite jard pont sente imp".split()
+    [
+        "pas",
+        "pass",
+        "car",
+        "all",
+        "lot",
+        "res",
+        "port",
+        "cours",
+        "voie",
+        "qu",
+        "sq",
+        "tra",
+        "esp",
+        "ch",
+        "che",
+        "prom",
+        "cite",
+        "jard",
+        "pont",
+        "sente",
+        "imp",
+    ]
 )
 # Full type words long enough to recognise with one typo ("boulvard", "avnue", "impase").
 TYPO_TYPE_WORDS = ("avenue", "boulevard", "allees", "impasse", "chemin", "passage", "esplanade", "promenade")
 # Words saying two streets meet ("au croisement de", "à l'angle de", "at the corner of").
 CROSSING_CUES = frozenset(
-    "croisement carrefour angle intersection coin niveau hauteur corner junction crossroads intersect".split()
+    [
+        "croisement",
+        "carrefour",
+        "angle",
+        "intersection",
+        "coin",
+        "niveau",
+        "hauteur",
+        "corner",
+        "junction",
+        "crossroads",
+        "intersect",
+    ]
 )
 # Words joining the two streets of a crossing ("X / Y", "X et Y", "X x Y").
 CONNECTORS = frozenset({"/", "&", "+", "x", "et", "and", "avec", "with", "vs"})
@@ -44,12 +78,37 @@ CONNECTORS = frozenset({"/", "&", "+", "x", "et", "and", "avec", "with", "vs"})
 GAP_WORDS = (
     CROSSING_CUES
     | CONNECTORS
-    | frozenset("de la le les du des d l au aux a the of at with entre between sur on en".split())
+    | frozenset(
+        [
+            "de",
+            "la",
+            "le",
+            "les",
+            "du",
+            "des",
+            "d",
+            "l",
+            "au",
+            "aux",
+            "a",
+            "the",
+            "of",
+            "at",
+            "with",
+            "entre",
+            "between",
+            "sur",
+            "on",
+            "en",
+        ]
+    )
 )
 BETWEEN_CUES = frozenset({"entre", "between"})
 # Words after which a name without type is read as a street ("sur Alsace Lorraine").
-PLACE_PREPOSITIONS = frozenset("sur a au vers pres devant niveau dans on at near along".split())
-ARTICLES = frozenset("la le l les the".split())
+PLACE_PREPOSITIONS = frozenset(
+    ["sur", "a", "au", "vers", "pres", "devant", "niveau", "dans", "on", "at", "near", "along"]
+)
+ARTICLES = frozenset(["la", "le", "l", "les", "the"])
 # A crossing or "between" phrase spans at most this many words between the streets.
 MAX_GAP_TOKENS = 6
 
@@ -84,7 +143,7 @@ class Mention:
 class TextEvidence:
     """What :func:`scan` found in one text."""
 
-    raw: list[str]
+    raw: tuple[str, ...]
     mentions: list[Mention] = field(default_factory=list)
     crossings: list[tuple[Mention, Mention]] = field(default_factory=list)
     betweens: list[tuple[Mention, Mention, Mention]] = field(default_factory=list)
@@ -134,25 +193,39 @@ def _without_leading_particles(glued: str) -> list[str]:
     return forms
 
 
-def _type_typo(token: str) -> str:
-    if len(token) < 5:
-        return ""
-    for word in TYPO_TYPE_WORDS:
-        if within_one_edit(token, word):
-            return STREET_TYPES[word]
-    return ""
+def _one_edit_variants(word: str) -> set[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {a + b[1:] for a, b in splits if b}
+        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        | {a + c + b[1:] for a, b in splits if b for c in letters}
+        | {a + c + b for a, b in splits for c in letters}
+    )
+
+
+# Misspelt long type words ("boulvard", "avnue", "impase") -> canonical type; a few
+# thousand strings, so recognising one is a set lookup.
+TYPE_TYPOS: dict[str, str] = {
+    variant: STREET_TYPES[word]
+    for word in TYPO_TYPE_WORDS
+    for variant in _one_edit_variants(word)
+    if len(variant) >= 5 and variant not in STREET_TYPES
+}
 
 
 class _Scanner:
     def __init__(self, gazetteer: Gazetteer, text: str) -> None:
         self.g = gazetteer
         self.raw = text_tokens(text)
-        self.stream: list[str] = []
-        self.stream_raw: list[int] = []
-        for index, token in enumerate(self.raw):
-            for word in _canon(token):
-                self.stream.append(word)
-                self.stream_raw.append(index)
+        cache = _CANON
+        pairs = [
+            (word, index)
+            for index, token in enumerate(self.raw)
+            for word in (cache[token] if token in cache else _canon(token))
+        ]
+        self.stream = [word for word, _ in pairs]
+        self.stream_raw = [index for _, index in pairs]
         self.covered = [False] * len(self.stream)
         self.mentions: list[Mention] = []
 
@@ -170,14 +243,19 @@ class _Scanner:
 
     def typed(self) -> None:
         g, stream = self.g, self.stream
-        index = 0
-        while index < len(stream):
+        roots = g.typed
+        # Only words that can start a name are looked at (one set/dict test per word).
+        starts = [i for i, token in enumerate(stream) if token in roots or token in STREET_TYPES or token in TYPE_TYPOS]
+        end_of_last = 0
+        for index in starts:
+            if index < end_of_last:
+                continue
             token = stream[index]
             street_type = STREET_TYPES.get(token, token)
-            node = g.typed.get(street_type)
-            if node is None and index + 1 < len(stream) and stream[index + 1] in g.bodies:
-                street_type = _type_typo(token)
-                node = g.typed.get(street_type) if street_type else None
+            node = roots.get(street_type)
+            if node is None and token in TYPE_TYPOS and index + 1 < len(stream) and stream[index + 1] in g.bodies:
+                street_type = TYPE_TYPOS[token]
+                node = roots.get(street_type)
             found = None
             if node is not None:
                 found = _walk(g, node, stream, index + 1, fuzzy=token not in AMBIGUOUS_TYPE_WORDS)
@@ -188,16 +266,14 @@ class _Scanner:
                 exact = tuple(key for key, alias in payload if not alias)
                 keys = exact or tuple(key for key, _ in payload)
                 self.add(index, end, keys, "typed" if exact else "short", edits)
-                index = end
+                end_of_last = end
                 continue
             if token in STREET_TYPES and token not in AMBIGUOUS_TYPE_WORDS:
                 # Wrong type: "avenue de Metz" when only "RUE DE METZ" exists.
                 found = _walk(g, g.bodies, stream, index + 1, fuzzy=False)
                 if found is not None and (found[0] - index - 1 >= 2 or len(stream[index + 1]) >= 6):
                     self.add(index, found[0], found[1], "wrong_type")
-                    index = found[0]
-                    continue
-            index += 1
+                    end_of_last = found[0]
 
     def hashtags(self) -> None:
         g, raw = self.g, self.raw
@@ -298,9 +374,14 @@ class _Scanner:
     def named_places(self, trie: dict) -> list:
         found: list = []
         stream = self.stream
+        covered = self.covered
+        starts = [i for i, token in enumerate(stream) if token in trie and not covered[i]]
         position = 0
-        while position < len(stream):
-            node = trie.get(stream[position]) if not self.covered[position] else None
+        for start in starts:
+            if start < position:
+                continue
+            position = start
+            node = trie.get(stream[position])
             end = None
             cursor = position
             while node is not None:
@@ -313,13 +394,15 @@ class _Scanner:
             if end is not None:
                 found.extend(end[1])
                 position = end[0]
-            else:
-                position += 1
         return found
 
     def hashtag_communes(self) -> list[str]:
         raw = self.raw
-        return [self.g.commune_hashtags[raw[i + 1]] for i in range(len(raw) - 1) if raw[i] == "#" and raw[i + 1] in self.g.commune_hashtags]
+        return [
+            self.g.commune_hashtags[raw[i + 1]]
+            for i in range(len(raw) - 1)
+            if raw[i] == "#" and raw[i + 1] in self.g.commune_hashtags
+        ]
 
     # --- how mentions relate -----------------------------------------------------------------
 
