@@ -86,53 +86,51 @@ ACCENTED = {
     "MEDECIN": "Médecin", "PEYROLIERES": "Peyrolières", "PARGAMINIERES": "Pargaminières", "DEODAT": "Déodat",
     "SEVERAC": "Séverac", "BERANGER": "Béranger", "GREGOIRE": "Grégoire", "PEGUY": "Péguy", "VERDIER": "Verdier",
 }  # fmt: skip
-GIVEN = set(
-    [
-        "JEAN",
-        "PIERRE",
-        "PAUL",
-        "JACQUES",
-        "LOUIS",
-        "HENRI",
-        "CHARLES",
-        "FRANCOIS",
-        "JOSEPH",
-        "MARIE",
-        "MICHEL",
-        "ANDRE",
-        "GEORGES",
-        "RENE",
-        "ROGER",
-        "MARCEL",
-        "ALBERT",
-        "EMILE",
-        "EUGENE",
-        "VICTOR",
-        "ANTOINE",
-        "ETIENNE",
-        "CLAUDE",
-        "BERNARD",
-        "RAYMOND",
-        "ROBERT",
-        "ALFRED",
-        "EDOUARD",
-        "GABRIEL",
-        "LUCIEN",
-        "MAURICE",
-        "LEON",
-        "JULES",
-        "GENERAL",
-        "MARECHAL",
-        "PRESIDENT",
-        "DOCTEUR",
-        "DR",
-        "GAL",
-        "MAL",
-        "PDT",
-        "PROFESSEUR",
-        "ABBE",
-    ]
-)
+GIVEN = {
+    "JEAN",
+    "PIERRE",
+    "PAUL",
+    "JACQUES",
+    "LOUIS",
+    "HENRI",
+    "CHARLES",
+    "FRANCOIS",
+    "JOSEPH",
+    "MARIE",
+    "MICHEL",
+    "ANDRE",
+    "GEORGES",
+    "RENE",
+    "ROGER",
+    "MARCEL",
+    "ALBERT",
+    "EMILE",
+    "EUGENE",
+    "VICTOR",
+    "ANTOINE",
+    "ETIENNE",
+    "CLAUDE",
+    "BERNARD",
+    "RAYMOND",
+    "ROBERT",
+    "ALFRED",
+    "EDOUARD",
+    "GABRIEL",
+    "LUCIEN",
+    "MAURICE",
+    "LEON",
+    "JULES",
+    "GENERAL",
+    "MARECHAL",
+    "PRESIDENT",
+    "DOCTEUR",
+    "DR",
+    "GAL",
+    "MAL",
+    "PDT",
+    "PROFESSEUR",
+    "ABBE",
+}
 TEMPLATES_FR = [
     "Trottoir bloqué {s} depuis ce matin 😡",
     "Encore un nid de poule {s}, ça devient dangereux",
@@ -345,7 +343,7 @@ def main() -> None:
     keys = [key for key in merged if key[0] in set(unique)]
     tree = shapely.STRtree([merged[key] for key in keys])
     pairs = []
-    for index, key in enumerate(keys):
+    for _index, key in enumerate(keys):
         for other in tree.query(merged[key], predicate="intersects"):
             other_key = keys[other]
             if other_key[0] != key[0] and key < other_key and key[1] == other_key[1]:
@@ -354,7 +352,7 @@ def main() -> None:
                 if len(points) == 1 or (len(points) > 1 and shapely.length(shapely.LineString(points)) < 1e-4):
                     pairs.append((key, other_key, tuple(points.mean(axis=0))))
     for key_a, key_b, (x, y) in rng.sample(pairs, min(90, len(pairs))):
-        phrase, typed = rng.choice(CROSSING_TEMPLATES)
+        phrase, _typed = rng.choice(CROSSING_TEMPLATES)
         a, b = write_name(key_a[0], rng), write_name(key_b[0], rng)
         if not a or not b:
             continue
