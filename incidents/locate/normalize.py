@@ -135,6 +135,11 @@ _TOKENS: dict[str, tuple[str, ...]] = {}
 _TOKENS_MAX = 20_000
 
 
+def word_set(text: str) -> frozenset[str]:
+    """The words of ``text``, for word lists written as one readable string."""
+    return frozenset(text.split())
+
+
 def strip_accents(text: str) -> str:
     """Return ``text`` without diacritics ("Jaurès" -> "Jaures")."""
     decomposed = unicodedata.normalize("NFKD", text)

@@ -25,52 +25,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from incidents.locate.gazetteer import END, Gazetteer, Landmark
-from incidents.locate.normalize import STREET_TYPES, SYMBOLS, canonical_word, text_tokens
+from incidents.locate.normalize import STREET_TYPES, SYMBOLS, canonical_word, text_tokens, word_set
 
 # Type words that are also everyday words ("pas", "car", "all", "cours", "port"): the
 # name after them must match exactly, never through a typo.
-AMBIGUOUS_TYPE_WORDS = frozenset(
-    [
-        "pas",
-        "pass",
-        "car",
-        "all",
-        "lot",
-        "res",
-        "port",
-        "cours",
-        "voie",
-        "qu",
-        "sq",
-        "tra",
-        "esp",
-        "ch",
-        "che",
-        "prom",
-        "cite",
-        "jard",
-        "pont",
-        "sente",
-        "imp",
-    ]
+AMBIGUOUS_TYPE_WORDS = word_set(
+    "pas pass car all lot res port cours voie qu sq tra esp ch che prom cite jard pont sente imp"
 )
 # Full type words long enough to recognise with one typo ("boulvard", "avnue", "impase").
 TYPO_TYPE_WORDS = ("avenue", "boulevard", "allees", "impasse", "chemin", "passage", "esplanade", "promenade")
 # Words saying two streets meet ("au croisement de", "à l'angle de", "at the corner of").
-CROSSING_CUES = frozenset(
-    [
-        "croisement",
-        "carrefour",
-        "angle",
-        "intersection",
-        "coin",
-        "niveau",
-        "hauteur",
-        "corner",
-        "junction",
-        "crossroads",
-        "intersect",
-    ]
+CROSSING_CUES = word_set(
+    "croisement carrefour angle intersection coin niveau hauteur corner junction crossroads intersect"
 )
 # Words joining the two streets of a crossing ("X / Y", "X et Y", "X x Y").
 CONNECTORS = frozenset({"/", "&", "+", "x", "et", "and", "avec", "with", "vs"})
@@ -105,9 +71,7 @@ GAP_WORDS = (
 )
 BETWEEN_CUES = frozenset({"entre", "between"})
 # Words after which a name without type is read as a street ("sur Alsace Lorraine").
-PLACE_PREPOSITIONS = frozenset(
-    ["sur", "a", "au", "vers", "pres", "devant", "niveau", "dans", "on", "at", "near", "along"]
-)
+PLACE_PREPOSITIONS = word_set("sur a au vers pres devant niveau dans on at near along")
 ARTICLES = frozenset(["la", "le", "l", "les", "the"])
 # A crossing or "between" phrase spans at most this many words between the streets.
 MAX_GAP_TOKENS = 6
