@@ -52,6 +52,9 @@ logger = logging.getLogger(__name__)
 
 # Marks the end of a name in a trie node (tokens are never empty strings).
 END = ""
+# In a node that is no name's end but leads to exactly one name: that name ("rue alsace"
+# can only be "rue alsace lorraine"), so people who shorten a compound name are understood.
+ONLY = " "
 # Canonical street types (the values of STREET_TYPES): a name starting with one is "typed".
 CANONICAL_TYPES = frozenset(STREET_TYPES.values())
 # Leading words people drop when they name a street: "allées Jaurès", "bd Carnot", "av. de Gaulle".
@@ -302,8 +305,33 @@ def _freeze(trie: dict) -> None:
         for token, child in node.items():
             if token == END:
                 node[END] = tuple(dict.fromkeys(child))
-            else:
+            elif token != ONLY:
                 stack.append(child)
+
+
+_SEVERAL = object()
+
+
+def _mark_only_completions(node: dict, depth: int = 0):
+    """Mark nodes that lead to a single name (see ``ONLY``); return its payload, None or _SEVERAL."""
+    names = [node[END]] if END in node else []
+    several = False
+    for token, child in node.items():
+        if token in (END, ONLY):
+            continue
+        below = _mark_only_completions(child, depth + 1)
+        if below is _SEVERAL:
+            several = True
+        elif below is not None:
+            names.append(below)
+    if several or len(names) > 1:
+        return _SEVERAL
+    if not names:
+        return None
+    # Below depth 2 (type + one word) a prefix is too short to stand for a name.
+    if END not in node and depth >= 2:
+        node[ONLY] = names[0]
+    return names[0]
 
 
 def _short_forms(body: list[str]) -> list[list[str]]:
@@ -360,6 +388,7 @@ def _name_indexes(by_key: dict[str, list[Street]]):
             node.setdefault(END, []).append((key, True))
     _freeze(typed)
     _freeze(bodies)
+    _mark_only_completions(typed)
     return typed, bodies, {glued: tuple(dict.fromkeys(keys)) for glued, keys in hashtags.items()}, vocabulary
 
 

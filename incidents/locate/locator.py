@@ -129,8 +129,8 @@ class Locator:
             matched = " ".join(evidence.raw[first.raw_start : last.raw_end])
         return Location(
             method=LocationMethod.TEXT,
-            lon=lon,
-            lat=lat,
+            lon=float(lon),
+            lat=float(lat),
             accuracy_m=round(choice.accuracy_m, 1),
             matched_text=matched[:MAX_MATCHED_TEXT],
             note=choice.note,

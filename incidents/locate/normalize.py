@@ -55,8 +55,8 @@ STREET_TYPES: dict[str, str] = {
     "fbg": "faubourg",
     "port": "port",
     "pont": "pont",
-    "rpt": "rond-point",
-    "rondpoint": "rond-point",
+    "rpt": "rondpoint",
+    "rondpoint": "rondpoint",
     "carrefour": "carrefour",
     "car": "carrefour",
     "voie": "voie",
@@ -211,13 +211,35 @@ def canonical_word(token: str) -> tuple[str, ...]:
     return () if token in PARTICLES else (token,)
 
 
+# Street types written as two words: "rond-point" and "rond point" are one type.
+COMPOUND_TYPES = {("rond", "point"): "rondpoint", ("rd", "pt"): "rondpoint"}
+
+
+def merge_compound_types(tokens: list[str] | tuple[str, ...]) -> list[str]:
+    """Join two-word street types into their one-word form ("rond", "point" -> "rondpoint")."""
+    tokens = list(tokens)
+    if "rond" not in tokens and "rd" not in tokens:
+        return tokens
+    merged: list[str] = []
+    index = 0
+    while index < len(tokens):
+        pair = COMPOUND_TYPES.get(tuple(tokens[index : index + 2]))
+        if pair is not None:
+            merged.append(pair)
+            index += 2
+        else:
+            merged.append(tokens[index])
+            index += 1
+    return merged
+
+
 def canonical_tokens(text: str) -> list[str]:
     """Tokens with street types and abbreviations made canonical and particles dropped.
 
     Only the first word is read as a street type ("PAS PASTEUR" is the passage Pasteur,
     but "rue du pas" keeps its word).
     """
-    tokens = tokenize(text)
+    tokens = merge_compound_types(tokenize(text))
     result: list[str] = []
     for index, token in enumerate(tokens):
         if index == 0 and token in STREET_TYPES:

@@ -24,8 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from incidents.locate.gazetteer import END, Gazetteer, Landmark
-from incidents.locate.normalize import STREET_TYPES, SYMBOLS, canonical_word, text_tokens, word_set
+from incidents.locate.gazetteer import END, ONLY, Gazetteer, Landmark
+from incidents.locate.normalize import (
+    STREET_TYPES,
+    SYMBOLS,
+    canonical_word,
+    merge_compound_types,
+    text_tokens,
+    word_set,
+)
 
 # Type words that are also everyday words ("pas", "car", "all", "cours", "port"): the
 # name after them must match exactly, never through a typo.
@@ -119,6 +126,8 @@ def _walk(gazetteer: Gazetteer, node: dict, stream: list[str], pos: int, fuzzy: 
     """Longest name in trie ``node`` from ``stream[pos]``: ``(end, payload, edits)`` or ``None``."""
     best = None
     payload = node.get(END)
+    if payload is None and ONLY in node and len(stream[pos - 1]) >= 4:
+        payload = node[ONLY]
     if payload is not None:
         best = (pos, payload, edits)
     if pos < len(stream):
@@ -181,7 +190,8 @@ TYPE_TYPOS: dict[str, str] = {
 class _Scanner:
     def __init__(self, gazetteer: Gazetteer, text: str) -> None:
         self.g = gazetteer
-        self.raw = text_tokens(text)
+        raw = text_tokens(text)
+        self.raw = raw if "rond" not in raw and "rd" not in raw else tuple(merge_compound_types(raw))
         cache = _CANON
         pairs = [
             (word, index)
