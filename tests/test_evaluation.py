@@ -13,8 +13,8 @@ import pytest
 from incidents.classify.evaluate import evaluate as evaluate_classifier
 from incidents.classify.evaluate import load_labelled
 from incidents.classify.lexicon import classify
+from incidents.locate.evaluate import NAMED_STREET_KINDS, load_cases
 from incidents.locate.evaluate import evaluate as evaluate_locator
-from incidents.locate.evaluate import load_cases
 from incidents.locate.gazetteer import clear_gazetteer_cache
 from incidents.locate.locator import Locator
 from tests.fixture_streets import load_fixture_streets
@@ -58,8 +58,7 @@ def test_location_quality_on_the_toulouse_streets(db):
     clear_gazetteer_cache()
     report = evaluate_locator(Locator.from_database(), load_cases(DATA / "locate_eval.jsonl"))
     kinds = report.kinds
-    named = {"official", "written", "typo", "hashtag", "short", "accents", "untyped", "ambiguous_commune"}
-    streets = report.total(named)
+    streets = report.total(NAMED_STREET_KINDS)
     # measured: 99.6 % of posts naming a street land on it (within 50 m)
     assert streets.on_street / streets.street_cases >= 0.97
     # measured: 100 % of crossings within 50 m of the intersection

@@ -23,6 +23,11 @@ from incidents.locate.normalize import normalize_street_name
 from incidents.sources.record import PostRecord
 
 WITHIN_M = 50.0
+# Kinds where the post names one street the writer meant unambiguously (crossings and
+# homonyms without evidence are reported on their own).
+NAMED_STREET_KINDS = frozenset(
+    {"official", "written", "typo", "hashtag", "short", "accents", "untyped", "ambiguous_commune"}
+)
 # Kinds whose right answer is "not located".
 REFUSALS = frozenset({"place_city"})
 
@@ -140,6 +145,13 @@ def format_report(report: LocateReport) -> str:
             f"{kind:18} {score.cases:5d} {score.share(score.located):8.1%} {score.share(score.near_point):9.1%} "
             f"{on_street} {score.share(score.noted, score.located):6.1%} {median:>10}"
         )
+    named = report.total(NAMED_STREET_KINDS)
+    lines.append("")
+    lines.append(
+        f"posts naming streets ({', '.join(sorted(NAMED_STREET_KINDS))}): {named.cases} cases, "
+        f"{named.share(named.located):.1%} located, {named.share(named.on_street, named.street_cases):.1%} "
+        f"on the named street, {named.share(named.near_point):.1%} within {WITHIN_M:.0f} m of the truth point"
+    )
     lines.append("")
     lines.append("by method (cases located by it):")
     lines.append(f"{'method':8} {'cases':>5} {'<=50m of truth point':>21} {'<=50m of named street':>22}")

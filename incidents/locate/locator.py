@@ -48,6 +48,8 @@ ANCHOR_MAX_DISTANCE_M = 3_000.0
 LANDMARK_SNAP_M = 300.0
 # Above this accuracy the note says the location only knows the street, not where along it.
 COARSE_ACCURACY_M = 500.0
+# Crossing points computed per gazetteer, kept for the posts that name them again.
+MAX_CACHED_CROSSINGS = 50_000
 # Matched text is stored in a 500-character column.
 MAX_MATCHED_TEXT = 500
 
@@ -223,6 +225,8 @@ class Locator:
                 line = shapely.shortest_line(a.geom, b.geom)
                 (x0, y0), (x1, y1) = shapely.get_coordinates(line)
                 found = ((x0 + x1) / 2, (y0 + y1) / 2, float(line.length))
+            if len(cache) >= MAX_CACHED_CROSSINGS:
+                cache.clear()
             cache[key] = found
         return found
 
