@@ -68,7 +68,14 @@ SYLLABLES = [
 
 
 def rss_mb() -> float:
+    """Peak resident memory of this process so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    """Resident memory now (includes GEOS geometries, which tracemalloc does not see)."""
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
 
 
 def synthetic_rows(count: int, seed: int = 7) -> list[StreetRow]:
@@ -108,15 +115,45 @@ def measure_build(label: str, rows: list[StreetRow]) -> Gazetteer:
         times.append(time.perf_counter() - started)
     del gazetteer
     gc.collect()
+    before = current_rss_mb()
     tracemalloc.start()
     gazetteer = Gazetteer.build(rows, load_landmarks())
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    grown = current_rss_mb() - before
     print(
         f"{label:20} {len(rows):7d} segments -> {len(gazetteer):6d} streets: build {min(times):5.2f} s, "
-        f"retained {current / 2**20:5.1f} MiB, peak {peak / 2**20:5.1f} MiB (Python heap, tracemalloc)"
+        f"Python heap retained {current / 2**20:5.1f} MiB (peak {peak / 2**20:5.1f}), "
+        f"process RSS +{grown:5.1f} MiB"
     )
     return gazetteer
+
+
+def measure_database_read() -> None:
+    """Store the fixture streets (rolled back afterwards) and time get_gazetteer(): query + build, then cached."""
+    from django.db import transaction
+
+    from incidents.locate.gazetteer import clear_gazetteer_cache, get_gazetteer, street_fingerprint
+    from tests.fixture_streets import load_fixture_streets
+
+    with transaction.atomic():
+        count = load_fixture_streets()
+        clear_gazetteer_cache()
+        started = time.perf_counter()
+        street_fingerprint()
+        fingerprint = time.perf_counter() - started
+        started = time.perf_counter()
+        get_gazetteer()
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        get_gazetteer()
+        cached = time.perf_counter() - started
+        transaction.set_rollback(True)
+    clear_gazetteer_cache()
+    print(
+        f"from PostGIS ({count} segments): fingerprint query {fingerprint * 1000:.1f} ms, first get_gazetteer() "
+        f"(read + build) {first:.2f} s, cached call {cached * 1000:.1f} ms"
+    )
 
 
 def load_posts(count: int, mix: str) -> list:
@@ -190,6 +227,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--synthetic", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=2_000, help="posts per locate_many/classify call")
+    parser.add_argument(
+        "--database", action="store_true", help="also time reading the fixture streets from PostGIS (rolled back)"
+    )
     args = parser.parse_args()
 
     print(f"process RSS before: {rss_mb():.0f} MiB")
@@ -198,6 +238,8 @@ def main() -> None:
     synthetic = synthetic_rows(args.synthetic)
     big = measure_build("synthetic", synthetic)
     print(f"process max RSS after both builds: {rss_mb():.0f} MiB")
+    if args.database:
+        measure_database_read()
     print()
 
     posts = load_posts(args.posts, "posts")
