@@ -180,6 +180,20 @@ def load_posts(count: int, mix: str) -> list:
     return records
 
 
+def synthetic_posts(rows: list[StreetRow], posts: list) -> list:
+    """The real-looking posts, every other one naming a synthetic street instead ("Nid de poule Rue Bamela")."""
+    rng = random.Random(5)
+    records = []
+    for index, record in enumerate(posts):
+        if index % 2:
+            records.append(record)
+            continue
+        name = rng.choice(rows).name.title()
+        text = rng.choice(["Nid de poule {} depuis une semaine", "{} : lampadaire en panne", "Travaux {} 🚧"])
+        records.append(case_record({"id": f"s{index}", "text": text.format(name)}))
+    return records
+
+
 def time_per_post(label: str, records: list, locator: Locator, batch: int, repeats: int = 3) -> tuple[float, float]:
     """Locate then classify each batch, as the pipeline does; CPU seconds, best of ``repeats`` runs.
 
@@ -248,6 +262,12 @@ def main() -> None:
     time_per_post("Toulouse, real-looking posts", posts, Locator(toulouse), args.batch)
     located, _ = time_per_post("Toulouse, street-heavy mix", streets, Locator(toulouse), args.batch)
     time_per_post(f"synthetic {args.synthetic // 1000}k, real-looking posts", posts, Locator(big), args.batch)
+    time_per_post(
+        f"synthetic {args.synthetic // 1000}k, its own streets",
+        synthetic_posts(synthetic, posts),
+        Locator(big),
+        args.batch,
+    )
     baseline = naive_baseline(streets, fixture_rows)
     ours = located / len(streets)
     print()

@@ -1,7 +1,7 @@
 """Quality regression thresholds on the evaluation sets (measured level minus a margin).
 
-Figures measured when these thresholds were set (python bench/classify_eval.py and
-python bench/locate_eval.py print them): see docs/architecture.md, "Locate and classify".
+The figures measured when these thresholds were set are noted next to each one;
+``python bench/classify_eval.py`` and ``python bench/locate_eval.py`` print them.
 """
 
 from __future__ import annotations

@@ -361,3 +361,17 @@ def test_renormalize_street_names_rewrites_stale_keys(streets):
         "rue metz"
     }
     assert renormalize_street_names() == 0
+
+
+def test_a_broken_landmarks_file_says_how_to_fix_it(streets, settings, tmp_path):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from incidents.locate.gazetteer import load_landmarks
+
+    broken = tmp_path / "landmarks.json"
+    broken.write_text("{not json", encoding="utf-8")
+    settings.INCIDENTS_LANDMARKS_FILE = str(broken)
+    with pytest.raises(ImproperlyConfigured, match="set it empty to use no landmarks"):
+        load_landmarks()
+    settings.INCIDENTS_LANDMARKS_FILE = ""
+    assert load_landmarks() == []

@@ -35,6 +35,7 @@ import numpy as np
 import shapely
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsWKB
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Count, Max
 
@@ -465,8 +466,14 @@ def load_landmarks(path: str | Path | None = None) -> list[tuple[str, float, flo
     path = path if path is not None else settings.INCIDENTS_LANDMARKS_FILE
     if not path:
         return []
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return [(item["name"], float(item["lon"]), float(item["lat"])) for item in data["landmarks"]]
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [(item["name"], float(item["lon"]), float(item["lat"])) for item in data["landmarks"]]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ImproperlyConfigured(
+            f"INCIDENTS_LANDMARKS_FILE={path}: expected a readable JSON file "
+            f'{{"landmarks": [{{"name": ..., "lon": ..., "lat": ...}}]}} ({error!r}); set it empty to use no landmarks'
+        ) from error
 
 
 def get_gazetteer() -> Gazetteer:
