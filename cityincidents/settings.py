@@ -294,3 +294,12 @@ INCIDENTS_WORKS_RADIUS_M = env_float("INCIDENTS_WORKS_RADIUS_M", 100.0)
 INCIDENTS_WORKS_GRACE_HOURS = env_float("INCIDENTS_WORKS_GRACE_HOURS", 24.0)
 # When the service area is derived from the loaded streets, they are buffered by this, in metres.
 INCIDENTS_SERVICE_AREA_BUFFER_M = env_float("INCIDENTS_SERVICE_AREA_BUFFER_M", 200.0)
+
+# --- Locate and classify --------------------------------------------------------------------
+# Landmarks (JSON: {"landmarks": [{"name", "lon", "lat"}]}) the locator uses as evidence between
+# homonymous streets; empty to use none.
+INCIDENTS_LANDMARKS_FILE = env_str(
+    "INCIDENTS_LANDMARKS_FILE", str(BASE_DIR / "incidents" / "locate" / "data" / "landmarks_toulouse.json")
+)
+# A city's own lexicon (TOML, same layout as incidents/classify/lexicon.toml), merged over the default.
+INCIDENTS_LEXICON_FILE = env_str("INCIDENTS_LEXICON_FILE", "")

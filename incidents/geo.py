@@ -12,6 +12,8 @@ Use the expressions below in the ORM and :func:`geog` in hand-written SQL; never
 compare raw degree distances.
 """
 
+import math
+
 from django.contrib.gis.db.models import GeometryField, MultiPolygonField
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db.models import BooleanField, FloatField, Func, Value
@@ -84,3 +86,45 @@ def bbox_polygon(min_lon: float, min_lat: float, max_lon: float, max_lat: float)
     polygon = Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
     polygon.srid = WGS84
     return polygon
+
+
+# Metres per degree of latitude (and of longitude at the equator), mean Earth radius.
+METRES_PER_DEGREE = 111_320.0
+
+
+class LocalFrame:
+    """An equirectangular projection to metres around a reference point, for in-memory work.
+
+    Stored distances are always measured by PostGIS ``geography`` (above). Only a stage
+    that must decide thousands of times per second without a query (the locator's
+    gazetteer: street extents, crossing points, accuracies it reports) projects into
+    this frame instead: across a metropolitan area (< 100 km) the error stays well below
+    1 %, far under the accuracies it estimates.
+    """
+
+    __slots__ = ("kx", "ky", "lat0", "lon0")
+
+    def __init__(self, lon0: float, lat0: float) -> None:
+        self.lon0 = lon0
+        self.lat0 = lat0
+        self.kx = METRES_PER_DEGREE * math.cos(math.radians(lat0))
+        self.ky = METRES_PER_DEGREE
+
+    def to_xy(self, lon: float, lat: float) -> tuple[float, float]:
+        return (lon - self.lon0) * self.kx, (lat - self.lat0) * self.ky
+
+    def to_lonlat(self, x: float, y: float) -> tuple[float, float]:
+        return self.lon0 + x / self.kx, self.lat0 + y / self.ky
+
+    def project_array(self, coords):
+        """Project an ``(n, 2)`` numpy array of lon/lat to metres (for ``shapely.transform``)."""
+        return (coords - (self.lon0, self.lat0)) * (self.kx, self.ky)
+
+
+def bbox_half_diagonal_m(bbox: tuple[float, float, float, float]) -> float:
+    """Half the diagonal of a ``minlon,minlat,maxlon,maxlat`` box in metres (its covering radius)."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    frame = LocalFrame((min_lon + max_lon) / 2, (min_lat + max_lat) / 2)
+    x0, y0 = frame.to_xy(min_lon, min_lat)
+    x1, y1 = frame.to_xy(max_lon, max_lat)
+    return math.hypot(x1 - x0, y1 - y0) / 2

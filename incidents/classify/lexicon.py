@@ -1,42 +1,371 @@
-"""A transparent lexicon classifier: words and phrases vote for categories."""
+"""
+A transparent lexicon classifier: words and phrases vote for categories.
+
+The lexicon is data (``incidents/classify/lexicon.toml``, plus a city's own file named by
+``INCIDENTS_LEXICON_FILE``), compiled once into token lookups, so classifying a post costs
+about one dict lookup per word. Every decision is explained by ``Classification.evidence``
+(``lighting:lampadaire``, ``negated:bouchon``, ``offtopic:promotion:promo`` ...).
+
+- Each matched term adds its weight to its category (strong 1.0, weak 0.4); at each word
+  the longest phrase wins, so "passage piéton" counts once.
+- A negation just before a term cancels it ("pas de travaux aujourd'hui"), except for
+  absence terms where the absence is the problem ("pas d'éclairage", "plus de trottoir").
+- Off-topic vocabulary (promotion, politics, leisure) lowers relevance.
+- Relevance is a logistic function of the evidence; the category is the best-supported
+  one (ties to the first listed), ``other`` when the post is about public space but
+  names no category.
+"""
 
 from __future__ import annotations
 
+import math
+import re
+import tomllib
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
 
 from incidents.categories import Category
 from incidents.classify.result import Classification
-from incidents.locate.normalize import tokenize
+from incidents.locate.normalize import text_tokens
 
-LEXICON: dict[Category, tuple[str, ...]] = {
-    Category.WORKS_OBSTRUCTION: ("travaux", "chantier", "barriere", "works", "roadworks"),
-    Category.PEDESTRIAN_CROSSING_SIDEWALK: ("passage pieton", "trottoir", "pieton", "crossing", "sidewalk"),
-    Category.ROAD_SURFACE_POTHOLE: ("nid de poule", "trou", "pothole", "chaussee"),
-    Category.LIGHTING: ("lampadaire", "eclairage", "streetlight"),
-    Category.SIGNAGE_MARKING: ("panneau", "marquage", "signalisation", "sign"),
-    Category.WASTE_CLEANLINESS: ("poubelle", "dechets", "ordures", "litter", "rubbish"),
-    Category.GRAFFITI_VANDALISM: ("tag", "graffiti", "vandalisme", "vandalism"),
-    Category.VEGETATION: ("arbre", "branche", "haie", "tree"),
-    Category.DRAINAGE_FLOODING: ("inondation", "inonde", "egout", "flood"),
-    Category.TRAFFIC_PARKING: ("stationnement", "garee", "bouchon", "parking", "traffic"),
-}
+DEFAULT_LEXICON = Path(__file__).with_name("lexicon.toml")
+STRONG_WEIGHT = 1.0
+# Words naming where a problem is ("trottoir", "rocade") rather than what it is: they decide
+# only when nothing in the post names a cause ("trottoir bloqué par le chantier" is works).
+PLACE_WEIGHT = 0.6
+WEAK_WEIGHT = 0.4
+# One word repeated ("trou trou trou") counts at most this many times.
+MAX_REPEATS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word or phrase of the lexicon and what it votes for."""
+
+    text: str
+    pattern: tuple[tuple[str, bool], ...]  # (word, is_prefix) per position
+    kind: str  # category, cue, offtopic, rule
+    target: str  # category code, off-topic group, rule index
+    weight: float
+    absence: bool = False
+    language: str = ""
+    # Most specific first when sorted: longer phrase, exact word before prefix, longer prefix.
+    specificity: tuple[int, bool, int] = (0, False, 0)
+
+    def matches_at(self, tokens: list[str], index: int) -> bool:
+        if index + len(self.pattern) > len(tokens):
+            return False
+        for offset, (word, prefix) in enumerate(self.pattern):
+            token = tokens[index + offset]
+            if not (token.startswith(word) if prefix else token == word):
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    parts: tuple[Term, ...]
+    category: str
+    weight: float
+
+    @property
+    def part_ids(self) -> tuple[int, ...]:
+        return tuple(id(part) for part in self.parts)
+
+
+def _pattern(text: str) -> tuple[tuple[str, bool], ...]:
+    pattern: list[tuple[str, bool]] = []
+    for part in text.split():
+        prefix = part.endswith("*")
+        words = text_tokens(part.rstrip("*"))
+        words = [word for word in words if word not in {"#", "/", "&", "+"}] or words
+        for position, word in enumerate(words):
+            pattern.append((word, prefix and position == len(words) - 1))
+    return tuple(pattern)
+
+
+def _term(raw: str, kind: str, target: str, weight: float, absence: bool = False) -> Term | None:
+    text, _, language = raw.partition("@")
+    if text.startswith("@"):
+        text, language = raw, ""  # a handle such as "@toulouse"
+    pattern = _pattern(text)
+    if not pattern:
+        return None
+    specificity = (-len(pattern), pattern[0][1], -len(pattern[0][0]))
+    return Term(raw, pattern, kind, target, weight, absence, language, specificity)
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    """``extra`` over ``base``: lists are appended, tables merged, other values replaced."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        elif isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = merged[key] + value
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass(slots=True)
+class Lexicon:
+    """A compiled lexicon: terms indexed by their first word, settings, rules."""
+
+    exact: dict[str, list[Term]]
+    prefixes: dict[str, list[Term]]
+    prefix_lengths: tuple[int, ...]
+    emoji: dict[str, str]
+    rules: list[Rule]
+    category_order: list[str]
+    negators: frozenset[str]
+    conditional: dict[str, frozenset[str]]
+    not_after: frozenset[str]
+    window: int
+    slope: float
+    offset: float
+    cue_weight: float
+    cue_cap: float
+    offtopic_weight: float
+    negated_weight: float
+    _by_token: dict[str, tuple[Term, ...]] = field(default_factory=dict)
+    _emoji_pattern: re.Pattern | None = None
+    _negation_triggers: frozenset[str] = frozenset()
+    _rank: dict[str, int] = field(default_factory=dict)
+    _rule_parts: list[tuple[int, ...]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.emoji:
+            symbols = sorted(self.emoji, key=len, reverse=True)
+            self._emoji_pattern = re.compile("|".join(re.escape(symbol) for symbol in symbols))
+        self._negation_triggers = self.negators | frozenset(self.conditional)
+        self._rank = {code: position for position, code in enumerate(self.category_order)}
+        self._rule_parts = [rule.part_ids for rule in self.rules]
+
+    @classmethod
+    def from_files(cls, *paths: str | Path) -> Lexicon:
+        data: dict = {}
+        for path in paths:
+            with open(path, "rb") as handle:
+                data = _merge(data, tomllib.load(handle))
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Lexicon:
+        terms: list[Term] = []
+        emoji: list[tuple[str, str]] = []
+        order: list[str] = []
+        valid = set(Category.values)
+        for code, entry in data.get("categories", {}).items():
+            if code not in valid:
+                raise ValueError(f"lexicon category {code!r} is not a category code ({', '.join(sorted(valid))})")
+            order.append(code)
+            absence = set(entry.get("absence", []))
+            for raw in entry.get("strong", []):
+                terms.append(_term(raw, "category", code, STRONG_WEIGHT, raw in absence))
+            for raw in entry.get("place", []):
+                terms.append(_term(raw, "category", code, PLACE_WEIGHT, raw in absence))
+            for raw in entry.get("weak", []):
+                terms.append(_term(raw, "category", code, WEAK_WEIGHT, raw in absence))
+            listed = {*entry.get("strong", []), *entry.get("place", []), *entry.get("weak", [])}
+            if absence - listed:
+                missing = ", ".join(sorted(absence - listed))
+                raise ValueError(f"lexicon {code}: absence terms must also be strong, place or weak terms: {missing}")
+            emoji.extend((symbol, code) for symbol in entry.get("emoji", []))
+        for raw in data.get("cues", {}).get("words", []):
+            terms.append(_term(raw, "cue", "cue", 1.0))
+        for raw in data.get("neutral", {}).get("words", []):
+            terms.append(_term(raw, "neutral", "neutral", 0.0))
+        for group, entry in data.get("offtopic", {}).items():
+            for raw in entry.get("words", []):
+                terms.append(_term(raw, "offtopic", group, float(entry.get("weight", 1.0))))
+        rules: list[Rule] = []
+        for number, entry in enumerate(data.get("rules", [])):
+            if entry["category"] not in valid:
+                raise ValueError(f"rule {number + 1}: {entry['category']!r} is not a category code")
+            parts = tuple(
+                term for term in (_term(raw, "rule", str(number), 0.0) for raw in entry["when"]) if term is not None
+            )
+            rules.append(Rule(parts, entry["category"], float(entry.get("weight", 1.0))))
+            terms.extend(parts)
+
+        exact: dict[str, list[Term]] = {}
+        prefixes: dict[str, list[Term]] = {}
+        for term in terms:
+            if term is None:
+                continue
+            word, prefix = term.pattern[0]
+            (prefixes if prefix else exact).setdefault(word, []).append(term)
+        negation = data.get("negation", {})
+        relevance = data.get("relevance", {})
+        return cls(
+            exact=exact,
+            prefixes=prefixes,
+            prefix_lengths=tuple(sorted({len(word) for word in prefixes})),
+            emoji=dict(emoji),
+            rules=rules,
+            category_order=order,
+            negators=frozenset(negation.get("words", [])),
+            conditional={word: frozenset(after) for word, after in negation.get("conditional", {}).items()},
+            not_after=frozenset(negation.get("not_after", [])),
+            window=int(negation.get("window", 3)),
+            slope=float(relevance.get("slope", 2.6)),
+            offset=float(relevance.get("offset", -1.3)),
+            cue_weight=float(relevance.get("cue_weight", 0.25)),
+            cue_cap=float(relevance.get("cue_cap", 0.5)),
+            offtopic_weight=float(relevance.get("offtopic_weight", 1.0)),
+            negated_weight=float(relevance.get("negated_weight", 0.5)),
+        )
+
+    def candidates(self, token: str) -> tuple[Term, ...]:
+        """Terms whose first word matches ``token`` (cached per distinct token)."""
+        found = self._by_token.get(token)
+        if found is None:
+            found_list = list(self.exact.get(token, ()))
+            for length in self.prefix_lengths:
+                if length > len(token):
+                    break
+                found_list.extend(self.prefixes.get(token[:length], ()))
+            # Most specific first (see classify): the first that matches sets the bar.
+            found = tuple(sorted(found_list, key=lambda term: term.specificity))
+            if len(self._by_token) > 200_000:
+                self._by_token.clear()
+            self._by_token[token] = found
+        return found
+
+    def negated(self, tokens: tuple[str, ...], index: int) -> bool:
+        for position in range(max(0, index - self.window), index):
+            token = tokens[position]
+            if position + 1 < len(tokens) and tokens[position + 1] in self.not_after:
+                continue
+            if token in self.negators:
+                return True
+            after = self.conditional.get(token)
+            if after is not None and any(t in after for t in tokens[max(0, position - 3) : position]):
+                return True
+        return False
+
+    def classify(self, text: str, language: str = "") -> Classification:
+        tokens = text_tokens(text)
+        # Most posts hold no negation word: then no term needs the window check.
+        may_negate = not self._negation_triggers.isdisjoint(tokens)
+        by_token = self._by_token
+        for token in [token for token in tokens if token not in by_token]:
+            self.candidates(token)
+        # Only words that start some term are looked at.
+        positions = [index for index, token in enumerate(tokens) if by_token[token]]
+        language = language.split("-")[0].lower() if language and language != "und" else ""
+        scores: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        cues = offtopic = denied = 0.0
+        evidence: list[str] = []
+        rule_hits: set[int] = set()
+
+        free_from = 0
+        for index in positions:
+            if index < free_from:
+                continue
+            # At each word the most specific matching terms win: the longest phrase, then an
+            # exact word over a prefix, then the longest prefix ("panneau*" hides "panne*").
+            # All equally specific terms vote ("arraché" for signage and vandalism alike).
+            # Rule parts are only noted.
+            candidates = by_token[tokens[index]]
+            best = None
+            winners: list[Term] = []
+            for term in candidates:
+                if term.language and language and term.language != language:
+                    continue
+                if best is not None and term.kind != "rule" and term.specificity != best:
+                    continue
+                if len(term.pattern) > 1 and not term.matches_at(tokens, index):
+                    continue
+                if term.kind == "rule":
+                    if not (may_negate and self.negated(tokens, index)):
+                        rule_hits.add(id(term))
+                    continue
+                best = term.specificity
+                winners.append(term)
+            if not winners:
+                continue
+            free_from = index + len(winners[0].pattern)
+            negated = may_negate and self.negated(tokens, index)
+            for term in winners:
+                if term.kind == "neutral":
+                    continue
+                if negated and not term.absence:
+                    if term.kind == "category" and term.weight >= PLACE_WEIGHT:
+                        denied += term.weight
+                    evidence.append(f"negated:{term.text}")
+                    continue
+                seen = counts.get(term.text, 0)
+                if seen >= MAX_REPEATS:
+                    continue
+                counts[term.text] = seen + 1
+                if term.kind == "category":
+                    scores[term.target] = scores.get(term.target, 0.0) + term.weight
+                    evidence.append(f"{term.target}:{term.text}")
+                elif term.kind == "cue":
+                    cues += self.cue_weight
+                else:
+                    offtopic += term.weight
+                    evidence.append(f"offtopic:{term.target}:{term.text}")
+
+        if self._emoji_pattern is not None and not text.isascii():
+            for symbol in dict.fromkeys(self._emoji_pattern.findall(text)):
+                code = self.emoji[symbol]
+                scores[code] = scores.get(code, 0.0) + STRONG_WEIGHT
+                evidence.append(f"{code}:{symbol}")
+        if rule_hits:
+            for number, rule in enumerate(self.rules):
+                if rule_hits.issuperset(self._rule_parts[number]):
+                    scores[rule.category] = scores.get(rule.category, 0.0) + rule.weight
+                    evidence.append(f"{rule.category}:rule {number + 1}")
+
+        return self._decide(scores, min(cues, self.cue_cap), offtopic, denied, evidence)
+
+    def _decide(
+        self, scores: dict[str, float], cues: float, offtopic: float, denied: float, evidence: list[str]
+    ) -> Classification:
+        total = sum(scores.values())
+        strength = total + cues - self.offtopic_weight * offtopic - self.negated_weight * denied
+        relevance = 1.0 / (1.0 + math.exp(-(self.slope * strength + self.offset)))
+        if not scores:
+            return Classification(
+                relevance=round(relevance, 4), category=Category.OTHER, score=0.0, evidence=tuple(evidence)
+            )
+        rank = self._rank
+        category = max(scores, key=lambda code: (scores[code], -rank.get(code, len(rank))))
+        best = scores[category]
+        score = (best / total) * (1.0 - math.exp(-best))
+        return Classification(
+            relevance=round(relevance, 4),
+            category=Category(category),
+            score=round(score, 4),
+            evidence=tuple(evidence),
+        )
+
+
+@lru_cache(maxsize=4)
+def _lexicon_for(city_file: str) -> Lexicon:
+    paths = [DEFAULT_LEXICON, *([city_file] if city_file else [])]
+    return Lexicon.from_files(*paths)
+
+
+def get_lexicon() -> Lexicon:
+    """The default lexicon merged with the city's ``INCIDENTS_LEXICON_FILE`` (compiled once)."""
+    return _lexicon_for(settings.INCIDENTS_LEXICON_FILE or "")
 
 
 def classify(text: str, language: str = "") -> Classification:
     """Return the relevance and best category of ``text``."""
-    normalized = " " + " ".join(tokenize(text)) + " "
-    votes: dict[Category, list[str]] = {}
-    for category, words in LEXICON.items():
-        hits = [word for word in words if f" {word} " in normalized]
-        if hits:
-            votes[category] = hits
-    if not votes:
-        return Classification(relevance=0.0, category=Category.OTHER, score=0.0)
-    category, hits = max(votes.items(), key=lambda item: len(item[1]))
-    total = sum(len(h) for h in votes.values())
-    return Classification(relevance=1.0, category=category, score=len(hits) / total, evidence=tuple(hits))
+    return get_lexicon().classify(text, language)
 
 
-def classify_many(texts: Iterable[tuple[str, str]]) -> list[Classification]:
+def classify_many(pairs: Iterable[tuple[str, str]]) -> list[Classification]:
     """Classify ``(text, language)`` pairs."""
-    return [classify(text, language) for text, language in texts]
+    lexicon = get_lexicon()
+    return [lexicon.classify(text, language) for text, language in pairs]

@@ -10,6 +10,7 @@ particles ("de", "la", "du", "des", "d'", "l'").
 
 import re
 import unicodedata
+from itertools import islice
 
 # Street-type words and their abbreviations, mapped to one canonical word.
 STREET_TYPES: dict[str, str] = {
@@ -45,6 +46,7 @@ STREET_TYPES: dict[str, str] = {
     "sq": "square",
     "passage": "passage",
     "pass": "passage",
+    "pas": "passage",  # Toulouse writes passages "PAS PASTEUR"
     "esplanade": "esplanade",
     "esp": "esplanade",
     "promenade": "promenade",
@@ -53,8 +55,8 @@ STREET_TYPES: dict[str, str] = {
     "fbg": "faubourg",
     "port": "port",
     "pont": "pont",
-    "rpt": "rond-point",
-    "rondpoint": "rond-point",
+    "rpt": "rondpoint",
+    "rondpoint": "rondpoint",
     "carrefour": "carrefour",
     "car": "carrefour",
     "voie": "voie",
@@ -94,10 +96,48 @@ WORD_ABBREVIATIONS: dict[str, str] = {
 # Particles dropped from keys: "rue de la Pomme" and "RUE PROSPER" compare on content words.
 PARTICLES = frozenset({"de", "la", "le", "les", "du", "des", "d", "l", "a", "au", "aux", "en", "sur", "et"})
 
-# ASCII apostrophe, right single quote, grave, acute, modifier letter apostrophe.
-_APOSTROPHES = "'\u2019`\u00b4\u02bc"
-_NON_WORD = re.compile(r"[^a-z0-9]+")
+# Written numbers, so "rue du 19 mars" meets "PL DU DIX NEUF MARS" and "8 mai" meets "HUIT MAI".
+# Only day-of-month numbers: house numbers above 31 stay digits and never collide.
+# fmt: off
+NUMBER_WORDS: dict[str, str] = {
+    "1": "un", "1er": "premier", "1re": "premiere", "1ere": "premiere", "2": "deux", "3": "trois",
+    "4": "quatre", "5": "cinq", "6": "six", "7": "sept", "8": "huit", "9": "neuf", "10": "dix",
+    "11": "onze", "12": "douze", "13": "treize", "14": "quatorze", "15": "quinze", "16": "seize",
+    "17": "dix sept", "18": "dix huit", "19": "dix neuf", "20": "vingt", "21": "vingt un",
+    "22": "vingt deux", "23": "vingt trois", "24": "vingt quatre", "25": "vingt cinq",
+    "26": "vingt six", "27": "vingt sept", "28": "vingt huit", "29": "vingt neuf", "30": "trente",
+    "31": "trente un",
+}
+# fmt: on
+
+# Letters that Unicode decomposition keeps whole; people type their plain-ASCII spelling.
+# "×" joins the streets of a crossing like "/".
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "ø": "o", "Ø": "O", "ł": "l",
+                            "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "×": "/"})  # fmt: skip
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# A token: ASCII letters/digits, or one of the symbols that matter to the locator ("#"
+# starts a hashtag, "/" "&" "+" join the two streets of a crossing). Anything else
+# (punctuation, apostrophes, emoji, letters without an ASCII form) separates tokens.
+_TOKEN = re.compile(r"[a-z0-9]+|[#/&+]")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])")
+SYMBOLS = frozenset("#/&+")
+
+
+# The same tokens in the original text (Unicode letters, accents included), for spans.
+_RAW_TOKEN = re.compile(r"[^\W_]+|[#/&+×]")
+_HAS_LIGATURE = re.compile("[œŒæÆßøØłŁđĐı×]")
+
+
+# Text -> tokens for the texts of the current batch: the locator and the classifier read
+# the same posts one after the other. Bounded: cleared when full.
+_TOKENS: dict[str, tuple[str, ...]] = {}
+_TOKENS_MAX = 20_000
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The words of ``text``, for word lists written as one readable string."""
+    return frozenset(text.split())
 
 
 def strip_accents(text: str) -> str:
@@ -111,26 +151,101 @@ def split_hashtag(tag: str) -> str:
     return _CAMEL.sub(" ", tag.lstrip("#"))
 
 
+def _blank_urls(text: str) -> str:
+    # Same length, so token offsets stay those of the original text.
+    return _URL.sub(lambda match: " " * len(match.group()), text) if "/" in text or "www" in text else text
+
+
+def text_tokens(text: str) -> tuple[str, ...]:
+    """Lower-case, accent-free word tokens of a post, plus the symbols ``# / & +``.
+
+    URLs are dropped; apostrophes, hyphens, dots and emoji separate words. Locator and
+    classifier both read posts through this function (cached for the current batch).
+    """
+    tokens = _TOKENS.get(text)
+    if tokens is None:
+        folded = _blank_urls(text)
+        if not folded.isascii():
+            if _HAS_LIGATURE.search(folded):
+                folded = folded.translate(_LIGATURES)
+            folded = _COMBINING.sub("", unicodedata.normalize("NFKD", folded))
+        tokens = tuple(_TOKEN.findall(folded.lower()))
+        if len(_TOKENS) >= _TOKENS_MAX:
+            _TOKENS.clear()
+        _TOKENS[text] = tokens
+    return tokens
+
+
+def _fold_word(raw: str) -> str:
+    word = raw.lower()
+    if word.isascii():
+        return word
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", word.translate(_LIGATURES)))
+
+
+def token_span(text: str, first: int, last: int) -> tuple[int, int] | None:
+    """Character span in ``text`` from token ``first`` to token ``last`` (indices of :func:`text_tokens`).
+
+    ``None`` in the rare texts where a word folds into several tokens (letters without an
+    ASCII form inside a word, decomposed accents): callers then show the folded tokens.
+    """
+    tokens = text_tokens(text)
+    matches = list(islice(_RAW_TOKEN.finditer(_blank_urls(text)), last + 1))
+    if len(matches) <= last or last >= len(tokens):
+        return None
+    if _fold_word(matches[first].group()) != tokens[first] or _fold_word(matches[last].group()) != tokens[last]:
+        return None
+    return matches[first].start(), matches[last].end()
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-case, accent-free word tokens; apostrophes, hyphens and dots separate words."""
-    text = strip_accents(text).lower()
-    for apostrophe in _APOSTROPHES:
-        text = text.replace(apostrophe, " ")
-    return [token for token in _NON_WORD.split(text) if token]
+    return [token for token in text_tokens(text) if token not in SYMBOLS]
+
+
+def canonical_word(token: str) -> tuple[str, ...]:
+    """The canonical form of one non-type word: abbreviations and numbers spelt out, particles dropped."""
+    expanded = WORD_ABBREVIATIONS.get(token) or NUMBER_WORDS.get(token)
+    if expanded is not None:
+        return tuple(expanded.split())
+    return () if token in PARTICLES else (token,)
+
+
+# Street types written as two words: "rond-point" and "rond point" are one type.
+COMPOUND_TYPES = {("rond", "point"): "rondpoint", ("rd", "pt"): "rondpoint"}
+
+
+def merge_compound_types(tokens: list[str] | tuple[str, ...]) -> list[str]:
+    """Join two-word street types into their one-word form ("rond", "point" -> "rondpoint")."""
+    tokens = list(tokens)
+    if "rond" not in tokens and "rd" not in tokens:
+        return tokens
+    merged: list[str] = []
+    index = 0
+    while index < len(tokens):
+        pair = COMPOUND_TYPES.get(tuple(tokens[index : index + 2]))
+        if pair is not None:
+            merged.append(pair)
+            index += 2
+        else:
+            merged.append(tokens[index])
+            index += 1
+    return merged
 
 
 def canonical_tokens(text: str) -> list[str]:
-    """Tokens with street types and abbreviations made canonical and particles dropped."""
-    tokens = tokenize(text)
+    """Tokens with street types and abbreviations made canonical and particles dropped.
+
+    Only the first word is read as a street type ("PAS PASTEUR" is the passage Pasteur,
+    but "rue du pas" keeps its word).
+    """
+    tokens = merge_compound_types(tokenize(text))
     result: list[str] = []
     for index, token in enumerate(tokens):
         if index == 0 and token in STREET_TYPES:
             result.append(STREET_TYPES[token])
             continue
-        token = WORD_ABBREVIATIONS.get(token, token)
-        if token in PARTICLES:
-            continue
-        result.append(token)
+        result.extend(canonical_word(token))
     return result
 
 

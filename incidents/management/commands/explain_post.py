@@ -1,0 +1,76 @@
+"""Show how one post would be located and classified, with the evidence behind each decision."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+
+from incidents.classify.lexicon import classify
+from incidents.locate.gazetteer import get_gazetteer
+from incidents.locate.locator import Locator
+from incidents.sources.record import PostRecord
+
+
+class Command(BaseCommand):
+    help = (
+        "Locate and classify TEXT as the pipeline would, printing the evidence: useful when "
+        "extending the lexicon (INCIDENTS_LEXICON_FILE) or checking street names."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("text", help="the text of a post")
+        parser.add_argument("--lang", default="", help="language code of the post, e.g. fr or en")
+        parser.add_argument("--lonlat", help="device position 'LON,LAT'")
+        parser.add_argument("--place-bbox", help="place box 'MINLON,MINLAT,MAXLON,MAXLAT'")
+        parser.add_argument("--place-type", default="", help="X place type: poi, neighborhood, city, admin, country")
+        parser.add_argument("--place-name", default="", help="name of the attached place")
+
+    def handle(self, *args, **options):
+        lon = lat = None
+        if options["lonlat"]:
+            lon, lat = _floats(options["lonlat"], 2, "--lonlat", "1.444,43.604")
+        bbox = (
+            _floats(options["place_bbox"], 4, "--place-bbox", "1.44,43.60,1.45,43.61")
+            if options["place_bbox"]
+            else None
+        )
+        record = PostRecord(
+            source="explain",
+            external_id="explain",
+            text=options["text"],
+            posted_at=dt.datetime.now(dt.UTC),
+            language=options["lang"],
+            lon=lon,
+            lat=lat,
+            place_bbox=bbox,
+            place_type=options["place_type"],
+            place_name=options["place_name"],
+        )
+        gazetteer = get_gazetteer()
+        location = Locator(gazetteer).locate(record)
+        result = classify(record.text, record.language)
+        self.stdout.write(f"streets indexed: {len(gazetteer)} (from {gazetteer.fingerprint[0]} segments)")
+        self.stdout.write(f"location: {location.method}")
+        if location.found:
+            self.stdout.write(
+                f"  lon/lat: {location.lon:.6f}, {location.lat:.6f}  accuracy: {location.accuracy_m:.0f} m"
+            )
+        if location.matched_text:
+            self.stdout.write(f"  matched: {location.matched_text!r}")
+        if location.note:
+            self.stdout.write(f"  note: {location.note}")
+        verdict = "relevant" if result.is_relevant else "not relevant"
+        self.stdout.write(f"relevance: {result.relevance:.2f} ({verdict})")
+        self.stdout.write(f"category: {result.category.value} (score {result.score:.2f})")
+        self.stdout.write(f"  evidence: {', '.join(result.evidence) or '-'}")
+
+
+def _floats(value: str, count: int, option: str, example: str) -> tuple[float, ...]:
+    try:
+        numbers = tuple(float(part) for part in value.split(","))
+    except ValueError:
+        numbers = ()
+    if len(numbers) != count:
+        raise CommandError(f"{option} takes {count} comma-separated numbers, e.g. {option} {example}")
+    return numbers
