@@ -236,6 +236,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Anonymous reads are throttled at INCIDENTS_API_ANON_RATE (429 with Retry-After).
+    "DEFAULT_THROTTLE_CLASSES": ["incidents.api.throttling.AnonymousThrottle"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -245,6 +247,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # GeoJSON bodies are built in SQL; their schemas come from the layer definitions.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "incidents.api.schema.add_geojson_components",
+    ],
+}
+
+# Throttle counts (and other short-lived values) live here: set a Redis URL in production
+# so that every worker shares them; the default is per process.
+_cache_url = env_str("DJANGO_CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
 }
 
 CORS_ALLOW_ALL_ORIGINS = True
@@ -294,3 +312,14 @@ INCIDENTS_WORKS_RADIUS_M = env_float("INCIDENTS_WORKS_RADIUS_M", 100.0)
 INCIDENTS_WORKS_GRACE_HOURS = env_float("INCIDENTS_WORKS_GRACE_HOURS", 24.0)
 # When the service area is derived from the loaded streets, they are buffered by this, in metres.
 INCIDENTS_SERVICE_AREA_BUFFER_M = env_float("INCIDENTS_SERVICE_AREA_BUFFER_M", 200.0)
+
+# --- Open-data API ------------------------------------------------------------------------
+
+# Requests per period an anonymous caller may make (DRF rate syntax, e.g. 600/min); empty: unlimited.
+INCIDENTS_API_ANON_RATE = env_str("INCIDENTS_API_ANON_RATE", "600/min")
+# Features per page of the REST API when `limit` is not given, and the largest `limit` accepted.
+INCIDENTS_API_PAGE_SIZE = env_int("INCIDENTS_API_PAGE_SIZE", 100)
+INCIDENTS_API_MAX_PAGE_SIZE = env_int("INCIDENTS_API_MAX_PAGE_SIZE", 1000)
+# The same for the OGC API – Features `limit` (the OGC default page is 10).
+INCIDENTS_OGC_PAGE_SIZE = env_int("INCIDENTS_OGC_PAGE_SIZE", 10)
+INCIDENTS_OGC_MAX_PAGE_SIZE = env_int("INCIDENTS_OGC_MAX_PAGE_SIZE", 10_000)

@@ -1,0 +1,390 @@
+"""
+Query filters of the published layers (django-filter).
+
+Every parameter is validated: a value that cannot be understood answers 400 with a
+message saying what is expected, and an unknown parameter is refused too (a typo such
+as ``catgory=`` must not silently return everything). The same filter sets serve the
+REST API, the OGC API (``bbox`` and ``datetime``) and the clusters endpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+import django_filters
+from django import forms
+from django.contrib.gis.geos import Point
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+from incidents.api.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
+from incidents.categories import Category
+from incidents.geo import bbox_polygon
+from incidents.models import IncidentStatus, IncidentWorksZone, WorksStatus
+
+# Farthest `radius` accepted by `near`, in metres: a city, not a continent.
+MAX_NEAR_RADIUS_M = 50_000
+
+
+# --- Parsing (shared with the OGC API and the clusters endpoint) ------------------------
+
+
+def parse_bbox(value: str) -> tuple[float, float, float, float]:
+    """Parse ``minlon,minlat,maxlon,maxlat`` (WGS84 degrees); raise ``forms.ValidationError``."""
+    parts = value.split(",")
+    if len(parts) != 4:
+        raise forms.ValidationError(_("Give four numbers: minlon,minlat,maxlon,maxlat."))
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in parts)
+    except ValueError:
+        raise forms.ValidationError(_("Give four numbers: minlon,minlat,maxlon,maxlat.")) from None
+    if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
+        raise forms.ValidationError(_("Coordinates must be finite numbers."))
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+        raise forms.ValidationError(_("Longitudes lie in [-180, 180] and latitudes in [-90, 90]."))
+    if min_lon > max_lon or min_lat > max_lat:
+        raise forms.ValidationError(_("The minimum comes first: minlon,minlat,maxlon,maxlat."))
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def parse_point(value: str) -> Point:
+    """Parse ``lon,lat``; raise ``forms.ValidationError``."""
+    parts = value.split(",")
+    try:
+        lon, lat = (float(part) for part in parts)
+    except ValueError:
+        raise forms.ValidationError(_("Give a point as lon,lat in degrees, e.g. 1.444,43.604.")) from None
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise forms.ValidationError(_("Longitude lies in [-180, 180] and latitude in [-90, 90]."))
+    return Point(lon, lat, srid=4326)
+
+
+def _parse_instant(text: str, *, end: bool) -> dt.datetime:
+    """An RFC 3339 date-time; a bare date means the start (or end) of that local day."""
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            moment = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
+            return timezone.make_aware(moment)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise forms.ValidationError(
+            _("%(value)r is not an RFC 3339 date-time such as 2024-05-01T08:00:00Z.") % {"value": text}
+        ) from None
+    if moment.tzinfo is None:
+        raise forms.ValidationError(
+            _("%(value)r has no time zone: add Z or an offset such as +02:00.") % {"value": text}
+        )
+    return moment
+
+
+def parse_datetime_interval(value: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Parse an RFC 3339 instant or an interval ``start/end`` where either end may be ``..`` (open)."""
+    if "/" not in value:
+        instant = _parse_instant(value, end=False)
+        # A bare date is the whole day, an instant is itself.
+        return instant, (_parse_instant(value, end=True) if len(value) == 10 else instant)
+    parts = value.split("/")
+    if len(parts) != 2:
+        raise forms.ValidationError(_("An interval is start/end, with '..' for an open end."))
+    start = None if parts[0] in ("", "..") else _parse_instant(parts[0], end=False)
+    end = None if parts[1] in ("", "..") else _parse_instant(parts[1], end=True)
+    if start is None and end is None:
+        raise forms.ValidationError(_("An interval needs at least one end."))
+    if start and end and start > end:
+        raise forms.ValidationError(_("The interval ends before it starts."))
+    return start, end
+
+
+def filter_datetime(
+    queryset: QuerySet, layer: Layer, interval: tuple[dt.datetime | None, dt.datetime | None]
+) -> QuerySet:
+    """Keep features whose time span meets ``interval`` (an open end of a feature never ends)."""
+    if layer.temporal is None:
+        return queryset
+    start_expr, end_expr = layer.temporal
+    start, end = interval
+    queryset = queryset.alias(_t_start=start_expr, _t_end=end_expr)
+    if end is not None:
+        queryset = queryset.filter(_t_start__lte=end)
+    if start is not None:
+        queryset = queryset.filter(Q(_t_end__isnull=True) | Q(_t_end__gte=start))
+    return queryset
+
+
+def filter_bbox(queryset: QuerySet, layer: Layer, bbox: tuple[float, float, float, float]) -> QuerySet:
+    """Keep features whose geometry intersects ``bbox`` (index-assisted)."""
+    return queryset.filter(**{f"{layer.geometry}__intersects": bbox_polygon(*bbox)})
+
+
+# --- Form fields ------------------------------------------------------------------------
+
+
+class BBoxField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        return parse_bbox(value) if value else None
+
+
+class PointField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        return parse_point(value) if value else None
+
+
+class DateTimeIntervalField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        return parse_datetime_interval(value) if value else None
+
+
+class CodeListField(forms.CharField):
+    """Comma-separated codes, each one of ``choices``."""
+
+    def __init__(self, *args, choices: Iterable[str] = (), **kwargs):
+        self.valid = list(choices)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        codes = [code.strip() for code in value.split(",") if code.strip()]
+        unknown = [code for code in codes if code not in self.valid]
+        if unknown or not codes:
+            raise forms.ValidationError(
+                _("Unknown value %(unknown)s; use one or more of: %(valid)s (comma-separated).")
+                % {"unknown": ", ".join(repr(code) for code in unknown) or "''", "valid": ", ".join(self.valid)}
+            )
+        return codes
+
+
+class StrictBooleanField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        lowered = value.lower()
+        if lowered in {"true", "1", "yes"}:
+            return True
+        if lowered in {"false", "0", "no"}:
+            return False
+        raise forms.ValidationError(_("Use true or false."))
+
+
+class OrderingField(forms.CharField):
+    def __init__(self, *args, allowed: Iterable[str] = (), **kwargs):
+        self.allowed = list(allowed)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        keys = [key.strip() for key in value.split(",") if key.strip()]
+        bad = [key for key in keys if key.lstrip("-") not in self.allowed]
+        if bad or not keys:
+            raise forms.ValidationError(
+                _("Cannot order by %(bad)s; use %(allowed)s, with '-' for descending.")
+                % {"bad": ", ".join(repr(key) for key in bad) or "''", "allowed": ", ".join(self.allowed)}
+            )
+        return keys
+
+
+# --- Filters ----------------------------------------------------------------------------
+
+
+class LayerFilter(django_filters.Filter):
+    """A filter whose form field parses the value and whose action is a function of the layer."""
+
+    def __init__(self, *args, action=None, field_class=None, help_text="", **kwargs):
+        self.action = action
+        if field_class is not None:
+            self.field_class = field_class
+        kwargs.setdefault("label", help_text)
+        super().__init__(*args, **kwargs)
+        self.help_text = help_text
+
+    def filter(self, qs, value):
+        if value in (None, "", []):
+            return qs
+        return self.action(qs, self.parent.layer, value)
+
+
+class LayerFilterSet(django_filters.FilterSet):
+    """Filters of one layer; subclasses set ``layer``."""
+
+    layer: Layer
+
+    bbox = LayerFilter(
+        field_class=BBoxField,
+        action=filter_bbox,
+        help_text="Only features intersecting minlon,minlat,maxlon,maxlat (WGS84 degrees).",
+    )
+    near = LayerFilter(
+        field_class=PointField,
+        action=lambda qs, layer, value: qs,  # applied with `radius` in filter_queryset
+        help_text="lon,lat: only features within `radius` metres of this point (give both).",
+    )
+    radius = django_filters.NumberFilter(
+        method=lambda qs, name, value: qs,
+        min_value=0,
+        max_value=MAX_NEAR_RADIUS_M,
+        label=f"Metres around `near` (0 to {MAX_NEAR_RADIUS_M}).",
+    )
+    ordering = LayerFilter(
+        field_class=OrderingField,
+        action=lambda qs, layer, keys: qs,  # applied last, in filter_queryset
+        help_text="Comma-separated sort keys, '-' for descending.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["ordering"].allowed = list(self.layer.ordering_fields)
+        self.form.fields["ordering"].help_text = ", ".join(self.layer.ordering_fields)
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        if (data.get("near") is None) != (data.get("radius") is None):
+            raise ValidationError({"near": [_("Give both near=lon,lat and radius=metres.")]})
+        queryset = super().filter_queryset(queryset)
+        if data.get("near") is not None:
+            queryset = queryset.near(data["near"], float(data["radius"]))
+        ordering = data.get("ordering")
+        if ordering:
+            keys = ["pk" if key.lstrip("-") == "id" else key for key in ordering]
+            keys = [("-pk" if key == "-id" else key) for key in keys]
+            queryset = queryset.order_by(*keys, "pk")
+        elif data.get("near") is None:
+            queryset = queryset.order_by(*self.layer.default_ordering)
+        return queryset
+
+
+def _interval_filter(help_text: str) -> LayerFilter:
+    return LayerFilter(field_class=DateTimeIntervalField, action=filter_datetime, help_text=help_text)
+
+
+def _codes(choices) -> list[str]:
+    return [value for value, _label in choices]
+
+
+def _filter_codes(field: str):
+    return lambda qs, layer, codes: qs.filter(**{f"{field}__in": codes})
+
+
+class IdFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+
+def _filter_near_works(qs, layer, value):
+    linked = Exists(IncidentWorksZone.objects.filter(incident=OuterRef("pk")))
+    return qs.filter(linked) if value else qs.exclude(linked)
+
+
+class IncidentFilterSet(LayerFilterSet):
+    layer = INCIDENTS
+
+    datetime = _interval_filter(
+        "RFC 3339 instant or interval start/end ('..' for open): incidents reported during that time."
+    )
+    category = LayerFilter(
+        field_class=CodeListField,
+        action=_filter_codes("category"),
+        help_text="Comma-separated category codes.",
+    )
+    status = LayerFilter(
+        field_class=CodeListField, action=_filter_codes("status"), help_text="Comma-separated status codes."
+    )
+    works_zone = IdFilter(field_name="works_zones", min_value=1, label="Only incidents linked to this works zone (id).")
+    segment = IdFilter(field_name="segment_id", min_value=1, label="Only incidents on this street segment (id).")
+    district = IdFilter(field_name="district_id", min_value=1, label="District id.")
+    near_works = LayerFilter(
+        field_class=StrictBooleanField,
+        action=_filter_near_works,
+        help_text="true: only incidents reported near active works; false: only the others.",
+    )
+
+    class Meta:
+        model = INCIDENTS.model
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["category"].valid = _codes(Category.choices)
+        self.form.fields["status"].valid = _codes(IncidentStatus.choices)
+
+
+def _filter_works_status(qs, layer, codes):
+    return qs.filter(status__in=codes)
+
+
+class WorksZoneFilterSet(LayerFilterSet):
+    layer = WORKS_ZONES
+
+    datetime = _interval_filter("RFC 3339 instant or interval: works running at some moment of it.")
+    active_on = django_filters.DateFilter(
+        method="filter_active_on", label="YYYY-MM-DD: works running at some moment of that local day."
+    )
+    status = LayerFilter(
+        field_class=CodeListField, action=_filter_works_status, help_text="planned, active or ended (now)."
+    )
+
+    class Meta:
+        model = WORKS_ZONES.model
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["status"].valid = _codes(WorksStatus.choices)
+
+    def filter_active_on(self, queryset, name, value):
+        return queryset.filter(pk__in=self.layer.model.objects.active_on(value).values("pk"))
+
+
+class StreetSegmentFilterSet(LayerFilterSet):
+    layer = STREET_SEGMENTS
+
+    name = django_filters.CharFilter(
+        field_name="name", lookup_expr="icontains", max_length=255, label="Part of the street name."
+    )
+
+    class Meta:
+        model = STREET_SEGMENTS.model
+        fields = []
+
+
+FILTERSETS: dict[str, type[LayerFilterSet]] = {
+    INCIDENTS.name: IncidentFilterSet,
+    WORKS_ZONES.name: WorksZoneFilterSet,
+    STREET_SEGMENTS.name: StreetSegmentFilterSet,
+}
+
+
+def reject_unknown(params: Iterable[str], allowed: Iterable[str]) -> None:
+    """Refuse query parameters nobody reads, so a typo never widens a query silently."""
+    allowed = set(allowed)
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ValidationError(
+            {
+                name: [
+                    _("Unknown parameter; the accepted ones are: %(allowed)s.")
+                    % {"allowed": ", ".join(sorted(allowed))}
+                ]
+                for name in unknown
+            }
+        )
+
+
+def apply_filters(layer: Layer, request, queryset: QuerySet, extra_params: Iterable[str] = ()) -> QuerySet:
+    """Validate the request's query parameters and return the filtered, ordered queryset."""
+    filterset_class = FILTERSETS[layer.name]
+    filterset = filterset_class(data=request.query_params, queryset=queryset, request=request)
+    reject_unknown(request.query_params.keys(), [*filterset.filters, *extra_params])
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs

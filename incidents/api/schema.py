@@ -1,0 +1,174 @@
+"""
+OpenAPI descriptions of the GeoJSON bodies, generated from the layer definitions.
+
+drf-spectacular documents serializers; our bodies are built by PostgreSQL, so their
+schemas are written here from the same :class:`~incidents.api.layers.Layer` properties
+and added as components by :func:`add_geojson_components` (a postprocessing hook).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter
+
+from incidents.api.filters import FILTERSETS
+from incidents.api.layers import LAYERS, Layer
+
+POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3}
+
+
+def _geometry(kind: str, coordinates: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["type", "coordinates"],
+        "properties": {"type": {"type": "string", "enum": [kind]}, "coordinates": coordinates},
+    }
+
+
+def _array(items: dict, min_items: int = 0) -> dict:
+    return {"type": "array", "items": items, "minItems": min_items}
+
+
+LINEAR_RING = _array(POSITION, 4)
+GEOMETRIES = {
+    "Point": _geometry("Point", POSITION),
+    "MultiPoint": _geometry("MultiPoint", _array(POSITION)),
+    "LineString": _geometry("LineString", _array(POSITION, 2)),
+    "MultiLineString": _geometry("MultiLineString", _array(_array(POSITION, 2))),
+    "Polygon": _geometry("Polygon", _array(LINEAR_RING)),
+    "MultiPolygon": _geometry("MultiPolygon", _array(_array(LINEAR_RING))),
+}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def geometry_schema(layer: Layer) -> dict:
+    refs = [ref(f"GeoJSON{kind}") for kind in layer.geometry_types]
+    return refs[0] if len(refs) == 1 else {"oneOf": refs}
+
+
+def properties_schema(layer: Layer, extra: dict | None = None) -> dict:
+    properties = {prop.name: prop.schema for prop in layer.properties}
+    properties.update(extra or {})
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+def feature_schema(layer: Layer, extra: dict | None = None) -> dict:
+    return {
+        "type": "object",
+        "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": geometry_schema(layer),
+            "properties": properties_schema(layer, extra),
+        },
+    }
+
+
+def collection_schema(layer: Layer, members: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["type", "features", *members],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            **members,
+            "features": {"type": "array", "items": ref(f"{layer.component}Feature")},
+        },
+    }
+
+
+NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
+PAGE_MEMBERS = {
+    "total": {"type": "integer", "description": "Number of features matching the filters."},
+    "next": {**NULLABLE_URL, "description": "Next page, null on the last one."},
+    "previous": {**NULLABLE_URL, "description": "Previous page, null on the first one."},
+}
+
+# Members of the incident detail beyond the list properties.
+INCIDENT_DETAIL = {
+    "works_zones": _array(
+        {
+            "type": "object",
+            "required": ["id", "title", "distance_m"],
+            "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "distance_m": {"type": "number", "description": "Metres to the zone's impact area."},
+            },
+        }
+    ),
+    "posts": _array(
+        {
+            "type": "object",
+            "description": "A post about the incident. Anonymous callers get scrubbed text and no author data.",
+            "required": ["source", "posted_at", "text", "language", "category"],
+            "properties": {
+                "source": {"type": "string"},
+                "posted_at": {"type": "string", "format": "date-time"},
+                "text": {"type": "string"},
+                "language": {"type": "string"},
+                "category": {"type": "string"},
+                "external_id": {"type": "string", "description": "Staff only."},
+                "url": {"type": "string", "description": "Staff only."},
+                "author_handle": {"type": "string", "description": "Staff only."},
+                "author_id": {"type": "string", "description": "Staff only."},
+                "media_urls": {"type": "array", "items": {"type": "string"}, "description": "Staff only."},
+                "location": {**POSITION, "nullable": True, "description": "Staff only: [lon, lat]."},
+                "raw": {"type": "object", "description": "Staff only: the payload as received."},
+            },
+        }
+    ),
+}
+
+ERROR = {
+    "type": "object",
+    "description": "What was wrong: a `detail` message, or a list of messages per parameter.",
+    "additionalProperties": True,
+}
+
+
+def components() -> dict:
+    schemas = {f"GeoJSON{kind}": schema for kind, schema in GEOMETRIES.items()}
+    for layer in LAYERS.values():
+        schemas[f"{layer.component}Feature"] = feature_schema(layer)
+        schemas[f"{layer.component}FeatureCollection"] = collection_schema(layer, PAGE_MEMBERS)
+    schemas["IncidentDetailFeature"] = feature_schema(LAYERS["incidents"], INCIDENT_DETAIL)
+    schemas["Error"] = ERROR
+    return schemas
+
+
+def add_geojson_components(result, generator, request, public):
+    """drf-spectacular postprocessing hook: add the GeoJSON schemas referenced by the views."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(components())
+    return result
+
+
+def _parameter_type(filter_) -> type:
+    field_class = getattr(filter_, "field_class", None)
+    name = getattr(field_class, "__name__", "")
+    if name in {"IntegerField"}:
+        return int
+    if name in {"DecimalField"}:
+        return float
+    return str
+
+
+def filter_parameters(layer: Layer) -> list[OpenApiParameter]:
+    """Query parameters of a layer's list: its filters, paging and format."""
+    filterset = FILTERSETS[layer.name]
+    parameters = []
+    for name, filter_ in filterset.base_filters.items():
+        description = str(filter_.label or getattr(filter_, "help_text", "") or "")
+        if name == "ordering":
+            description += " Keys: " + ", ".join(layer.ordering_fields) + "."
+        parameters.append(OpenApiParameter(name, _parameter_type(filter_), description=description))
+    return parameters
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("limit", str, description="Features per page, 1 to 1000 (default 100), or 'all' to export."),
+    OpenApiParameter("offset", int, description="Index of the first feature (default 0)."),
+    OpenApiParameter("format", str, enum=["geojson", "json", "csv"], description="Output format (default geojson)."),
+]
