@@ -323,3 +323,11 @@ INCIDENTS_API_MAX_PAGE_SIZE = env_int("INCIDENTS_API_MAX_PAGE_SIZE", 1000)
 # The same for the OGC API – Features `limit` (the OGC default page is 10).
 INCIDENTS_OGC_PAGE_SIZE = env_int("INCIDENTS_OGC_PAGE_SIZE", 10)
 INCIDENTS_OGC_MAX_PAGE_SIZE = env_int("INCIDENTS_OGC_MAX_PAGE_SIZE", 10_000)
+# The clusters endpoint keeps incidents in memory; each process checks for changed
+# incidents at most this often, in seconds (see incidents/api/clusters.py).
+INCIDENTS_CLUSTER_CHECK_SECONDS = env_float("INCIDENTS_CLUSTER_CHECK_SECONDS", 1.0)
+# Change notes are replayed with this overlap, in seconds, so that a transaction which
+# commits late is never missed.
+INCIDENTS_CLUSTER_OVERLAP_SECONDS = env_float("INCIDENTS_CLUSTER_OVERLAP_SECONDS", 300.0)
+# Change notes older than this are deleted, in hours.
+INCIDENTS_CHANGES_KEEP_HOURS = env_float("INCIDENTS_CHANGES_KEEP_HOURS", 24.0)

@@ -388,3 +388,23 @@ def apply_filters(layer: Layer, request, queryset: QuerySet, extra_params: Itera
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
     return filterset.qs
+
+
+class ClusterForm(forms.Form):
+    """Parameters of ``/api/incidents/clusters/``: a viewport, a zoom and the incident filters."""
+
+    bbox = BBoxField(help_text="Viewport: minlon,minlat,maxlon,maxlat (WGS84 degrees).")
+    zoom = forms.IntegerField(min_value=0, max_value=22, help_text="Map zoom level, 0 to 22.")
+    category = CodeListField(required=False, choices=_codes(Category.choices), help_text="Category codes.")
+    status = CodeListField(required=False, choices=_codes(IncidentStatus.choices), help_text="Status codes.")
+    datetime = DateTimeIntervalField(required=False, help_text="RFC 3339 instant or interval ('..' for open).")
+    near_works = StrictBooleanField(required=False, help_text="true: only incidents reported near active works.")
+
+
+def parse_form(form_class: type[forms.Form], params) -> dict:
+    """Validate ``params`` with ``form_class`` (unknown names refused); raise 400 with the messages."""
+    reject_unknown(params.keys(), [*form_class.base_fields, "format"])
+    form = form_class(data=params)
+    if not form.is_valid():
+        raise ValidationError(form.errors)
+    return form.cleaned_data

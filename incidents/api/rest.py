@@ -12,12 +12,14 @@ import json
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
+from incidents.api.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_range, clusters_geojson
 from incidents.api.features import Matched, collection_response
-from incidents.api.filters import apply_filters
+from incidents.api.filters import ClusterForm, apply_filters, parse_form
 from incidents.api.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
 from incidents.api.pagination import PAGE_PARAMS, page_url, parse_page
 from incidents.api.privacy import public_post, sees_personal_data
@@ -231,3 +233,38 @@ class IncidentViewSet(LayerViewSet):
         except DjangoValidationError as error:
             raise ValidationError({"status": error.messages}) from None
         return self.feature_response(request, self.feature(pk))
+
+    @extend_schema(
+        summary="Clusters of incidents for a map viewport",
+        description=(
+            "Incidents grouped in 64 px cells of the zoom level (1/4 of a 256 px tile). A cluster has its "
+            "`count`, its category breakdown and the `expansion_zoom` at which it splits; a cell holding a "
+            "single incident answers that incident (`cluster: false`, with its id). Filters as on the list."
+        ),
+        parameters=[
+            OpenApiParameter(name, str if name != "zoom" else int, required=name in {"bbox", "zoom"},
+                             description=str(field.help_text))
+            for name, field in ClusterForm.base_fields.items()
+        ],
+        responses={(200, GEOJSON): ref("ClusterCollection"), (200, "application/json"): ref("ClusterCollection"),
+                   **ERRORS},
+    )  # fmt: skip
+    @action(detail=False, methods=["get"], renderer_classes=[GeoJSONRenderer, PlainJSONRenderer])
+    def clusters(self, request):
+        params = parse_form(ClusterForm, request.query_params)
+        start, end = params["datetime"] or (None, None)
+        query = ClusterQuery(
+            bbox=params["bbox"],
+            zoom=params["zoom"],
+            categories=params["category"],
+            statuses=params["status"],
+            start=start,
+            end=end,
+            near_works=params["near_works"],
+        )
+        x0, y0, x1, y1 = cell_range(query)
+        if (x1 - x0 + 1) * (y1 - y0 + 1) > MAX_CELLS:
+            raise ValidationError({"bbox": [f"This box spans more than {MAX_CELLS} cells at this zoom: zoom out."]})
+        result = INDEX.query(query)
+        body = clusters_geojson(result, {"zoom": query.zoom, "total": result.total})
+        return HttpResponse(body, content_type=media_type(request))

@@ -122,6 +122,44 @@ INCIDENT_DETAIL = {
     ),
 }
 
+CLUSTERS = {
+    "type": "object",
+    "required": ["type", "zoom", "total", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "zoom": {"type": "integer"},
+        "total": {"type": "integer", "description": "Incidents in the viewport matching the filters."},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "integer", "description": "The incident, for a single incident."},
+                    "geometry": {"$ref": "#/components/schemas/GeoJSONPoint"},
+                    "properties": {
+                        "type": "object",
+                        "required": ["cluster", "count"],
+                        "properties": {
+                            "cluster": {"type": "boolean"},
+                            "count": {"type": "integer", "minimum": 1},
+                            "expansion_zoom": {"type": "integer", "description": "Zoom at which the cluster splits."},
+                            "categories": {
+                                "type": "object",
+                                "additionalProperties": {"type": "integer"},
+                                "description": "Incidents per category code.",
+                            },
+                            "category": {"type": "string", "description": "For a single incident."},
+                            "status": {"type": "string", "description": "For a single incident."},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
 ERROR = {
     "type": "object",
     "description": "What was wrong: a `detail` message, or a list of messages per parameter.",
@@ -135,6 +173,7 @@ def components() -> dict:
         schemas[f"{layer.component}Feature"] = feature_schema(layer)
         schemas[f"{layer.component}FeatureCollection"] = collection_schema(layer, PAGE_MEMBERS)
     schemas["IncidentDetailFeature"] = feature_schema(LAYERS["incidents"], INCIDENT_DETAIL)
+    schemas["ClusterCollection"] = CLUSTERS
     schemas["Error"] = ERROR
     return schemas
 
