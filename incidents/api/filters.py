@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -401,10 +402,40 @@ class ClusterForm(forms.Form):
     near_works = StrictBooleanField(required=False, help_text="true: only incidents reported near active works.")
 
 
-def parse_form(form_class: type[forms.Form], params) -> dict:
+def parse_form(form_class: type[forms.Form], params, extra: Iterable[str] = ()) -> dict:
     """Validate ``params`` with ``form_class`` (unknown names refused); raise 400 with the messages."""
-    reject_unknown(params.keys(), [*form_class.base_fields, "format"])
+    reject_unknown(params.keys(), [*form_class.base_fields, "format", *extra])
     form = form_class(data=params)
     if not form.is_valid():
         raise ValidationError(form.errors)
     return form.cleaned_data
+
+
+class ImpactForm(forms.Form):
+    """Parameters of a works zone's impact."""
+
+    radius = forms.FloatField(
+        required=False, min_value=0, max_value=5000, help_text="Metres around the impact area (default 100)."
+    )
+    category = CodeListField(required=False, choices=_codes(Category.choices), help_text="Only these categories.")
+
+    def clean_radius(self):
+        radius = self.cleaned_data["radius"]
+        return settings.INCIDENTS_WORKS_RADIUS_M if radius is None else radius
+
+
+class ImpactRankingForm(ImpactForm):
+    """Parameters of the ranking of works zones by impact."""
+
+    datetime = DateTimeIntervalField(
+        required=False, help_text="Time window (RFC 3339 interval); default: the last 30 days."
+    )
+    bbox = BBoxField(required=False, help_text="Only zones in minlon,minlat,maxlon,maxlat.")
+
+    def clean_datetime(self):
+        interval = self.cleaned_data["datetime"]
+        now = timezone.now()
+        if interval is None:
+            return now - dt.timedelta(days=30), now
+        start, end = interval
+        return start or dt.datetime(1970, 1, 1, tzinfo=dt.UTC), end or now

@@ -16,10 +16,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.views import APIView
 
+from incidents.api import impact as impact_module
 from incidents.api.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_range, clusters_geojson
 from incidents.api.features import Matched, collection_response
-from incidents.api.filters import ClusterForm, apply_filters, parse_form
+from incidents.api.filters import ClusterForm, ImpactForm, ImpactRankingForm, apply_filters, parse_form
+from incidents.api.impact import rank_zones, zone_impact
 from incidents.api.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
 from incidents.api.pagination import PAGE_PARAMS, page_url, parse_page
 from incidents.api.privacy import public_post, sees_personal_data
@@ -29,10 +32,11 @@ from incidents.api.renderers import (
     GeoJSONRenderer,
     PlainJSONRenderer,
     StrictContentNegotiation,
+    feature_collection,
 )
 from incidents.api.schema import PAGE_PARAMETERS, filter_parameters, ref
 from incidents.api.serializers import IncidentStatusChangeSerializer
-from incidents.models import Incident, IncidentWorksZone, Post
+from incidents.models import Incident, IncidentWorksZone, Post, WorksZone
 from incidents.services.incidents import change_incident_status
 
 MAX_ID = 2**63 - 1
@@ -139,9 +143,69 @@ class LayerViewSet(viewsets.ViewSet):
         return HttpResponse(json.dumps(feature), content_type=media_type(request))
 
 
+def form_parameters(form_class) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter(
+            name,
+            int if name == "zoom" else float if name == "radius" else str,
+            required=field.required,
+            description=str(field.help_text),
+        )
+        for name, field in form_class.base_fields.items()
+    ]
+
+
 @extend_schema_view(list=list_schema(WORKS_ZONES), retrieve=detail_schema(WORKS_ZONES))
 class WorksZoneViewSet(LayerViewSet):
     layer = WORKS_ZONES
+
+    @extend_schema(
+        summary="Incidents near a works zone before and during the works",
+        description=impact_module.__doc__,
+        parameters=form_parameters(ImpactForm),
+        responses={200: ref("WorksZoneImpact"), 404: ref("Error"), **ERRORS},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[PlainJSONRenderer])
+    def impact(self, request, pk=None):
+        params = parse_form(ImpactForm, request.query_params)
+        zone = WorksZone.objects.filter(pk=parse_id(pk)).first()
+        if zone is None:
+            raise Http404
+        body = zone_impact(zone, params["radius"], params["category"])
+        return HttpResponse(json.dumps(body), content_type="application/json")
+
+
+class WorksImpactView(APIView):
+    """Works zones active in a time window, ranked by the incidents they brought (excess over before)."""
+
+    renderer_classes = [GeoJSONRenderer, PlainJSONRenderer]
+    content_negotiation_class = StrictContentNegotiation
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(
+        summary="Works zones ranked by impact for a time window",
+        description=impact_module.__doc__,
+        parameters=[*form_parameters(ImpactRankingForm), *PAGE_PARAMETERS[:2]],
+        responses={
+            (200, GEOJSON): ref("WorksImpactCollection"),
+            (200, "application/json"): ref("WorksImpactCollection"),
+            **ERRORS,
+        },
+    )
+    def get(self, request):
+        params = parse_form(ImpactRankingForm, request.query_params, extra=PAGE_PARAMS)
+        page = parse_page(request.query_params, allow_all=False)
+        start, end = params["datetime"]
+        features, total = rank_zones(
+            start, end, params["radius"], categories=params["category"], bbox=params["bbox"],
+            limit=page.limit, offset=page.offset,
+        )  # fmt: skip
+        members = {
+            "total": total,
+            "next": page_url(request, page.next_offset(total)),
+            "previous": page_url(request, page.previous_offset()),
+        }
+        return feature_collection(features, members, media_type(request))
 
 
 @extend_schema_view(list=list_schema(STREET_SEGMENTS), retrieve=detail_schema(STREET_SEGMENTS))
@@ -241,11 +305,7 @@ class IncidentViewSet(LayerViewSet):
             "`count`, its category breakdown and the `expansion_zoom` at which it splits; a cell holding a "
             "single incident answers that incident (`cluster: false`, with its id). Filters as on the list."
         ),
-        parameters=[
-            OpenApiParameter(name, str if name != "zoom" else int, required=name in {"bbox", "zoom"},
-                             description=str(field.help_text))
-            for name, field in ClusterForm.base_fields.items()
-        ],
+        parameters=form_parameters(ClusterForm),
         responses={(200, GEOJSON): ref("ClusterCollection"), (200, "application/json"): ref("ClusterCollection"),
                    **ERRORS},
     )  # fmt: skip

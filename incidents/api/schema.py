@@ -160,6 +160,80 @@ CLUSTERS = {
     },
 }
 
+COUNTS = {
+    "type": "object",
+    "required": ["from", "to", "total", "by_category"],
+    "properties": {
+        "from": {"type": "string", "format": "date-time"},
+        "to": {"type": "string", "format": "date-time"},
+        "total": {"type": "integer"},
+        "by_category": {"type": "object", "additionalProperties": {"type": "integer"}},
+    },
+}
+IMPACT = {
+    "type": "object",
+    "required": ["works_zone", "title", "status", "radius_m", "before", "during", "excess", "ratio", "top_segments"],
+    "properties": {
+        "works_zone": {"type": "integer"},
+        "title": {"type": "string"},
+        "status": {"type": "string", "enum": ["planned", "active", "ended"]},
+        "radius_m": {"type": "number"},
+        "before": COUNTS,
+        "during": COUNTS,
+        "excess": {"type": "integer", "description": "Incidents during minus incidents before."},
+        "ratio": {"type": "number", "nullable": True, "description": "During / before; null when before is 0."},
+        "top_segments": _array(
+            {
+                "type": "object",
+                "required": ["segment", "name", "before", "during"],
+                "properties": {
+                    "segment": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "before": {"type": "integer"},
+                    "during": {"type": "integer"},
+                },
+            }
+        ),
+    },
+}
+_DATETIME_NULLABLE = {"type": "string", "format": "date-time", "nullable": True}
+IMPACT_RANKING = {
+    "type": "object",
+    "required": ["type", "total", "next", "previous", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        **PAGE_MEMBERS,
+        "features": _array(
+            {
+                "type": "object",
+                "required": ["type", "id", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "integer"},
+                    "geometry": geometry_schema(LAYERS["works-zones"]),
+                    "properties": {
+                        "type": "object",
+                        "required": ["rank", "title", "starts_at", "ends_at", "incidents_before",
+                                     "incidents_during", "excess", "ratio"],
+                        "properties": {
+                            "rank": {"type": "integer"},
+                            "title": {"type": "string"},
+                            "starts_at": {"type": "string", "format": "date-time"},
+                            "ends_at": _DATETIME_NULLABLE,
+                            "measured_from": {"type": "string", "format": "date-time"},
+                            "measured_to": {"type": "string", "format": "date-time"},
+                            "incidents_before": {"type": "integer"},
+                            "incidents_during": {"type": "integer"},
+                            "excess": {"type": "integer"},
+                            "ratio": {"type": "number", "nullable": True},
+                        },
+                    },
+                },
+            }
+        ),
+    },
+}  # fmt: skip
+
 ERROR = {
     "type": "object",
     "description": "What was wrong: a `detail` message, or a list of messages per parameter.",
@@ -174,6 +248,8 @@ def components() -> dict:
         schemas[f"{layer.component}FeatureCollection"] = collection_schema(layer, PAGE_MEMBERS)
     schemas["IncidentDetailFeature"] = feature_schema(LAYERS["incidents"], INCIDENT_DETAIL)
     schemas["ClusterCollection"] = CLUSTERS
+    schemas["WorksZoneImpact"] = IMPACT
+    schemas["WorksImpactCollection"] = IMPACT_RANKING
     schemas["Error"] = ERROR
     return schemas
 

@@ -14,5 +14,6 @@ router.register("street-segments", rest.StreetSegmentViewSet, basename="street-s
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("works-impact/", rest.WorksImpactView.as_view(), name="works-impact"),
     path("", include(router.urls)),
 ]
