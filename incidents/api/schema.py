@@ -250,6 +250,7 @@ def components() -> dict:
     schemas["ClusterCollection"] = CLUSTERS
     schemas["WorksZoneImpact"] = IMPACT
     schemas["WorksImpactCollection"] = IMPACT_RANKING
+    schemas.update(ogc_components())
     schemas["Error"] = ERROR
     return schemas
 
@@ -287,3 +288,80 @@ PAGE_PARAMETERS = [
     OpenApiParameter("offset", int, description="Index of the first feature (default 0)."),
     OpenApiParameter("format", str, enum=["geojson", "json", "csv"], description="Output format (default geojson)."),
 ]
+
+
+def ogc_components() -> dict:
+    """Schemas of the OGC API – Features documents (after OGC's published building blocks)."""
+    link = {
+        "type": "object",
+        "required": ["href", "rel"],
+        "properties": {name: {"type": "string"} for name in ("href", "rel", "type", "hreflang", "title")},
+    }
+    links = {"type": "array", "items": ref("OGCLink")}
+    feature_any = {"anyOf": [ref(f"{layer.component}Feature") for layer in LAYERS.values()]}
+    bbox = {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 6}
+    instant = {"type": "string", "format": "date-time", "nullable": True}
+    return {
+        "OGCLink": link,
+        "OGCLandingPage": {
+            "type": "object",
+            "required": ["links"],
+            "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": links},
+        },
+        "OGCConformance": {
+            "type": "object",
+            "required": ["conformsTo"],
+            "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+        },
+        "OGCCollection": {
+            "type": "object",
+            "required": ["id", "links"],
+            "properties": {
+                "id": {"type": "string"},
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "links": links,
+                "extent": {
+                    "type": "object",
+                    "properties": {
+                        "spatial": {
+                            "type": "object",
+                            "properties": {"bbox": {"type": "array", "items": bbox}, "crs": {"type": "string"}},
+                        },
+                        "temporal": {
+                            "type": "object",
+                            "properties": {
+                                "interval": {"type": "array", "items": {"type": "array", "items": instant}},
+                                "trs": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+                "itemType": {"type": "string"},
+                "crs": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "OGCCollections": {
+            "type": "object",
+            "required": ["links", "collections"],
+            "properties": {"links": links, "collections": {"type": "array", "items": ref("OGCCollection")}},
+        },
+        "OGCFeature": {"allOf": [feature_any, {"type": "object", "properties": {"links": links}}]},
+        "OGCFeatureCollection": {
+            "type": "object",
+            "required": ["type", "features", "links", "numberMatched", "numberReturned", "timeStamp"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "links": links,
+                "numberMatched": {"type": "integer", "minimum": 0},
+                "numberReturned": {"type": "integer", "minimum": 0},
+                "timeStamp": {"type": "string", "format": "date-time"},
+                "features": {"type": "array", "items": feature_any},
+            },
+        },
+        "OGCException": {
+            "type": "object",
+            "required": ["code"],
+            "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+        },
+    }
