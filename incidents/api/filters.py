@@ -64,7 +64,7 @@ def parse_point(value: str) -> Point:
     return Point(lon, lat, srid=4326)
 
 
-def _parse_instant(text: str, *, end: bool) -> dt.datetime:
+def parse_instant(text: str, *, end: bool) -> dt.datetime:
     """An RFC 3339 date-time; a bare date means the start (or end) of that local day."""
     try:
         if len(text) == 10:
@@ -86,14 +86,14 @@ def _parse_instant(text: str, *, end: bool) -> dt.datetime:
 def parse_datetime_interval(value: str) -> tuple[dt.datetime | None, dt.datetime | None]:
     """Parse an RFC 3339 instant or an interval ``start/end`` where either end may be ``..`` (open)."""
     if "/" not in value:
-        instant = _parse_instant(value, end=False)
+        instant = parse_instant(value, end=False)
         # A bare date is the whole day, an instant is itself.
-        return instant, (_parse_instant(value, end=True) if len(value) == 10 else instant)
+        return instant, (parse_instant(value, end=True) if len(value) == 10 else instant)
     parts = value.split("/")
     if len(parts) != 2:
         raise forms.ValidationError(_("An interval is start/end, with '..' for an open end."))
-    start = None if parts[0] in ("", "..") else _parse_instant(parts[0], end=False)
-    end = None if parts[1] in ("", "..") else _parse_instant(parts[1], end=True)
+    start = None if parts[0] in ("", "..") else parse_instant(parts[0], end=False)
+    end = None if parts[1] in ("", "..") else parse_instant(parts[1], end=True)
     if start is None and end is None:
         raise forms.ValidationError(_("An interval needs at least one end."))
     if start and end and start > end:
