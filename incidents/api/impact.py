@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from incidents.api.layers import COORDINATE_DECIMALS
+from incidents.api.layers import COORDINATE_DECIMALS, right_hand_rule
 from incidents.geo import geog
 from incidents.models import Incident, StreetSegment, WorksZone
 
@@ -110,7 +110,7 @@ def ranking_sql(with_categories: bool, with_bbox: bool) -> str:
         )
         SELECT json_build_object(
             'type', 'Feature', 'id', id,
-            'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW(geom), {COORDINATE_DECIMALS}, 0)::json,
+            'geometry', ST_AsGeoJSON({right_hand_rule("geom")}, {COORDINATE_DECIMALS}, 0)::json,
             'properties', json_build_object(
                 'rank', row_number() OVER (ORDER BY during - before DESC, during DESC, id),
                 'title', title, 'starts_at', starts_at, 'ends_at', ends,

@@ -28,18 +28,26 @@ from incidents.models.works import effective_end
 COORDINATE_DECIMALS = 6
 
 
+def right_hand_rule(sql: str) -> str:
+    """SQL orienting the polygons of ``sql`` as RFC 7946 wants (exterior counter-clockwise).
+
+    ST_ForcePolygonCCW is only applied to surfaces: on this PostGIS it also reverses lines.
+    """
+    return f"CASE WHEN ST_Dimension({sql}) = 2 THEN ST_ForcePolygonCCW({sql}) ELSE {sql} END"
+
+
 class GeoJSONGeometry(Func):
     """The geometry as an RFC 7946 GeoJSON object: right-hand rings, 6 decimals, never a ``crs``."""
 
     # Options 0: no bbox, no crs member (the default would add one for a non-4326 SRID).
-    template = f"ST_AsGeoJSON(ST_ForcePolygonCCW(%(expressions)s), {COORDINATE_DECIMALS}, 0)::json"
+    template = f"ST_AsGeoJSON({right_hand_rule('%(expressions)s')}, {COORDINATE_DECIMALS}, 0)::json"
     output_field = TextField()
 
 
 class WKT(Func):
     """The geometry as WKT with 6 decimals (CSV exports)."""
 
-    template = f"ST_AsText(ST_ForcePolygonCCW(%(expressions)s), {COORDINATE_DECIMALS})"
+    template = f"ST_AsText({right_hand_rule('%(expressions)s')}, {COORDINATE_DECIMALS})"
     output_field = TextField()
 
 

@@ -14,13 +14,13 @@ import re
 
 from django.http import HttpRequest
 
-# Order matters: e-mails and URLs contain '@' and digits that the later patterns would
-# only partly match.
+# Order matters: a fediverse handle looks like an e-mail after its first '@', and e-mails
+# and URLs contain '@' and digits that the later patterns would only partly match.
 _SCRUBBERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?<![\w@])@\w+@[\w-]+(?:\.[\w-]+)+"), "@[user]"),
     (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "[e-mail]"),
     (re.compile(r"(?:\bhttps?://|\bwww\.)\S+", re.IGNORECASE), "[link]"),
-    # @user or the fediverse's @user@instance.
-    (re.compile(r"(?<![\w@])@\w+(?:@[\w.-]+\w)?"), "@[user]"),
+    (re.compile(r"(?<![\w@])@\w+"), "@[user]"),
     # Phone numbers: +33 6 12 34 56 78, 06.12.34.56.78, (555) 123-4567, 0612345678 ...
     (re.compile(r"(?<!\w)(?:\+|00)?\d(?:[\s.\-/()]*\d){7,14}(?!\w)"), "[phone]"),
 )

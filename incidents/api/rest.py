@@ -34,7 +34,7 @@ from incidents.api.renderers import (
     StrictContentNegotiation,
     feature_collection,
 )
-from incidents.api.schema import PAGE_PARAMETERS, filter_parameters, ref
+from incidents.api.schema import PAGE_PARAMETERS, CollectionAutoSchema, filter_parameters, ref
 from incidents.api.serializers import IncidentStatusChangeSerializer
 from incidents.models import Incident, IncidentWorksZone, Post, WorksZone
 from incidents.services.incidents import change_incident_status
@@ -94,6 +94,7 @@ class LayerViewSet(viewsets.ViewSet):
     """List and retrieve the features of one layer."""
 
     layer: Layer
+    schema = CollectionAutoSchema()
     lookup_value_regex = r"[0-9]+"
     renderer_classes = [GeoJSONRenderer, PlainJSONRenderer, CSVRenderer]
     content_negotiation_class = StrictContentNegotiation

@@ -8,6 +8,7 @@ and added as components by :func:`add_geojson_components` (a postprocessing hook
 
 from __future__ import annotations
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
 from incidents.api.filters import FILTERSETS
@@ -253,6 +254,13 @@ def components() -> dict:
     schemas.update(ogc_components())
     schemas["Error"] = ERROR
     return schemas
+
+
+class CollectionAutoSchema(AutoSchema):
+    """Our list responses are FeatureCollection objects, never JSON arrays: do not wrap them."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
 
 
 def add_geojson_components(result, generator, request, public):

@@ -183,6 +183,7 @@ HTML_BODY = OpenApiResponse({"type": "string"})
 class LandingView(OGCView):
     @extend_schema(
         summary="OGC API – Features landing page",
+        operation_id="ogc_landing",
         parameters=[F_PARAM],
         responses={(200, JSON): ref("OGCLandingPage"), (200, HTML): HTML_BODY, 400: ref("OGCException")},
         tags=["ogc"],
@@ -226,6 +227,7 @@ class LandingView(OGCView):
 class ConformanceView(OGCView):
     @extend_schema(
         summary="Conformance classes",
+        operation_id="ogc_conformance",
         parameters=[F_PARAM],
         responses={(200, JSON): ref("OGCConformance"), (200, HTML): HTML_BODY, 400: ref("OGCException")},
         tags=["ogc"],
@@ -237,6 +239,7 @@ class ConformanceView(OGCView):
 class CollectionsView(OGCView):
     @extend_schema(
         summary="Feature collections",
+        operation_id="ogc_collections",
         parameters=[F_PARAM],
         responses={(200, JSON): ref("OGCCollections"), (200, HTML): HTML_BODY, 400: ref("OGCException")},
         tags=["ogc"],
@@ -257,6 +260,7 @@ COLLECTION_ID = OpenApiParameter(
 class CollectionView(OGCView):
     @extend_schema(
         summary="One feature collection",
+        operation_id="ogc_collection",
         parameters=[COLLECTION_ID, F_PARAM],
         responses={(200, JSON): ref("OGCCollection"), (200, HTML): HTML_BODY, 400: ref("OGCException"),
                    404: ref("OGCException")},
@@ -289,6 +293,7 @@ class ItemsView(OGCView):
 
     @extend_schema(
         summary="Features of a collection",
+        operation_id="ogc_items",
         parameters=[
             COLLECTION_ID,
             OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat (CRS84); 6 numbers for 3D."),
@@ -359,6 +364,7 @@ class ItemsView(OGCView):
 class ItemView(OGCView):
     @extend_schema(
         summary="One feature",
+        operation_id="ogc_item",
         parameters=[COLLECTION_ID, OpenApiParameter("feature_id", str, OpenApiParameter.PATH), F_PARAM],
         responses={(200, GEOJSON): ref("OGCFeature"), (200, HTML): HTML_BODY, 400: ref("OGCException"),
                    404: ref("OGCException")},
