@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.gis.db import models
-from django.db.models import Exists, F, Func, OuterRef, QuerySet, TextField, Value
+from django.db.models import BooleanField, F, Func, OuterRef, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Coalesce
 
 from incidents.categories import Category
 from incidents.models import Incident, IncidentStatus, IncidentWorksZone, StreetSegment, WorksStatus, WorksZone
@@ -37,11 +38,18 @@ def right_hand_rule(sql: str) -> str:
 
 
 class GeoJSONGeometry(Func):
-    """The geometry as an RFC 7946 GeoJSON object: right-hand rings, 6 decimals, never a ``crs``."""
+    """The geometry as an RFC 7946 GeoJSON object: right-hand rings, 6 decimals, never a ``crs``.
 
-    # Options 0: no bbox, no crs member (the default would add one for a non-4326 SRID).
-    template = f"ST_AsGeoJSON({right_hand_rule('%(expressions)s')}, {COORDINATE_DECIMALS}, 0)::json"
+    Pass ``surfaces=False`` for layers without polygons to skip the orientation test.
+    """
+
     output_field = TextField()
+
+    def __init__(self, expression, surfaces: bool = True, **extra):
+        sql = right_hand_rule("%(expressions)s") if surfaces else "%(expressions)s"
+        # Options 0: no bbox, no crs member (the default would add one for a non-4326 SRID).
+        extra["template"] = f"ST_AsGeoJSON({sql}, {COORDINATE_DECIMALS}, 0)::json"
+        super().__init__(expression, **extra)
 
 
 class WKT(Func):
@@ -77,12 +85,12 @@ class FeatureJSON(Func):
     template = "(%(expressions)s)::text"
     output_field = TextField()
 
-    def __init__(self, geometry: str, properties: dict[str, Any], **extra):
+    def __init__(self, geometry: str, properties: dict[str, Any], surfaces: bool = True, **extra):
         feature = JSONBuildObject(
             {
                 "type": Value("Feature"),
                 "id": F("pk"),
-                "geometry": GeoJSONGeometry(F(geometry)),
+                "geometry": GeoJSONGeometry(F(geometry), surfaces=surfaces),
                 "properties": JSONBuildObject(properties),
             }
         )
@@ -151,7 +159,8 @@ class Layer:
 
     def with_features(self, queryset: QuerySet) -> QuerySet:
         """Annotate each row with ``feature``: its GeoJSON Feature as text."""
-        return queryset.annotate(feature=FeatureJSON(self.geometry, self.property_expressions()))
+        surfaces = bool({"Polygon", "MultiPolygon"} & set(self.geometry_types))
+        return queryset.annotate(feature=FeatureJSON(self.geometry, self.property_expressions(), surfaces))
 
     def feature_texts(self, queryset: QuerySet) -> QuerySet:
         return self.with_features(queryset).values_list("feature", flat=True)
@@ -168,6 +177,18 @@ class Layer:
             annotations["g_lat"] = Rounded(Func(F(self.geometry), function="ST_Y"))
         annotations["g_wkt"] = WKT(F(self.geometry))
         return queryset.annotate(**annotations).values_list("pk", *annotations)
+
+
+# Per-row scalar subqueries, not a join or EXISTS: on a page of 1,000 the planner would
+# otherwise hash the whole streets or works-links table (5 to 40 ms) instead of probing
+# 1,000 index entries (bench/bench_geojson.py measures it).
+def _segment_name() -> Subquery:
+    return Subquery(StreetSegment.objects.filter(pk=OuterRef("segment_id")).order_by().values("name")[:1])
+
+
+def _near_works() -> Coalesce:
+    linked = IncidentWorksZone.objects.filter(incident=OuterRef("pk")).order_by().values(linked=Value(True))[:1]
+    return Coalesce(Subquery(linked, output_field=BooleanField()), Value(False))
 
 
 def _choices(choices) -> list[str]:
@@ -191,14 +212,10 @@ INCIDENTS = Layer(
         Property("engagement", F("engagement"), integer("Likes, reposts, replies and quotes of its posts.")),
         Property("priority", F("priority"), number("Triage priority; higher means act sooner.")),
         Property("segment", F("segment_id"), integer("Street segment it lies on.", nullable=True)),
-        Property("segment_name", F("segment__name"), string("Name of that street.", nullable=True)),
+        Property("segment_name", _segment_name(), string("Name of that street.", nullable=True)),
         Property("segment_distance_m", F("segment_distance_m"), number("Metres to the segment.", nullable=True)),
         Property("district", F("district_id"), integer("District id.", nullable=True)),
-        Property(
-            "near_works",
-            Exists(IncidentWorksZone.objects.filter(incident=OuterRef("pk"))),
-            boolean("True when works were active nearby while it was reported."),
-        ),
+        Property("near_works", _near_works(), boolean("True when works were active nearby while it was reported.")),
         Property("duplicate_of", F("duplicate_of_id"), integer("Original incident, for duplicates.", nullable=True)),
         Property("updated_at", F("updated_at"), datetime_("Last change.")),
     ),
