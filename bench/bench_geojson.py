@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, setup_django, summary, timed
-from bench.servers import get, gunicorn
+from bench.servers import django_env, get, gunicorn
 
 PORT = 18081
 FEATURES = 1000
@@ -80,9 +80,7 @@ def main() -> None:
     ours_path = f"/api/incidents/?bbox={bbox}&limit={FEATURES}"
     default_path = f"/bench/default-incidents/?bbox={bbox}&limit={FEATURES}"
     tuned_path = f"/bench/tuned-incidents/?bbox={bbox}&limit={FEATURES}"
-    env = {"DJANGO_SETTINGS_MODULE": "bench.settings", "INCIDENTS_PG_DB": connection.settings_dict["NAME"],
-           "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench-only", "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-           "INCIDENTS_API_ANON_RATE": "", "DJANGO_STATIC_MANIFEST": "0"}  # fmt: skip
+    env = django_env(DJANGO_SETTINGS_MODULE="bench.settings")
     with gunicorn("cityincidents.wsgi", PORT, python=Path(sys.executable), env=env, ready_path="/api/",
                   log=ROOT / "bench" / "out" / "gunicorn-geojson.log"):  # fmt: skip
         for path in (ours_path, default_path, tuned_path):

@@ -16,6 +16,21 @@ from bench.common import ROOT
 HOST = "127.0.0.1"
 
 
+def django_env(**extra: str) -> dict[str, str]:
+    """Environment of a benchmark Django server: the benchmark database, production-like, unthrottled."""
+    from django.db import connection
+
+    return {
+        "INCIDENTS_PG_DB": connection.settings_dict["NAME"],
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_STATIC_MANIFEST": "0",
+        "INCIDENTS_API_ANON_RATE": "",
+        **extra,
+    }
+
+
 def wait_until_up(port: int, path: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -263,3 +263,25 @@ def test_linestring_works_zone_and_bbox_intersection(client_anon, make_works_zon
     crossing = make_works_zone(LineString((1.40, 43.60), (1.50, 43.60), srid=4326))
     make_works_zone(LineString((1.40, 43.70), (1.50, 43.70), srid=4326))
     assert ids(client_anon.get("/api/works-zones/", {"bbox": "1.44,43.59,1.45,43.61"})) == [crossing.pk]
+
+
+def test_few_matches_are_sorted_after_filtering_with_the_same_order(make_incident):
+    """The planner hint (COALESCE-wrapped sort keys) changes the plan, never the order."""
+    import time
+
+    from incidents.api import features
+    from incidents.api.filters import filter_bbox
+    from incidents.api.layers import INCIDENTS
+    from incidents.models import Incident
+
+    created = [make_incident(last_post_at=paris(2014, 9, 8 + day % 3), priority=day) for day in range(6)]
+    queryset = filter_bbox(INCIDENTS.queryset(), INCIDENTS, (1.4, 43.5, 1.5, 43.7)).order_by("-last_post_at", "pk")
+    features._TABLE_ROWS[Incident._meta.db_table] = (1_000_000.0, time.monotonic())
+    try:
+        hinted = features.sort_after_filtering(queryset, total=len(created), wanted=4)
+        assert "COALESCE" in str(hinted.query)
+        assert list(hinted.values_list("pk", flat=True)[:4]) == list(queryset.values_list("pk", flat=True)[:4])
+        # Most of the table matching: the index order is kept.
+        assert features.sort_after_filtering(queryset, total=900_000, wanted=4) is queryset
+    finally:
+        features._TABLE_ROWS.clear()
