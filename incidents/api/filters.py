@@ -80,6 +80,11 @@ def parse_instant(text: str, *, end: bool) -> dt.datetime:
         raise forms.ValidationError(
             _("%(value)r has no time zone: add Z or an offset such as +02:00.") % {"value": text}
         )
+    try:
+        # The database compares in UTC: 0001-01-01T00:00+14:00 has no UTC equivalent.
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise forms.ValidationError(_("%(value)r is out of range.") % {"value": text}) from None
     return moment
 
 
@@ -370,8 +375,15 @@ FILTERSETS: dict[str, type[LayerFilterSet]] = {
 }
 
 
-def reject_unknown(params: Iterable[str], allowed: Iterable[str]) -> None:
-    """Refuse query parameters nobody reads, so a typo never widens a query silently."""
+def reject_unknown(params, allowed: Iterable[str]) -> None:
+    """Refuse query parameters nobody reads, so a typo never widens a query silently.
+
+    Also refuse NUL characters anywhere: PostgreSQL cannot take them in a string.
+    """
+    if hasattr(params, "lists"):
+        for name, values in params.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise ValidationError({name.replace("\x00", ""): [_("Null characters are not allowed.")]})
     allowed = set(allowed)
     unknown = sorted(set(params) - allowed)
     if unknown:
@@ -390,7 +402,7 @@ def apply_filters(layer: Layer, request, queryset: QuerySet, extra_params: Itera
     """Validate the request's query parameters and return the filtered, ordered queryset."""
     filterset_class = FILTERSETS[layer.name]
     filterset = filterset_class(data=request.query_params, queryset=queryset, request=request)
-    reject_unknown(request.query_params.keys(), [*filterset.filters, *extra_params])
+    reject_unknown(request.query_params, [*filterset.filters, *extra_params])
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
     return filterset.qs
@@ -409,7 +421,7 @@ class ClusterForm(forms.Form):
 
 def parse_form(form_class: type[forms.Form], params, extra: Iterable[str] = ()) -> dict:
     """Validate ``params`` with ``form_class`` (unknown names refused); raise 400 with the messages."""
-    reject_unknown(params.keys(), [*form_class.base_fields, "format", *extra])
+    reject_unknown(params, [*form_class.base_fields, "format", *extra])
     form = form_class(data=params)
     if not form.is_valid():
         raise ValidationError(form.errors)

@@ -241,7 +241,9 @@ WORKS_ZONES = Layer(
     description="Roadworks as published by the works feeds; status is derived from their dates.",
     model=WorksZone,
     geometry="geom",
-    geometry_types=("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+    geometry_types=(
+        *("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"),
+    ),
     properties=(
         Property("source", F("source"), string("Feed the zone comes from.")),
         Property("source_id", F("source_id"), string("Identifier in that feed.")),

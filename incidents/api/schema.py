@@ -37,6 +37,14 @@ GEOMETRIES = {
     "MultiLineString": _geometry("MultiLineString", _array(_array(POSITION, 2))),
     "Polygon": _geometry("Polygon", _array(LINEAR_RING)),
     "MultiPolygon": _geometry("MultiPolygon", _array(_array(LINEAR_RING))),
+    "GeometryCollection": {
+        "type": "object",
+        "required": ["type", "geometries"],
+        "properties": {
+            "type": {"type": "string", "enum": ["GeometryCollection"]},
+            "geometries": {"type": "array", "items": {"type": "object"}},
+        },
+    },
 }
 
 

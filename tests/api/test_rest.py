@@ -285,3 +285,24 @@ def test_few_matches_are_sorted_after_filtering_with_the_same_order(make_inciden
         assert features.sort_after_filtering(queryset, total=900_000, wanted=4) is queryset
     finally:
         features._TABLE_ROWS.clear()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/street-segments/?name=a%00b",
+        "/api/incidents/?category=%00",
+        "/api/incidents/?datetime=0001-01-01T00:00:00%2B14:00",
+        "/api/incidents/?datetime=9999-12-31T23:59:59-14:00",
+        "/ogc/collections/incidents/items?datetime=0001-01-01T00:00:00%2B14:00",
+        "/ogc/collections/incidents/items?bbox=%00",
+        "/open311/v2/requests.json?start_date=9999-12-31T23:59:59-14:00",
+        "/api/incidents/clusters/?bbox=1,43,2,44&zoom=5&datetime=0001-01-01T00:00:00%2B14:00",
+    ],
+)
+def test_hostile_values_are_client_errors_not_server_errors(client_anon, path):
+    assert client_anon.get(path).status_code == 400
+
+
+def test_hostile_token_is_a_404(client_anon):
+    assert client_anon.get("/open311/v2/tokens/a%00b.json").status_code == 404

@@ -30,7 +30,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from incidents.api.features import Matched, collection_response
-from incidents.api.filters import filter_bbox, filter_datetime, parse_bbox, parse_datetime_interval
+from incidents.api.filters import filter_bbox, filter_datetime, parse_bbox, parse_datetime_interval, reject_unknown
 from incidents.api.layers import LAYERS, Layer
 from incidents.api.pagination import page_url, parse_page
 from incidents.api.renderers import GEOJSON
@@ -80,12 +80,7 @@ class OGCView(APIView):
         return "html" if wants_html else "json"
 
     def check_params(self, request) -> None:
-        unknown = sorted(set(request.query_params) - set(self.allowed_params))
-        if unknown:
-            raise exceptions.ValidationError(
-                {name: [_("Unknown parameter; use %(allowed)s.") % {"allowed": ", ".join(self.allowed_params)}]
-                 for name in unknown}
-            )  # fmt: skip
+        reject_unknown(request.query_params, self.allowed_params)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

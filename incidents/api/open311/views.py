@@ -378,8 +378,10 @@ class TokenView(Open311View):
     )  # fmt: skip
     def get(self, request, token: str):
         reject_unknown(request.query_params, ["jurisdiction_id"])
-        post = Post.objects.filter(source=SOURCE, external_id=token).only("incident_id").first()
-        if post is None:
+        # Tokens are ours (32 hex digits): anything else cannot match, and NUL bytes would upset PostgreSQL.
+        valid = len(token) <= 64 and token.isalnum()
+        post = valid and Post.objects.filter(source=SOURCE, external_id=token).only("incident_id").first()
+        if not post:
             raise Http404(_("No request has this token."))
         incident = str(post.incident_id) if post.incident_id else None
         return json_response([{"token": token, "service_request_id": incident}])
