@@ -23,7 +23,7 @@ def setup_django(database: str | None = None) -> None:
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret")
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
     os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
-    os.environ.setdefault("INCIDENTS_API_ANON_RATE", "")
+    os.environ.setdefault("INCIDENTS_API_ANON_RATE", "none")
     import django
 
     django.setup()

@@ -26,7 +26,7 @@ def django_env(**extra: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_STATIC_MANIFEST": "0",
-        "INCIDENTS_API_ANON_RATE": "",
+        "INCIDENTS_API_ANON_RATE": "none",
         **extra,
     }
 

@@ -315,8 +315,10 @@ INCIDENTS_SERVICE_AREA_BUFFER_M = env_float("INCIDENTS_SERVICE_AREA_BUFFER_M", 2
 
 # --- Open-data API ------------------------------------------------------------------------
 
-# Requests per period an anonymous caller may make (DRF rate syntax, e.g. 600/min); empty: unlimited.
+# Requests per period an anonymous caller may make (DRF rate syntax, e.g. 600/min); "none": unlimited.
 INCIDENTS_API_ANON_RATE = env_str("INCIDENTS_API_ANON_RATE", "600/min")
+if INCIDENTS_API_ANON_RATE.lower() in {"none", "off", "0"}:
+    INCIDENTS_API_ANON_RATE = None
 # Features per page of the REST API when `limit` is not given, and the largest `limit` accepted.
 INCIDENTS_API_PAGE_SIZE = env_int("INCIDENTS_API_PAGE_SIZE", 100)
 INCIDENTS_API_MAX_PAGE_SIZE = env_int("INCIDENTS_API_MAX_PAGE_SIZE", 1000)

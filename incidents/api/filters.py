@@ -378,12 +378,15 @@ FILTERSETS: dict[str, type[LayerFilterSet]] = {
 def reject_unknown(params, allowed: Iterable[str]) -> None:
     """Refuse query parameters nobody reads, so a typo never widens a query silently.
 
-    Also refuse NUL characters anywhere: PostgreSQL cannot take them in a string.
+    Also refuse empty values (a parameter given blank is a mistake to report, not a
+    filter to drop) and NUL characters, which PostgreSQL cannot take in a string.
     """
     if hasattr(params, "lists"):
         for name, values in params.lists():
             if "\x00" in name or any("\x00" in value for value in values):
                 raise ValidationError({name.replace("\x00", ""): [_("Null characters are not allowed.")]})
+            if any(value == "" for value in values):
+                raise ValidationError({name: [_("Give a value, or leave the parameter out.")]})
     allowed = set(allowed)
     unknown = sorted(set(params) - allowed)
     if unknown:

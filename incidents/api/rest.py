@@ -12,7 +12,7 @@ import json
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -34,7 +34,7 @@ from incidents.api.renderers import (
     StrictContentNegotiation,
     feature_collection,
 )
-from incidents.api.schema import PAGE_PARAMETERS, CollectionAutoSchema, filter_parameters, ref
+from incidents.api.schema import PAGE_PARAMETERS, OpenDataAutoSchema, filter_parameters, form_parameters, ref
 from incidents.api.serializers import IncidentStatusChangeSerializer
 from incidents.models import Incident, IncidentWorksZone, Post, WorksZone
 from incidents.services.incidents import change_incident_status
@@ -70,6 +70,7 @@ def media_type(request) -> str:
 def list_schema(layer: Layer):
     collection = ref(f"{layer.component}FeatureCollection")
     return extend_schema(
+        operation_id=f"{layer.name.replace('-', '_')}_list",
         summary=f"{layer.title}: a page of the collection",
         description=layer.description,
         parameters=[*filter_parameters(layer), *PAGE_PARAMETERS],
@@ -85,8 +86,9 @@ def list_schema(layer: Layer):
 def detail_schema(layer: Layer, component: str | None = None):
     feature = ref(component or f"{layer.component}Feature")
     return extend_schema(
+        operation_id=f"{layer.name.replace('-', '_')}_retrieve",
         summary=f"{layer.title}: one feature",
-        responses={(200, GEOJSON): feature, (200, "application/json"): feature, 404: ref("Error"), 429: ref("Error")},
+        responses={(200, GEOJSON): feature, (200, "application/json"): feature, **ERRORS, 404: ref("Error")},
     )
 
 
@@ -94,8 +96,9 @@ class LayerViewSet(viewsets.ViewSet):
     """List and retrieve the features of one layer."""
 
     layer: Layer
-    schema = CollectionAutoSchema()
-    lookup_value_regex = r"[0-9]+"
+    schema = OpenDataAutoSchema()
+    # Any segment reaches the view, so a bad id is a JSON 404 (parse_id), not Django's HTML page.
+    lookup_value_regex = r"[^/]+"
     renderer_classes = [GeoJSONRenderer, PlainJSONRenderer, CSVRenderer]
     content_negotiation_class = StrictContentNegotiation
     permission_classes = [IsStaffOrReadOnly]
@@ -144,18 +147,6 @@ class LayerViewSet(viewsets.ViewSet):
         return HttpResponse(json.dumps(feature), content_type=media_type(request))
 
 
-def form_parameters(form_class) -> list[OpenApiParameter]:
-    return [
-        OpenApiParameter(
-            name,
-            int if name == "zoom" else float if name == "radius" else str,
-            required=field.required,
-            description=str(field.help_text),
-        )
-        for name, field in form_class.base_fields.items()
-    ]
-
-
 @extend_schema_view(list=list_schema(WORKS_ZONES), retrieve=detail_schema(WORKS_ZONES))
 class WorksZoneViewSet(LayerViewSet):
     layer = WORKS_ZONES
@@ -179,6 +170,7 @@ class WorksZoneViewSet(LayerViewSet):
 class WorksImpactView(APIView):
     """Works zones active in a time window, ranked by the incidents they brought (excess over before)."""
 
+    schema = OpenDataAutoSchema()
     renderer_classes = [GeoJSONRenderer, PlainJSONRenderer]
     content_negotiation_class = StrictContentNegotiation
     permission_classes = [IsStaffOrReadOnly]

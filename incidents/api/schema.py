@@ -13,6 +13,8 @@ from drf_spectacular.utils import OpenApiParameter
 
 from incidents.api.filters import FILTERSETS
 from incidents.api.layers import LAYERS, Layer
+from incidents.categories import Category
+from incidents.models import IncidentStatus, WorksStatus
 
 POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3}
 
@@ -264,11 +266,21 @@ def components() -> dict:
     return schemas
 
 
-class CollectionAutoSchema(AutoSchema):
-    """Our list responses are FeatureCollection objects, never JSON arrays: do not wrap them."""
+class OpenDataAutoSchema(AutoSchema):
+    """drf-spectacular's schema, told two things it cannot see in our views.
+
+    Our list responses are FeatureCollection objects, never JSON arrays; and reads need
+    no credentials (our permission classes are not the DRF ones spectacular recognises).
+    """
 
     def _is_list_view(self, serializer=None) -> bool:
         return False
+
+    def get_auth(self):
+        auths = super().get_auth()
+        if self.method in ("GET", "HEAD", "OPTIONS") and {} not in auths:
+            auths.append({})
+        return auths
 
 
 def add_geojson_components(result, generator, request, public):
@@ -277,31 +289,97 @@ def add_geojson_components(result, generator, request, public):
     return result
 
 
-def _parameter_type(filter_) -> type:
-    field_class = getattr(filter_, "field_class", None)
-    name = getattr(field_class, "__name__", "")
-    if name in {"IntegerField"}:
-        return int
-    if name in {"DecimalField"}:
-        return float
-    return str
+# Constraints of the query parameters, so that clients (and API fuzzers) know what is valid.
+_NUMBER = r"-?[0-9]{1,3}(\.[0-9]{1,12})?"
+_INSTANT = (
+    r"[0-9]{4}-[01][0-9]-[0-3][0-9](T[0-2][0-9]:[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-][01][0-9]:[0-5][0-9]))?"
+)
+_END = rf"(\.\.|{_INSTANT})"
+BBOX = {"type": "string", "pattern": rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$", "example": "1.43,43.59,1.46,43.61"}
+POINT = {"type": "string", "pattern": rf"^{_NUMBER},{_NUMBER}$", "example": "1.444,43.604"}
+DATETIME = {"type": "string", "pattern": rf"^({_INSTANT}|{_END}/{_END})$", "example": "2024-05-01T00:00:00Z/.."}
+IDENTIFIER = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+INSTANT = {"type": "string", "pattern": rf"^{_INSTANT}$", "example": "2024-05-01T00:00:00Z"}
+BOOLEAN = {"type": "string", "enum": ["true", "false"]}
+LIMIT = {"type": "string", "pattern": "^([1-9][0-9]{0,2}|1000|all)$", "default": "100"}
+OFFSET = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0}
+
+
+def codes(values) -> dict:
+    """A comma-separated list of codes."""
+    alternatives = "|".join(values)
+    return {"type": "string", "pattern": f"^({alternatives})(,({alternatives}))*$"}
+
+
+def ordering(keys) -> dict:
+    alternatives = "|".join(keys)
+    return {"type": "string", "pattern": f"^-?({alternatives})(,-?({alternatives}))*$"}
+
+
+def parameter_schema(name: str, field) -> dict:
+    """The OpenAPI schema of a form field or filter, with its bounds."""
+    field_class = getattr(field, "field_class", None) or type(field)
+    options = getattr(field, "extra", {}) if hasattr(field, "field_class") else field.__dict__
+    kind = field_class.__name__
+    if name in {"bbox"}:
+        return BBOX
+    if name == "near":
+        return POINT
+    if name == "datetime":
+        return DATETIME
+    if kind == "StrictBooleanField":
+        return BOOLEAN
+    if kind == "DateField":
+        return {"type": "string", "format": "date"}
+    if kind == "CodeListField":
+        return codes(getattr(field, "valid", None) or options.get("choices", []))
+    if kind == "IntegerField":
+        schema = dict(IDENTIFIER) if name not in {"zoom"} else {"type": "integer"}
+    elif kind in {"DecimalField", "FloatField"}:
+        schema = {"type": "number"}
+    else:
+        return {"type": "string", "minLength": 1, "maxLength": 255}
+    for key, bound in (("minimum", "min_value"), ("maximum", "max_value")):
+        value = options.get(bound)
+        if value is not None:
+            schema[key] = value
+    return schema
 
 
 def filter_parameters(layer: Layer) -> list[OpenApiParameter]:
-    """Query parameters of a layer's list: its filters, paging and format."""
+    """Query parameters of a layer's list: its filters with their constraints."""
+    from incidents.api.filters import IncidentFilterSet, WorksZoneFilterSet
+
+    valid_codes = {
+        (IncidentFilterSet, "category"): [value for value, _ in Category.choices],
+        (IncidentFilterSet, "status"): [value for value, _ in IncidentStatus.choices],
+        (WorksZoneFilterSet, "status"): [value for value, _ in WorksStatus.choices],
+    }
     filterset = FILTERSETS[layer.name]
     parameters = []
     for name, filter_ in filterset.base_filters.items():
         description = str(filter_.label or getattr(filter_, "help_text", "") or "")
         if name == "ordering":
-            description += " Keys: " + ", ".join(layer.ordering_fields) + "."
-        parameters.append(OpenApiParameter(name, _parameter_type(filter_), description=description))
+            schema = ordering(layer.ordering_fields)
+        elif (filterset, name) in valid_codes:
+            schema = codes(valid_codes[(filterset, name)])
+        else:
+            schema = parameter_schema(name, filter_)
+        parameters.append(OpenApiParameter(name, schema, description=description))
     return parameters
 
 
+def form_parameters(form_class) -> list[OpenApiParameter]:
+    """Query parameters of a Django form, with their constraints."""
+    return [
+        OpenApiParameter(name, parameter_schema(name, field), required=field.required, description=str(field.help_text))
+        for name, field in form_class.base_fields.items()
+    ]
+
+
 PAGE_PARAMETERS = [
-    OpenApiParameter("limit", str, description="Features per page, 1 to 1000 (default 100), or 'all' to export."),
-    OpenApiParameter("offset", int, description="Index of the first feature (default 0)."),
+    OpenApiParameter("limit", LIMIT, description="Features per page, 1 to 1000 (default 100), or 'all' to export."),
+    OpenApiParameter("offset", OFFSET, description="Index of the first feature (default 0)."),
     OpenApiParameter("format", str, enum=["geojson", "json", "csv"], description="Output format (default geojson)."),
 ]
 

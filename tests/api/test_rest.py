@@ -163,6 +163,7 @@ class TestFilters:
             ("/api/incidents/", {"near_works": "maybe"}, "near_works"),
             ("/api/incidents/", {"ordering": "author_handle"}, "ordering"),
             ("/api/incidents/", {"catgory": "lighting"}, "catgory"),
+            ("/api/incidents/", {"category": ""}, "category"),
             ("/api/incidents/", {"limit": "0"}, "limit"),
             ("/api/incidents/", {"limit": "1001"}, "limit"),
             ("/api/incidents/", {"offset": "-1"}, "offset"),
@@ -306,3 +307,10 @@ def test_hostile_values_are_client_errors_not_server_errors(client_anon, path):
 
 def test_hostile_token_is_a_404(client_anon):
     assert client_anon.get("/open311/v2/tokens/a%00b.json").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/api/incidents/abc/", "/api/works-zones/%20x/", "/api/street-segments/-1/"])
+def test_malformed_ids_are_json_404s(client_anon, path):
+    response = client_anon.get(path)
+    assert response.status_code == 404
+    assert body(response)["detail"]

@@ -35,7 +35,7 @@ from incidents.api.layers import LAYERS, Layer
 from incidents.api.pagination import page_url, parse_page
 from incidents.api.renderers import GEOJSON
 from incidents.api.rest import parse_id
-from incidents.api.schema import ref
+from incidents.api.schema import BBOX, DATETIME, OFFSET, OpenDataAutoSchema, ref
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -64,6 +64,7 @@ class FirstRendererNegotiation(BaseContentNegotiation):
 class OGCView(APIView):
     """Base of the OGC endpoints: format choice, parameter checks and OGC exception bodies."""
 
+    schema = OpenDataAutoSchema()
     renderer_classes = [JSONRenderer]
     content_negotiation_class = FirstRendererNegotiation
     allowed_params: tuple[str, ...] = ("f",)
@@ -180,7 +181,12 @@ class LandingView(OGCView):
         summary="OGC API – Features landing page",
         operation_id="ogc_landing",
         parameters=[F_PARAM],
-        responses={(200, JSON): ref("OGCLandingPage"), (200, HTML): HTML_BODY, 400: ref("OGCException")},
+        responses={
+            (200, JSON): ref("OGCLandingPage"),
+            (200, HTML): HTML_BODY,
+            400: ref("OGCException"),
+            429: ref("OGCException"),
+        },
         tags=["ogc"],
     )
     def get(self, request):
@@ -224,7 +230,12 @@ class ConformanceView(OGCView):
         summary="Conformance classes",
         operation_id="ogc_conformance",
         parameters=[F_PARAM],
-        responses={(200, JSON): ref("OGCConformance"), (200, HTML): HTML_BODY, 400: ref("OGCException")},
+        responses={
+            (200, JSON): ref("OGCConformance"),
+            (200, HTML): HTML_BODY,
+            400: ref("OGCException"),
+            429: ref("OGCException"),
+        },
         tags=["ogc"],
     )
     def get(self, request):
@@ -236,7 +247,12 @@ class CollectionsView(OGCView):
         summary="Feature collections",
         operation_id="ogc_collections",
         parameters=[F_PARAM],
-        responses={(200, JSON): ref("OGCCollections"), (200, HTML): HTML_BODY, 400: ref("OGCException")},
+        responses={
+            (200, JSON): ref("OGCCollections"),
+            (200, HTML): HTML_BODY,
+            400: ref("OGCException"),
+            429: ref("OGCException"),
+        },
         tags=["ogc"],
     )
     def get(self, request):
@@ -258,7 +274,7 @@ class CollectionView(OGCView):
         operation_id="ogc_collection",
         parameters=[COLLECTION_ID, F_PARAM],
         responses={(200, JSON): ref("OGCCollection"), (200, HTML): HTML_BODY, 400: ref("OGCException"),
-                   404: ref("OGCException")},
+                   404: ref("OGCException"), 429: ref("OGCException")},
         tags=["ogc"],
     )  # fmt: skip
     def get(self, request, collection_id: str):
@@ -291,10 +307,13 @@ class ItemsView(OGCView):
         operation_id="ogc_items",
         parameters=[
             COLLECTION_ID,
-            OpenApiParameter("bbox", str, description="minlon,minlat,maxlon,maxlat (CRS84); 6 numbers for 3D."),
-            OpenApiParameter("datetime", str, description="RFC 3339 instant or interval ('..' for an open end)."),
-            OpenApiParameter("limit", int, description="Features per page, 1 to 10000 (default 10)."),
-            OpenApiParameter("offset", int, description="Index of the first feature (default 0)."),
+            OpenApiParameter("bbox", BBOX, description="minlon,minlat,maxlon,maxlat (CRS84); 6 numbers for 3D."),
+            OpenApiParameter("datetime", DATETIME, description="RFC 3339 instant or interval ('..' for an open end)."),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10},
+                description="Features per page, 1 to 10000 (default 10).",
+            ),
+            OpenApiParameter("offset", OFFSET, description="Index of the first feature (default 0)."),
             F_PARAM,
         ],
         responses={(200, GEOJSON): ref("OGCFeatureCollection"), (200, HTML): HTML_BODY,
@@ -362,7 +381,7 @@ class ItemView(OGCView):
         operation_id="ogc_item",
         parameters=[COLLECTION_ID, OpenApiParameter("feature_id", str, OpenApiParameter.PATH), F_PARAM],
         responses={(200, GEOJSON): ref("OGCFeature"), (200, HTML): HTML_BODY, 400: ref("OGCException"),
-                   404: ref("OGCException")},
+                   404: ref("OGCException"), 429: ref("OGCException")},
         tags=["ogc"],
     )  # fmt: skip
     def get(self, request, collection_id: str, feature_id: str):

@@ -35,6 +35,7 @@ from rest_framework.views import APIView
 from incidents.api.filters import CodeListField, parse_instant, reject_unknown
 from incidents.api.privacy import scrub_text, sees_personal_data
 from incidents.api.rest import parse_id
+from incidents.api.schema import INSTANT, OpenDataAutoSchema, codes
 from incidents.categories import Category
 from incidents.models import Incident, Post
 from incidents.models.incidents import OPEN_STATUSES
@@ -59,6 +60,7 @@ def rfc3339(moment: dt.datetime | None) -> str | None:
 class Open311View(APIView):
     """Errors as GeoReport v2 lists of ``{code, description}``."""
 
+    schema = OpenDataAutoSchema()
     renderer_classes = [JSONRenderer]
     permission_classes = [AllowAny]
 
@@ -78,7 +80,9 @@ ERRORS = {"type": "array", "items": {"type": "object", "properties": {"code": {"
 
 
 class DiscoveryView(Open311View):
-    @extend_schema(summary="Open311 discovery", tags=["open311"], responses={200: {"type": "object"}, 429: ERRORS})
+    @extend_schema(
+        summary="Open311 discovery", tags=["open311"], responses={200: {"type": "object"}, 400: ERRORS, 429: ERRORS}
+    )
     def get(self, request):
         reject_unknown(request.query_params, [])
         base = request.build_absolute_uri(reverse("open311-discovery")).rsplit("/", 1)[0] + "/"
@@ -255,14 +259,24 @@ class RequestsView(Open311View):
         summary="Open311 service requests (incidents)",
         tags=["open311"],
         parameters=[
-            OpenApiParameter("service_request_id", str, description="Comma-separated incident ids."),
-            OpenApiParameter("service_code", str, description="Comma-separated category codes."),
-            OpenApiParameter("start_date", str, description="RFC 3339; default 90 days ago."),
-            OpenApiParameter("end_date", str, description="RFC 3339; default now."),
+            OpenApiParameter(
+                "service_request_id",
+                {"type": "string", "pattern": "^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17})*$"},
+                description="Comma-separated incident ids.",
+            ),
+            OpenApiParameter("service_code", codes(CODES), description="Comma-separated category codes."),
+            OpenApiParameter("start_date", INSTANT, description="RFC 3339; default 90 days before end_date."),
+            OpenApiParameter("end_date", INSTANT, description="RFC 3339; default now."),
             OpenApiParameter("status", str, enum=["open", "closed"]),
-            OpenApiParameter("page", int, description="Page number from 1 (extension)."),
-            OpenApiParameter("page_size", int, description="Requests per page, 1 to 1000 (extension, default 100)."),
-            OpenApiParameter("jurisdiction_id", str),
+            OpenApiParameter(
+                "page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, description="Page from 1 (extension)."
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                description="Requests per page, 1 to 1000 (extension, default 100).",
+            ),
+            OpenApiParameter("jurisdiction_id", {"type": "string", "minLength": 1, "maxLength": 255}),
         ],
         responses={200: {"type": "array", "items": SERVICE_REQUEST}, 400: ERRORS, 429: ERRORS},
     )
@@ -306,7 +320,7 @@ class RequestsView(Open311View):
                  "account_id": serializers.CharField(allow_null=True)},
                 many=True,
             ),
-            400: ERRORS, 401: ERRORS, 403: ERRORS,
+            400: ERRORS, 401: ERRORS, 403: ERRORS, 429: ERRORS,
         },
     )  # fmt: skip
     def post(self, request):
@@ -355,7 +369,7 @@ class RequestView(Open311View):
     @extend_schema(
         summary="One Open311 service request",
         tags=["open311"],
-        responses={200: {"type": "array", "items": SERVICE_REQUEST}, 404: ERRORS, 429: ERRORS},
+        responses={200: {"type": "array", "items": SERVICE_REQUEST}, 400: ERRORS, 404: ERRORS, 429: ERRORS},
     )
     def get(self, request, request_id: str):
         reject_unknown(request.query_params, ["jurisdiction_id"])
@@ -373,7 +387,7 @@ class TokenView(Open311View):
         responses={
             200: {"type": "array", "items": {"type": "object", "properties": {
                 "token": {"type": "string"}, "service_request_id": {"type": "string", "nullable": True}}}},
-            404: ERRORS, 429: ERRORS,
+            400: ERRORS, 404: ERRORS, 429: ERRORS,
         },
     )  # fmt: skip
     def get(self, request, token: str):
