@@ -135,50 +135,33 @@ def filter_bbox(queryset: QuerySet, layer: Layer, bbox: tuple[float, float, floa
 # --- Form fields ------------------------------------------------------------------------
 
 
-class BBoxField(forms.CharField):
-    def clean(self, value):
-        value = super().clean(value)
-        return parse_bbox(value) if value else None
+class ParsedField(forms.CharField):
+    """A text parameter turned into a value by ``parse``, which raises ``forms.ValidationError``."""
 
-
-class PointField(forms.CharField):
-    def clean(self, value):
-        value = super().clean(value)
-        return parse_point(value) if value else None
-
-
-class DateTimeIntervalField(forms.CharField):
-    def clean(self, value):
-        value = super().clean(value)
-        return parse_datetime_interval(value) if value else None
-
-
-class CodeListField(forms.CharField):
-    """Comma-separated codes, each one of ``choices``."""
-
-    def __init__(self, *args, choices: Iterable[str] = (), **kwargs):
-        self.valid = list(choices)
-        super().__init__(*args, **kwargs)
+    @staticmethod
+    def parse(value: str):
+        return value
 
     def clean(self, value):
         value = super().clean(value)
-        if not value:
-            return None
-        codes = [code.strip() for code in value.split(",") if code.strip()]
-        unknown = [code for code in codes if code not in self.valid]
-        if unknown or not codes:
-            raise forms.ValidationError(
-                _("Unknown value %(unknown)s; use one or more of: %(valid)s (comma-separated).")
-                % {"unknown": ", ".join(repr(code) for code in unknown) or "''", "valid": ", ".join(self.valid)}
-            )
-        return codes
+        return self.parse(value) if value else None
 
 
-class StrictBooleanField(forms.CharField):
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
+class BBoxField(ParsedField):
+    parse = staticmethod(parse_bbox)
+
+
+class PointField(ParsedField):
+    parse = staticmethod(parse_point)
+
+
+class DateTimeIntervalField(ParsedField):
+    parse = staticmethod(parse_datetime_interval)
+
+
+class StrictBooleanField(ParsedField):
+    @staticmethod
+    def parse(value: str) -> bool:
         lowered = value.lower()
         if lowered in {"true", "1", "yes"}:
             return True
@@ -187,23 +170,34 @@ class StrictBooleanField(forms.CharField):
         raise forms.ValidationError(_("Use true or false."))
 
 
-class OrderingField(forms.CharField):
-    def __init__(self, *args, allowed: Iterable[str] = (), **kwargs):
-        self.allowed = list(allowed)
+class CodeListField(ParsedField):
+    """Comma-separated codes, each one of ``choices`` (``-`` in front too, when ``signed``)."""
+
+    def __init__(self, *args, choices: Iterable[str] = (), signed: bool = False, **kwargs):
+        self.valid = list(choices)
+        self.signed = signed
         super().__init__(*args, **kwargs)
 
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        keys = [key.strip() for key in value.split(",") if key.strip()]
-        bad = [key for key in keys if key.lstrip("-") not in self.allowed]
-        if bad or not keys:
-            raise forms.ValidationError(
-                _("Cannot order by %(bad)s; use %(allowed)s, with '-' for descending.")
-                % {"bad": ", ".join(repr(key) for key in bad) or "''", "allowed": ", ".join(self.allowed)}
+    def parse(self, value: str) -> list[str]:
+        codes = [code.strip() for code in value.split(",") if code.strip()]
+        unknown = [code for code in codes if (code.lstrip("-") if self.signed else code) not in self.valid]
+        if unknown or not codes:
+            message = (
+                _("Cannot order by %(unknown)s; use %(valid)s, with '-' for descending.")
+                if self.signed
+                else _("Unknown value %(unknown)s; use one or more of: %(valid)s (comma-separated).")
             )
-        return keys
+            raise forms.ValidationError(
+                message % {"unknown": ", ".join(repr(code) for code in unknown) or "''", "valid": ", ".join(self.valid)}
+            )
+        return codes
+
+
+class OrderingField(CodeListField):
+    """Comma-separated sort keys, ``-`` in front for descending."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, signed=True, **kwargs)
 
 
 # --- Filters ----------------------------------------------------------------------------
@@ -255,7 +249,7 @@ class LayerFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.form.fields["ordering"].allowed = list(self.layer.ordering_fields)
+        self.form.fields["ordering"].valid = list(self.layer.ordering_fields)
         self.form.fields["ordering"].help_text = ", ".join(self.layer.ordering_fields)
 
     def filter_queryset(self, queryset):

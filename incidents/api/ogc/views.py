@@ -176,19 +176,22 @@ F_PARAM = OpenApiParameter("f", str, enum=["json", "html"], description="Output 
 HTML_BODY = OpenApiResponse({"type": "string"})
 
 
-class LandingView(OGCView):
-    @extend_schema(
-        summary="OGC API – Features landing page",
-        operation_id="ogc_landing",
-        parameters=[F_PARAM],
-        responses={
-            (200, JSON): ref("OGCLandingPage"),
-            (200, HTML): HTML_BODY,
-            400: ref("OGCException"),
-            429: ref("OGCException"),
-        },
+def ogc_schema(summary: str, operation_id: str, component: str, *, media: str = JSON, parameters=(), found=True):
+    """The OpenAPI description of an OGC endpoint: JSON (or GeoJSON) and HTML bodies, OGC exceptions."""
+    errors = {400: ref("OGCException"), 429: ref("OGCException")}
+    if not found:
+        errors[404] = ref("OGCException")
+    return extend_schema(
+        summary=summary,
+        operation_id=operation_id,
+        parameters=[*parameters, F_PARAM],
+        responses={(200, media): ref(component), (200, HTML): HTML_BODY, **errors},
         tags=["ogc"],
     )
+
+
+class LandingView(OGCView):
+    @ogc_schema("OGC API – Features landing page", "ogc_landing", "OGCLandingPage")
     def get(self, request):
         root = reverse("ogc-landing")
         body = {
@@ -226,35 +229,13 @@ class LandingView(OGCView):
 
 
 class ConformanceView(OGCView):
-    @extend_schema(
-        summary="Conformance classes",
-        operation_id="ogc_conformance",
-        parameters=[F_PARAM],
-        responses={
-            (200, JSON): ref("OGCConformance"),
-            (200, HTML): HTML_BODY,
-            400: ref("OGCException"),
-            429: ref("OGCException"),
-        },
-        tags=["ogc"],
-    )
+    @ogc_schema("Conformance classes", "ogc_conformance", "OGCConformance")
     def get(self, request):
         return self.answer(request, {"conformsTo": CONFORMANCE}, "conformance.html")
 
 
 class CollectionsView(OGCView):
-    @extend_schema(
-        summary="Feature collections",
-        operation_id="ogc_collections",
-        parameters=[F_PARAM],
-        responses={
-            (200, JSON): ref("OGCCollections"),
-            (200, HTML): HTML_BODY,
-            400: ref("OGCException"),
-            429: ref("OGCException"),
-        },
-        tags=["ogc"],
-    )
+    @ogc_schema("Feature collections", "ogc_collections", "OGCCollections")
     def get(self, request):
         body = {
             "links": self.links(request, reverse("ogc-collections"), title=_("Collections")),
@@ -269,14 +250,7 @@ COLLECTION_ID = OpenApiParameter(
 
 
 class CollectionView(OGCView):
-    @extend_schema(
-        summary="One feature collection",
-        operation_id="ogc_collection",
-        parameters=[COLLECTION_ID, F_PARAM],
-        responses={(200, JSON): ref("OGCCollection"), (200, HTML): HTML_BODY, 400: ref("OGCException"),
-                   404: ref("OGCException"), 429: ref("OGCException")},
-        tags=["ogc"],
-    )  # fmt: skip
+    @ogc_schema("One feature collection", "ogc_collection", "OGCCollection", parameters=[COLLECTION_ID], found=False)
     def get(self, request, collection_id: str):
         return self.answer(request, collection_document(self, request, get_layer(collection_id)), "collection.html")
 
@@ -302,9 +276,8 @@ class ItemsForm(forms.Form):
 class ItemsView(OGCView):
     allowed_params = ITEM_PARAMS
 
-    @extend_schema(
-        summary="Features of a collection",
-        operation_id="ogc_items",
+    @ogc_schema(
+        "Features of a collection", "ogc_items", "OGCFeatureCollection", media=GEOJSON, found=False,
         parameters=[
             COLLECTION_ID,
             OpenApiParameter("bbox", BBOX, description="minlon,minlat,maxlon,maxlat (CRS84); 6 numbers for 3D."),
@@ -314,11 +287,7 @@ class ItemsView(OGCView):
                 description="Features per page, 1 to 10000 (default 10).",
             ),
             OpenApiParameter("offset", OFFSET, description="Index of the first feature (default 0)."),
-            F_PARAM,
         ],
-        responses={(200, GEOJSON): ref("OGCFeatureCollection"), (200, HTML): HTML_BODY,
-                   400: ref("OGCException"), 404: ref("OGCException"), 429: ref("OGCException")},
-        tags=["ogc"],
     )  # fmt: skip
     def get(self, request, collection_id: str):
         layer = get_layer(collection_id)
@@ -376,13 +345,9 @@ class ItemsView(OGCView):
 
 
 class ItemView(OGCView):
-    @extend_schema(
-        summary="One feature",
-        operation_id="ogc_item",
-        parameters=[COLLECTION_ID, OpenApiParameter("feature_id", str, OpenApiParameter.PATH), F_PARAM],
-        responses={(200, GEOJSON): ref("OGCFeature"), (200, HTML): HTML_BODY, 400: ref("OGCException"),
-                   404: ref("OGCException"), 429: ref("OGCException")},
-        tags=["ogc"],
+    @ogc_schema(
+        "One feature", "ogc_item", "OGCFeature", media=GEOJSON, found=False,
+        parameters=[COLLECTION_ID, OpenApiParameter("feature_id", str, OpenApiParameter.PATH)],
     )  # fmt: skip
     def get(self, request, collection_id: str, feature_id: str):
         layer = get_layer(collection_id)
