@@ -25,7 +25,9 @@ first request of a process loads everything with one binary ``COPY``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import io
 import json
 import threading
@@ -158,7 +160,14 @@ class Columns:
         )
 
     def fields(self) -> dict[str, np.ndarray]:
-        return dict(self.__dict__)
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+    @functools.cached_property
+    def extent(self) -> tuple[int, int, int, int]:
+        """Smallest and largest cell coordinates (level 24) of all incidents: x min, y min, x max, y max."""
+        if not len(self.code):
+            return 0, 0, 0, 0
+        return int(self.ix.min()), int(self.iy.min()), int(self.ix.max()), int(self.iy.max())
 
     def __len__(self) -> int:
         return len(self.code)
@@ -292,32 +301,41 @@ class ClusterIndex:
         lo, hi = (int(i) for i in np.searchsorted(columns.code, np.array([low, high], dtype=np.uint64)))
         sl = slice(lo, hi)
         cell = 1 << int(LEVELS - level)
-        mask = (
-            (columns.ix[sl] >= x0 * cell)
-            & (columns.ix[sl] < (x1 + 1) * cell)
-            & (columns.iy[sl] >= y0 * cell)
-            & (columns.iy[sl] < (y1 + 1) * cell)
-        )
+        conditions = []
+        min_x, min_y, max_x, max_y = columns.extent
+        # A viewport that holds every incident needs no position test (the usual low-zoom case).
+        if not (x0 * cell <= min_x and max_x < (x1 + 1) * cell and y0 * cell <= min_y and max_y < (y1 + 1) * cell):
+            conditions += [
+                lambda: columns.ix[sl] >= x0 * cell,
+                lambda: columns.ix[sl] < (x1 + 1) * cell,
+                lambda: columns.iy[sl] >= y0 * cell,
+                lambda: columns.iy[sl] < (y1 + 1) * cell,
+            ]
         if query.categories is not None:
-            wanted = np.zeros(len(CATEGORIES), dtype=bool)
-            wanted[[CATEGORIES.index(code) for code in query.categories]] = True
-            mask &= wanted[columns.cat[sl]]
+            wanted_categories = np.isin(CATEGORIES, query.categories)
+            conditions.append(lambda: wanted_categories[columns.cat[sl]])
         if query.statuses is not None:
-            wanted = np.zeros(len(STATUSES), dtype=bool)
-            wanted[[STATUSES.index(code) for code in query.statuses]] = True
-            mask &= wanted[columns.status[sl]]
+            wanted_statuses = np.isin(STATUSES, query.statuses)
+            conditions.append(lambda: wanted_statuses[columns.status[sl]])
         if query.end is not None:
-            mask &= columns.first[sl] <= micros(query.end)
+            conditions.append(lambda: columns.first[sl] <= micros(query.end))
         if query.start is not None:
-            mask &= columns.last[sl] >= micros(query.start)
+            conditions.append(lambda: columns.last[sl] >= micros(query.start))
         if query.near_works is not None:
-            mask &= columns.near[sl] == query.near_works
-        selected = np.flatnonzero(mask) + lo
-        return self._aggregate(columns, selected, shift)
+            conditions.append(lambda: columns.near[sl] == query.near_works)
+        if not conditions:
+            # Everything in the slice: aggregate views of the columns, copying nothing.
+            return self._aggregate(columns, sl, shift)
+        mask = conditions[0]()
+        for condition in conditions[1:]:
+            mask &= condition()
+        return self._aggregate(columns, np.flatnonzero(mask) + lo, shift)
 
     @staticmethod
-    def _aggregate(columns: Columns, selected: np.ndarray, shift: np.uint64) -> ClusterResult:
-        if not len(selected):
+    def _aggregate(columns: Columns, selected: np.ndarray | slice, shift: np.uint64) -> ClusterResult:
+        """Group the ``selected`` incidents (indices, or a slice) by cell; they are in Morton order."""
+        is_slice = isinstance(selected, slice)
+        if (selected.stop - selected.start if is_slice else len(selected)) <= 0:
             empty = np.zeros(0)
             return ClusterResult(empty, empty, empty, empty, np.zeros((0, len(CATEGORIES))), empty, empty, total=0)
         codes = columns.code[selected]
@@ -336,7 +354,7 @@ class ClusterIndex:
         categories = np.bincount(
             group * len(CATEGORIES) + columns.cat[selected].astype(np.int64), minlength=len(starts) * len(CATEGORIES)
         ).reshape(len(starts), len(CATEGORIES))
-        first = selected[starts]
+        first = starts + selected.start if is_slice else selected[starts]
         single = count == 1
         return ClusterResult(
             count=count,
