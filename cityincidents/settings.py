@@ -236,6 +236,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Anonymous reads are throttled at INCIDENTS_API_ANON_RATE (429 with Retry-After).
+    "DEFAULT_THROTTLE_CLASSES": ["incidents.api.throttling.AnonymousThrottle"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -245,6 +247,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # GeoJSON bodies are built in SQL; their schemas come from the layer definitions.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "incidents.api.schema.add_geojson_components",
+    ],
+}
+
+# Throttle counts (and other short-lived values) live here: set a Redis URL in production
+# so that every worker shares them; the default is per process.
+_cache_url = env_str("DJANGO_CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
 }
 
 CORS_ALLOW_ALL_ORIGINS = True
@@ -303,3 +321,24 @@ INCIDENTS_LANDMARKS_FILE = env_str(
 )
 # A city's own lexicon (TOML, same layout as incidents/classify/lexicon.toml), merged over the default.
 INCIDENTS_LEXICON_FILE = env_str("INCIDENTS_LEXICON_FILE", "")
+
+# --- Open-data API ------------------------------------------------------------------------
+
+# Requests per period an anonymous caller may make (DRF rate syntax, e.g. 600/min); "none": unlimited.
+INCIDENTS_API_ANON_RATE = env_str("INCIDENTS_API_ANON_RATE", "600/min")
+if INCIDENTS_API_ANON_RATE.lower() in {"none", "off", "0"}:
+    INCIDENTS_API_ANON_RATE = None
+# Features per page of the REST API when `limit` is not given, and the largest `limit` accepted.
+INCIDENTS_API_PAGE_SIZE = env_int("INCIDENTS_API_PAGE_SIZE", 100)
+INCIDENTS_API_MAX_PAGE_SIZE = env_int("INCIDENTS_API_MAX_PAGE_SIZE", 1000)
+# The same for the OGC API – Features `limit` (the OGC default page is 10).
+INCIDENTS_OGC_PAGE_SIZE = env_int("INCIDENTS_OGC_PAGE_SIZE", 10)
+INCIDENTS_OGC_MAX_PAGE_SIZE = env_int("INCIDENTS_OGC_MAX_PAGE_SIZE", 10_000)
+# The clusters endpoint keeps incidents in memory; each process checks for changed
+# incidents at most this often, in seconds (see incidents/api/clusters.py).
+INCIDENTS_CLUSTER_CHECK_SECONDS = env_float("INCIDENTS_CLUSTER_CHECK_SECONDS", 1.0)
+# Change notes are replayed with this overlap, in seconds, so that a transaction which
+# commits late is never missed.
+INCIDENTS_CLUSTER_OVERLAP_SECONDS = env_float("INCIDENTS_CLUSTER_OVERLAP_SECONDS", 300.0)
+# Change notes older than this are deleted, in hours.
+INCIDENTS_CHANGES_KEEP_HOURS = env_float("INCIDENTS_CHANGES_KEEP_HOURS", 24.0)

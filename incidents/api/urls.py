@@ -1,8 +1,19 @@
+"""Publish: the REST API (DRF), OGC API – Features and Open311 endpoints."""
+
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from incidents.api import rest
+
 router = DefaultRouter()
+router.register("incidents", rest.IncidentViewSet, basename="incident")
+router.register("works-zones", rest.WorksZoneViewSet, basename="works-zone")
+router.register("street-segments", rest.StreetSegmentViewSet, basename="street-segment")
 
 urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("works-impact/", rest.WorksImpactView.as_view(), name="works-impact"),
     path("", include(router.urls)),
 ]

@@ -1,6 +1,7 @@
 """The data model: where streets, works, posts and incidents are stored."""
 
 from .areas import District, ServiceArea
+from .changes import IncidentChange
 from .incidents import Incident, IncidentEvent, IncidentStatus, IncidentWorksZone
 from .posts import LocationMethod, Post, PostState, PostWorksZone
 from .streets import StreetSegment
@@ -9,6 +10,7 @@ from .works import WorksStatus, WorksZone
 __all__ = [
     "District",
     "Incident",
+    "IncidentChange",
     "IncidentEvent",
     "IncidentStatus",
     "IncidentWorksZone",

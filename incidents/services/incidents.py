@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.models import Incident, IncidentEvent, IncidentStatus
+from incidents.services.clusters import mark_incidents_changed
 
 S = IncidentStatus
 
@@ -61,6 +62,7 @@ def change_incident_status(
     locked.duplicate_of = duplicate_of
     locked.save(update_fields=["status", "duplicate_of", "updated_at"])
     incident.status, incident.duplicate_of = locked.status, locked.duplicate_of
+    mark_incidents_changed([locked.pk])
     return IncidentEvent.objects.create(
         incident=locked, from_status=from_status, to_status=to_status, actor=actor, note=note
     )

@@ -1,0 +1,1 @@
+"""Open311 GeoReport v2 (JSON) over incidents, with citizen reports as posts."""

@@ -1,0 +1,461 @@
+"""
+OpenAPI descriptions of the GeoJSON bodies, generated from the layer definitions.
+
+drf-spectacular documents serializers; our bodies are built by PostgreSQL, so their
+schemas are written here from the same :class:`~incidents.api.layers.Layer` properties
+and added as components by :func:`add_geojson_components` (a postprocessing hook).
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
+
+from incidents.api.filters import FILTERSETS
+from incidents.api.layers import LAYERS, Layer
+from incidents.categories import Category
+from incidents.models import IncidentStatus, WorksStatus
+
+POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3}
+
+
+def _geometry(kind: str, coordinates: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["type", "coordinates"],
+        "properties": {"type": {"type": "string", "enum": [kind]}, "coordinates": coordinates},
+    }
+
+
+def _array(items: dict, min_items: int = 0) -> dict:
+    return {"type": "array", "items": items, "minItems": min_items}
+
+
+LINEAR_RING = _array(POSITION, 4)
+GEOMETRIES = {
+    "Point": _geometry("Point", POSITION),
+    "MultiPoint": _geometry("MultiPoint", _array(POSITION)),
+    "LineString": _geometry("LineString", _array(POSITION, 2)),
+    "MultiLineString": _geometry("MultiLineString", _array(_array(POSITION, 2))),
+    "Polygon": _geometry("Polygon", _array(LINEAR_RING)),
+    "MultiPolygon": _geometry("MultiPolygon", _array(_array(LINEAR_RING))),
+    "GeometryCollection": {
+        "type": "object",
+        "required": ["type", "geometries"],
+        "properties": {
+            "type": {"type": "string", "enum": ["GeometryCollection"]},
+            "geometries": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def geometry_schema(layer: Layer) -> dict:
+    refs = [ref(f"GeoJSON{kind}") for kind in layer.geometry_types]
+    return refs[0] if len(refs) == 1 else {"oneOf": refs}
+
+
+def properties_schema(layer: Layer, extra: dict | None = None) -> dict:
+    properties = {prop.name: prop.schema for prop in layer.properties}
+    properties.update(extra or {})
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+def feature_schema(layer: Layer, extra: dict | None = None) -> dict:
+    return {
+        "type": "object",
+        "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": geometry_schema(layer),
+            "properties": properties_schema(layer, extra),
+        },
+    }
+
+
+def collection_schema(layer: Layer, members: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["type", "features", *members],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            **members,
+            "features": {"type": "array", "items": ref(f"{layer.component}Feature")},
+        },
+    }
+
+
+NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
+PAGE_MEMBERS = {
+    "total": {"type": "integer", "description": "Number of features matching the filters."},
+    "next": {**NULLABLE_URL, "description": "Next page, null on the last one."},
+    "previous": {**NULLABLE_URL, "description": "Previous page, null on the first one."},
+}
+
+# Members of the incident detail beyond the list properties.
+INCIDENT_DETAIL = {
+    "works_zones": _array(
+        {
+            "type": "object",
+            "required": ["id", "title", "distance_m"],
+            "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "distance_m": {"type": "number", "description": "Metres to the zone's impact area."},
+            },
+        }
+    ),
+    "posts": _array(
+        {
+            "type": "object",
+            "description": "A post about the incident. Anonymous callers get scrubbed text and no author data.",
+            "required": ["source", "posted_at", "text", "language", "category"],
+            "properties": {
+                "source": {"type": "string"},
+                "posted_at": {"type": "string", "format": "date-time"},
+                "text": {"type": "string"},
+                "language": {"type": "string"},
+                "category": {"type": "string"},
+                "external_id": {"type": "string", "description": "Staff only."},
+                "url": {"type": "string", "description": "Staff only."},
+                "author_handle": {"type": "string", "description": "Staff only."},
+                "author_id": {"type": "string", "description": "Staff only."},
+                "media_urls": {"type": "array", "items": {"type": "string"}, "description": "Staff only."},
+                "location": {**POSITION, "nullable": True, "description": "Staff only: [lon, lat]."},
+                "raw": {"type": "object", "description": "Staff only: the payload as received."},
+            },
+        }
+    ),
+}
+
+CLUSTERS = {
+    "type": "object",
+    "required": ["type", "zoom", "total", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "zoom": {"type": "integer"},
+        "total": {"type": "integer", "description": "Incidents in the viewport matching the filters."},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "integer", "description": "The incident, for a single incident."},
+                    "geometry": {"$ref": "#/components/schemas/GeoJSONPoint"},
+                    "properties": {
+                        "type": "object",
+                        "required": ["cluster", "count"],
+                        "properties": {
+                            "cluster": {"type": "boolean"},
+                            "count": {"type": "integer", "minimum": 1},
+                            "expansion_zoom": {"type": "integer", "description": "Zoom at which the cluster splits."},
+                            "categories": {
+                                "type": "object",
+                                "additionalProperties": {"type": "integer"},
+                                "description": "Incidents per category code.",
+                            },
+                            "category": {"type": "string", "description": "For a single incident."},
+                            "status": {"type": "string", "description": "For a single incident."},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+COUNTS = {
+    "type": "object",
+    "required": ["from", "to", "total", "by_category"],
+    "properties": {
+        "from": {"type": "string", "format": "date-time"},
+        "to": {"type": "string", "format": "date-time"},
+        "total": {"type": "integer"},
+        "by_category": {"type": "object", "additionalProperties": {"type": "integer"}},
+    },
+}
+IMPACT = {
+    "type": "object",
+    "required": ["works_zone", "title", "status", "radius_m", "before", "during", "excess", "ratio", "top_segments"],
+    "properties": {
+        "works_zone": {"type": "integer"},
+        "title": {"type": "string"},
+        "status": {"type": "string", "enum": ["planned", "active", "ended"]},
+        "radius_m": {"type": "number"},
+        "before": COUNTS,
+        "during": COUNTS,
+        "excess": {"type": "integer", "description": "Incidents during minus incidents before."},
+        "ratio": {"type": "number", "nullable": True, "description": "During / before; null when before is 0."},
+        "top_segments": _array(
+            {
+                "type": "object",
+                "required": ["segment", "name", "before", "during"],
+                "properties": {
+                    "segment": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "before": {"type": "integer"},
+                    "during": {"type": "integer"},
+                },
+            }
+        ),
+    },
+}
+_DATETIME_NULLABLE = {"type": "string", "format": "date-time", "nullable": True}
+IMPACT_RANKING = {
+    "type": "object",
+    "required": ["type", "total", "next", "previous", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        **PAGE_MEMBERS,
+        "features": _array(
+            {
+                "type": "object",
+                "required": ["type", "id", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "integer"},
+                    "geometry": geometry_schema(LAYERS["works-zones"]),
+                    "properties": {
+                        "type": "object",
+                        "required": ["rank", "title", "starts_at", "ends_at", "incidents_before",
+                                     "incidents_during", "excess", "ratio"],
+                        "properties": {
+                            "rank": {"type": "integer"},
+                            "title": {"type": "string"},
+                            "starts_at": {"type": "string", "format": "date-time"},
+                            "ends_at": _DATETIME_NULLABLE,
+                            "measured_from": {"type": "string", "format": "date-time"},
+                            "measured_to": {"type": "string", "format": "date-time"},
+                            "incidents_before": {"type": "integer"},
+                            "incidents_during": {"type": "integer"},
+                            "excess": {"type": "integer"},
+                            "ratio": {"type": "number", "nullable": True},
+                        },
+                    },
+                },
+            }
+        ),
+    },
+}  # fmt: skip
+
+ERROR = {
+    "type": "object",
+    "description": "What was wrong: a `detail` message, or a list of messages per parameter.",
+    "additionalProperties": True,
+}
+
+
+def components() -> dict:
+    schemas = {f"GeoJSON{kind}": schema for kind, schema in GEOMETRIES.items()}
+    for layer in LAYERS.values():
+        schemas[f"{layer.component}Feature"] = feature_schema(layer)
+        schemas[f"{layer.component}FeatureCollection"] = collection_schema(layer, PAGE_MEMBERS)
+    schemas["IncidentDetailFeature"] = feature_schema(LAYERS["incidents"], INCIDENT_DETAIL)
+    schemas["ClusterCollection"] = CLUSTERS
+    schemas["WorksZoneImpact"] = IMPACT
+    schemas["WorksImpactCollection"] = IMPACT_RANKING
+    schemas.update(ogc_components())
+    schemas["Error"] = ERROR
+    return schemas
+
+
+class OpenDataAutoSchema(AutoSchema):
+    """drf-spectacular's schema, told two things it cannot see in our views.
+
+    Our list responses are FeatureCollection objects, never JSON arrays; and reads need
+    no credentials (our permission classes are not the DRF ones spectacular recognises).
+    """
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+    def get_auth(self):
+        auths = super().get_auth()
+        if self.method in ("GET", "HEAD", "OPTIONS") and {} not in auths:
+            auths.append({})
+        return auths
+
+
+def add_geojson_components(result, generator, request, public):
+    """drf-spectacular postprocessing hook: add the GeoJSON schemas referenced by the views."""
+    result.setdefault("components", {}).setdefault("schemas", {}).update(components())
+    return result
+
+
+# Constraints of the query parameters, so that clients (and API fuzzers) know what is valid.
+_NUMBER = r"-?[0-9]{1,3}(\.[0-9]{1,12})?"
+_INSTANT = (
+    r"[0-9]{4}-[01][0-9]-[0-3][0-9](T[0-2][0-9]:[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-][01][0-9]:[0-5][0-9]))?"
+)
+_END = rf"(\.\.|{_INSTANT})"
+BBOX = {"type": "string", "pattern": rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$", "example": "1.43,43.59,1.46,43.61"}
+POINT = {"type": "string", "pattern": rf"^{_NUMBER},{_NUMBER}$", "example": "1.444,43.604"}
+DATETIME = {"type": "string", "pattern": rf"^({_INSTANT}|{_END}/{_END})$", "example": "2024-05-01T00:00:00Z/.."}
+IDENTIFIER = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+INSTANT = {"type": "string", "pattern": rf"^{_INSTANT}$", "example": "2024-05-01T00:00:00Z"}
+BOOLEAN = {"type": "string", "enum": ["true", "false"]}
+LIMIT = {"type": "string", "pattern": "^([1-9][0-9]{0,2}|1000|all)$", "default": "100"}
+OFFSET = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0}
+
+
+def codes(values) -> dict:
+    """A comma-separated list of codes."""
+    alternatives = "|".join(values)
+    return {"type": "string", "pattern": f"^({alternatives})(,({alternatives}))*$"}
+
+
+def ordering(keys) -> dict:
+    alternatives = "|".join(keys)
+    return {"type": "string", "pattern": f"^-?({alternatives})(,-?({alternatives}))*$"}
+
+
+def parameter_schema(name: str, field) -> dict:
+    """The OpenAPI schema of a form field or filter, with its bounds."""
+    field_class = getattr(field, "field_class", None) or type(field)
+    options = getattr(field, "extra", {}) if hasattr(field, "field_class") else field.__dict__
+    kind = field_class.__name__
+    if name in {"bbox"}:
+        return BBOX
+    if name == "near":
+        return POINT
+    if name == "datetime":
+        return DATETIME
+    if kind == "StrictBooleanField":
+        return BOOLEAN
+    if kind == "DateField":
+        return {"type": "string", "format": "date"}
+    if kind == "CodeListField":
+        return codes(getattr(field, "valid", None) or options.get("choices", []))
+    if kind == "IntegerField":
+        schema = dict(IDENTIFIER) if name not in {"zoom"} else {"type": "integer"}
+    elif kind in {"DecimalField", "FloatField"}:
+        schema = {"type": "number"}
+    else:
+        return {"type": "string", "minLength": 1, "maxLength": 255}
+    for key, bound in (("minimum", "min_value"), ("maximum", "max_value")):
+        value = options.get(bound)
+        if value is not None:
+            schema[key] = value
+    return schema
+
+
+def filter_parameters(layer: Layer) -> list[OpenApiParameter]:
+    """Query parameters of a layer's list: its filters with their constraints."""
+    from incidents.api.filters import IncidentFilterSet, WorksZoneFilterSet
+
+    valid_codes = {
+        (IncidentFilterSet, "category"): [value for value, _ in Category.choices],
+        (IncidentFilterSet, "status"): [value for value, _ in IncidentStatus.choices],
+        (WorksZoneFilterSet, "status"): [value for value, _ in WorksStatus.choices],
+    }
+    filterset = FILTERSETS[layer.name]
+    parameters = []
+    for name, filter_ in filterset.base_filters.items():
+        description = str(filter_.label or getattr(filter_, "help_text", "") or "")
+        if name == "ordering":
+            schema = ordering(layer.ordering_fields)
+        elif (filterset, name) in valid_codes:
+            schema = codes(valid_codes[(filterset, name)])
+        else:
+            schema = parameter_schema(name, filter_)
+        parameters.append(OpenApiParameter(name, schema, description=description))
+    return parameters
+
+
+def form_parameters(form_class) -> list[OpenApiParameter]:
+    """Query parameters of a Django form, with their constraints."""
+    return [
+        OpenApiParameter(name, parameter_schema(name, field), required=field.required, description=str(field.help_text))
+        for name, field in form_class.base_fields.items()
+    ]
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("limit", LIMIT, description="Features per page, 1 to 1000 (default 100), or 'all' to export."),
+    OpenApiParameter("offset", OFFSET, description="Index of the first feature (default 0)."),
+    OpenApiParameter("format", str, enum=["geojson", "json", "csv"], description="Output format (default geojson)."),
+]
+
+
+def ogc_components() -> dict:
+    """Schemas of the OGC API – Features documents (after OGC's published building blocks)."""
+    link = {
+        "type": "object",
+        "required": ["href", "rel"],
+        "properties": {name: {"type": "string"} for name in ("href", "rel", "type", "hreflang", "title")},
+    }
+    links = {"type": "array", "items": ref("OGCLink")}
+    feature_any = {"anyOf": [ref(f"{layer.component}Feature") for layer in LAYERS.values()]}
+    bbox = {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 6}
+    instant = {"type": "string", "format": "date-time", "nullable": True}
+    return {
+        "OGCLink": link,
+        "OGCLandingPage": {
+            "type": "object",
+            "required": ["links"],
+            "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": links},
+        },
+        "OGCConformance": {
+            "type": "object",
+            "required": ["conformsTo"],
+            "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+        },
+        "OGCCollection": {
+            "type": "object",
+            "required": ["id", "links"],
+            "properties": {
+                "id": {"type": "string"},
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "links": links,
+                "extent": {
+                    "type": "object",
+                    "properties": {
+                        "spatial": {
+                            "type": "object",
+                            "properties": {"bbox": {"type": "array", "items": bbox}, "crs": {"type": "string"}},
+                        },
+                        "temporal": {
+                            "type": "object",
+                            "properties": {
+                                "interval": {"type": "array", "items": {"type": "array", "items": instant}},
+                                "trs": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+                "itemType": {"type": "string"},
+                "crs": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "OGCCollections": {
+            "type": "object",
+            "required": ["links", "collections"],
+            "properties": {"links": links, "collections": {"type": "array", "items": ref("OGCCollection")}},
+        },
+        "OGCFeature": {"allOf": [feature_any, {"type": "object", "properties": {"links": links}}]},
+        "OGCFeatureCollection": {
+            "type": "object",
+            "required": ["type", "features", "links", "numberMatched", "numberReturned", "timeStamp"],
+            "properties": {
+                "type": {"type": "string", "enum": ["FeatureCollection"]},
+                "links": links,
+                "numberMatched": {"type": "integer", "minimum": 0},
+                "numberReturned": {"type": "integer", "minimum": 0},
+                "timeStamp": {"type": "string", "format": "date-time"},
+                "features": {"type": "array", "items": feature_any},
+            },
+        },
+        "OGCException": {
+            "type": "object",
+            "required": ["code"],
+            "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+        },
+    }

@@ -1,0 +1,60 @@
+"""Fixtures of the API tests: clients (anonymous, token, staff session), a clean throttle and index."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from incidents.api.clusters import INDEX
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_state():
+    """Each test starts with empty throttle counters and a cluster index that reloads from the database."""
+    cache.clear()
+    INDEX.reset()
+    yield
+    INDEX.reset()
+
+
+@pytest.fixture
+def client_anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def staff_user(db):
+    return get_user_model().objects.create_user("operator", "operator@example.org", "pw-operator-1", is_staff=True)
+
+
+@pytest.fixture
+def plain_user(db):
+    return get_user_model().objects.create_user("partner", "partner@example.org", "pw-partner-1")
+
+
+@pytest.fixture
+def staff_token(staff_user) -> str:
+    return Token.objects.create(user=staff_user).key
+
+
+@pytest.fixture
+def client_staff(staff_token) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {staff_token}")
+    return client
+
+
+def body(response) -> dict | list:
+    """The JSON body of a response, streamed or not."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return json.loads(content)
+
+
+def text(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode()
