@@ -189,13 +189,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+_STATIC_MANIFEST = env_bool("DJANGO_STATIC_MANIFEST", not DEBUG)
+# Without the manifest (development, tests), WhiteNoise serves straight from the apps'
+# static folders, so no `collectstatic` is needed.
+WHITENOISE_USE_FINDERS = not _STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = not _STATIC_MANIFEST
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # The manifest storage needs `collectstatic` first: production only.
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("DJANGO_STATIC_MANIFEST", not DEBUG)
+            if _STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
