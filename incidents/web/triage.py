@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.api.rest import incident_posts
 from incidents.metrics import triage_metrics
 from incidents.models import Incident, IncidentStatus, ReplyTemplate
 from incidents.services.incidents import ALLOWED_TRANSITIONS, change_incident_status
@@ -92,7 +91,7 @@ def incident_view(request, pk: int):
         "incidents/web/triage_incident.html",
         {
             "incident": incident,
-            "posts": incident_posts(incident.pk, staff=True),
+            "posts": incident.posts.order_by("posted_at", "id"),
             "works_links": incident.works_links.select_related("works_zone").order_by("distance_m"),
             "events": incident.events.select_related("actor").order_by("-created_at", "-id"),
             "replies": incident.replies.select_related("actor", "template").order_by("-created_at", "-id"),

@@ -45,12 +45,13 @@ export const ngettext = (one, many, n) => (window.ngettext ? window.ngettext(one
 export const fmt = (format, values) =>
   window.interpolate ? window.interpolate(format, values, true) : format.replace(/%\((\w+)\)s/g, (m, k) => values[k]);
 
-/** A date-time in the page's language. */
+/** A date-time in the page's language and the city's time zone (<html data-time-zone>). */
 export function when(iso) {
   if (!iso) return "—";
   return new Date(iso).toLocaleString(document.documentElement.lang || undefined, {
     dateStyle: "medium",
     timeStyle: "short",
+    timeZone: document.documentElement.dataset.timeZone || undefined,
   });
 }
 

@@ -277,6 +277,8 @@ async function refresh() {
   const failed = results.filter((r) => r.status === "rejected");
   for (const failure of failed) console.error(failure.reason);
   mapNode.dataset.state = failed.length ? "error" : "ready";
+  // Counts completed refreshes, so that a test or a script can wait for the next one.
+  mapNode.dataset.refreshed = String(Number(mapNode.dataset.refreshed || 0) + 1);
 }
 
 let timer = null;
@@ -500,4 +502,4 @@ refresh().then(async () => {
 });
 
 // For people debugging in the console, the browser tests and bench/bench_map.py.
-window.incidentsMap = {map, state, refresh};
+window.incidentsMap = {map, state, refresh, worksLayer, incidentsLayer};
