@@ -50,7 +50,6 @@ def map_config(request, state: MapState) -> dict:
         "tiles": {"url": settings.INCIDENTS_TILE_URL, "attribution": settings.INCIDENTS_TILE_ATTRIBUTION},
         "center": list(settings.INCIDENTS_MAP_CENTER),
         "zoom": settings.INCIDENTS_MAP_ZOOM,
-        "timeZone": settings.TIME_ZONE,
         "streetsMinZoom": STREETS_MIN_ZOOM,
         "windows": list(WINDOWS),
         "categories": [{"code": code, "label": str(label)} for code, label in Category.choices],

@@ -270,13 +270,13 @@ def test_triage_flow_end_to_end(live_server, browser, make_incident, make_post, 
     page.goto(f"{live_server.url}/?lat=43.6045&lon=1.444&z=18&sel=incident:{blocked.pk}")
     page.wait_for_selector(".incident-popup .triage-actions")
     page.click(".incident-popup button[data-status=resolved]")
-    page.wait_for_selector(".incident-popup [data-status=resolved]")
+    page.wait_for_selector(".incident-popup span.status[data-status=resolved]")
     shot(page, "triage-map-popup.png")
     page.goto(f"{live_server.url}/?lat=43.6045&lon=1.444&z=18&sel=incident:{again.pk}")
     page.wait_for_selector(".incident-popup .triage-actions")
     page.fill(".incident-popup input[name=duplicate_of]", str(blocked.pk))
     page.click(".incident-popup button[data-status=duplicate]")
-    page.wait_for_selector(".incident-popup [data-status=duplicate]")
+    page.wait_for_selector(".incident-popup span.status[data-status=duplicate]")
 
     events = IncidentEvent.objects.filter(incident=blocked).values_list("to_status", "actor", "note")
     assert list(events) == [

@@ -133,4 +133,4 @@ def test_language_can_be_switched(client):
 def test_javascript_catalog_is_translated(client):
     response = client.get(reverse("web:jsi18n"), HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == 200
-    assert "Impossible de charger les détails." in response.content.decode("unicode_escape")
+    assert '"Could not load the details.": "Impossible de charger les d\\u00e9tails."' in response.content.decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.contrib.messages import get_messages
@@ -101,9 +102,19 @@ def test_incident_page_escapes_what_people_wrote(staff_client, make_incident, ma
     assert 'href="javascript:' not in html
 
 
-def test_default_reply_templates_exist_in_both_languages():
+def test_default_reply_templates_come_in_both_languages_and_are_not_duplicated():
+    # The data migration's function, run here: browser tests flush the database it filled.
+    from django.apps import apps
+
+    defaults = importlib.import_module("incidents.migrations.0004_default_reply_templates")
+    ReplyTemplate.objects.all().delete()
+    ReplyTemplate.objects.create(name="Accusé de réception", language="fr", body="Texte modifié par la ville")
+    defaults.create_defaults(apps, None)
+    defaults.create_defaults(apps, None)
+    assert ReplyTemplate.objects.count() == len(defaults.DEFAULTS)
     assert set(ReplyTemplate.objects.active().values_list("language", flat=True)) == {"fr", "en"}
-    assert ReplyTemplate.objects.filter(name="Accusé de réception", language="fr").exists()
+    # A template the city edited is kept as it is.
+    assert ReplyTemplate.objects.get(name="Accusé de réception", language="fr").body == "Texte modifié par la ville"
 
 
 def test_templates_fill_their_placeholders_in_their_language(make_incident, make_segment):
@@ -120,7 +131,9 @@ def test_reply_is_stored_and_recorded_by_default(staff_client, operator, make_in
     incident = make_incident()
     first = make_post(incident=incident, posted_at=paris(2014, 9, 8, 8))
     make_post(incident=incident, posted_at=paris(2014, 9, 8, 10))
-    template = ReplyTemplate.objects.get(name="Acknowledgement", language="en")
+    template = ReplyTemplate.objects.create(
+        name="Ack", language="en", body="Hello, thank you for letting us know. Your report is number {incident}."
+    )
     # No text: the template is the reply (what a browser without JavaScript sends).
     staff_client.post(reverse("web:triage-reply", args=[incident.pk]), {"template": template.pk, "text": ""})
     reply = IncidentReply.objects.get(incident=incident)

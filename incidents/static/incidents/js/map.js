@@ -185,10 +185,10 @@ function addClusterMarker(feature) {
 let controller = null;
 let firstRender = true;
 
-function setCount(id, count, one, many) {
+function setCount(id, count, format) {
   const node = document.getElementById(id);
   node.dataset.count = String(count);
-  node.textContent = fmt(ngettext(one, many, count), {count: count.toLocaleString(document.documentElement.lang)});
+  node.textContent = fmt(format, {count: count.toLocaleString(document.documentElement.lang)});
 }
 
 async function loadIncidents(signal) {
@@ -210,7 +210,7 @@ async function loadIncidents(signal) {
     if (feature.properties.cluster) addClusterMarker(feature);
     else addIncidentMarker(feature);
   }
-  setCount("incident-count", total, "%(count)s incident", "%(count)s incidents");
+  setCount("incident-count", total, ngettext("%(count)s incident", "%(count)s incidents", total));
   if (firstRender) {
     firstRender = false;
     performance.mark("incidents-first-render");
@@ -221,7 +221,7 @@ async function loadWorks(signal) {
   const body = await getJSON(config.urls.works, {bbox: bboxParam(), active_on: state.asof, limit: WORKS_LIMIT}, signal);
   worksLayer.clearLayers();
   worksLayer.addData(body.features);
-  setCount("works-count", body.total, "%(count)s active works zone", "%(count)s active works zones");
+  setCount("works-count", body.total, ngettext("%(count)s active works zone", "%(count)s active works zones", body.total));
 }
 
 async function loadStreets(signal) {
