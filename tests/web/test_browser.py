@@ -112,10 +112,12 @@ def test_demo_map_clusters_works_filters_and_list_view(live_server, browser):
     assert page.locator(".leaflet-marker-icon.cluster").count() > 0
     incidents = count(page, "#incident-count")
     works = count(page, "#works-count")
-    assert incidents > 100 and works > 50
+    assert incidents > 100
+    assert works > 50
     assert page.locator("path.works").count() > 0
     # No basemap here: the notice says so and our own streets are drawn (canvas).
-    assert page.is_visible("#basemap-notice") and page.locator("canvas").count() >= 1
+    assert page.is_visible("#basemap-notice")
+    assert page.locator("canvas").count() >= 1
     shot(page, "map-demo.png")
 
     # A works zone: click it on the map; its popup shows dates, declarant and impact.
@@ -149,7 +151,8 @@ def test_demo_map_clusters_works_filters_and_list_view(live_server, browser):
     page.locator(".leaflet-marker-icon.cluster").first.click()
     wait_refresh(page, before)
     assert page.evaluate("window.incidentsMap.map.getZoom()") > zoom
-    assert "z=" in page.url and "asof=2014-10-01" in page.url  # the permalink follows
+    assert "z=" in page.url
+    assert "asof=2014-10-01" in page.url
     shot(page, "map-cluster-zoomed.png")
     before = refreshes(page)
     page.evaluate("() => { window.incidentsMap.map.setView([43.6045, 1.444], 13); }")
@@ -162,7 +165,8 @@ def test_demo_map_clusters_works_filters_and_list_view(live_server, browser):
     wait_refresh(page, before)
     without_lighting = count(page, "#incident-count")
     assert 0 < without_lighting < incidents
-    assert re.search(r"category=[a-z_,]+", page.url) and "lighting," not in page.url
+    assert re.search(r"category=[a-z_,]+", page.url)
+    assert "lighting," not in page.url
 
     # Time: ten days earlier, with a one-week window, fewer incidents and other works.
     before = refreshes(page)
@@ -244,7 +248,9 @@ def test_triage_flow_end_to_end(live_server, browser, make_incident, make_post, 
     page.wait_for_selector("#triage-queue")
     rows = page.locator("#triage-queue tbody tr")
     assert [rows.nth(i).get_attribute("data-incident") for i in range(3)] == [
-        str(blocked.pk), str(elsewhere.pk), str(again.pk)
+        str(blocked.pk),
+        str(elsewhere.pk),
+        str(again.pk),
     ]
     shot(page, "triage-queue.png")
 
@@ -285,14 +291,17 @@ def test_triage_flow_end_to_end(live_server, browser, make_incident, make_post, 
         ("resolved", operator.pk, ""),
     ]
     again.refresh_from_db()
-    assert again.status == "duplicate" and again.duplicate_of_id == blocked.pk
+    assert again.status == "duplicate"
+    assert again.duplicate_of_id == blocked.pk
     reply = IncidentReply.objects.get(incident=blocked)
-    assert reply.actor == operator and reply.text.endswith("A crew is on its way.")
+    assert reply.actor == operator
+    assert reply.text.endswith("A crew is on its way.")
 
     # The queue's metrics now count a reaction and a resolution.
     page.goto(f"{live_server.url}/triage/?status=")
     overall = page.inner_text("#metrics-overall")
-    assert "3 incidents" in overall and "—" not in overall
+    assert "3 incidents" in overall
+    assert "—" not in overall
     shot(page, "triage-metrics.png")
     assert Incident.objects.get(pk=elsewhere.pk).status == "new"
     assert browser.page_errors == []

@@ -38,7 +38,8 @@ def test_map_opens_on_the_latest_data_with_the_configured_basemap(client, settin
     assert config["transitions"]["duplicate"] == []
     # Leaflet and the map script are served by the app, never a CDN.
     assert "/static/leaflet/leaflet.js" in response.content.decode()
-    assert "unpkg" not in response.content.decode() and "cdn" not in response.content.decode().lower()
+    assert "unpkg" not in response.content.decode()
+    assert "cdn" not in response.content.decode().lower()
 
 
 def test_latest_data_falls_back_to_posts_then_today(make_post):
@@ -54,9 +55,13 @@ def test_state_from_the_url_keeps_valid_values_and_drops_the_rest(rf):
         rf.get("/", {"asof": "2014-09-15", "days": "7", "category": "lighting,bogus", "status": "new",
                      "near_works": "1", "bbox": "1.4,43.5,1.5,43.7", "z": "15", "lat": "43.6", "lon": "1.44"}).GET
     )  # fmt: skip
-    assert state.asof.isoformat() == "2014-09-15" and state.days == 7
-    assert state.categories == ["lighting"] and state.statuses == ["new"] and state.near_works
-    assert state.bbox == (1.4, 43.5, 1.5, 43.7) and state.zoom == 15
+    assert state.asof.isoformat() == "2014-09-15"
+    assert state.days == 7
+    assert state.categories == ["lighting"]
+    assert state.statuses == ["new"]
+    assert state.near_works
+    assert state.bbox == (1.4, 43.5, 1.5, 43.7)
+    assert state.zoom == 15
     assert state.incident_params() == {
         "datetime": "2014-09-09/2014-09-15",
         "category": "lighting",
@@ -65,11 +70,15 @@ def test_state_from_the_url_keeps_valid_values_and_drops_the_rest(rf):
         "bbox": "1.4,43.5,1.5,43.7",
     }
     broken = MapState.from_query(rf.get("/", {"asof": "yesterday", "days": "-3", "bbox": "nope", "z": "99"}).GET)
-    assert broken.days == 30 and broken.bbox is None and broken.zoom is None
+    assert broken.days == 30
+    assert broken.bbox is None
+    assert broken.zoom is None
 
 
 def test_list_view_shows_the_features_of_the_map_state(client, make_incident, make_works_zone):
-    zone = make_works_zone(offset(CAPITOLE, east_m=20), title="Réseau de chaleur", declarant="Ville", impact_pedestrian=True)
+    zone = make_works_zone(
+        offset(CAPITOLE, east_m=20), title="Réseau de chaleur", declarant="Ville", impact_pedestrian=True
+    )
     near = make_incident(category="works_obstruction", first_post_at=paris(2014, 9, 10))
     near.works_links.create(works_zone=zone, distance_m=20)
     lit = make_incident(category="lighting", first_post_at=paris(2014, 9, 12), location=offset(CAPITOLE, north_m=500))
@@ -95,13 +104,17 @@ def test_list_view_shows_the_features_of_the_map_state(client, make_incident, ma
 
 def test_list_view_escapes_and_scrubs_post_texts(client, staff_client, make_incident, make_post):
     incident = make_incident(first_post_at=paris(2014, 9, 10))
-    make_post(f"{XSS} @jdupont trottoir bloqué", incident=incident, author_handle="jdupont", posted_at=paris(2014, 9, 10))
+    make_post(
+        f"{XSS} @jdupont trottoir bloqué", incident=incident, author_handle="jdupont", posted_at=paris(2014, 9, 10)
+    )
     public = client.get(reverse("web:list"), {"asof": "2014-09-20"}).content.decode()
     assert XSS not in public
     assert "&lt;img src=x onerror=&quot;window.__xss = 1&quot;&gt;" in public
-    assert "jdupont" not in public and "@[user]" in public
+    assert "jdupont" not in public
+    assert "@[user]" in public
     staff = staff_client.get(reverse("web:list"), {"asof": "2014-09-20"}).content.decode()
-    assert XSS not in staff and "@jdupont" in staff
+    assert XSS not in staff
+    assert "@jdupont" in staff
 
 
 def test_streets_are_simplified_lines_of_the_view(client, make_segment):
@@ -126,7 +139,8 @@ def test_pages_follow_the_browser_language(client, language, text):
 
 def test_language_can_be_switched(client):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/list/"}, HTTP_ACCEPT_LANGUAGE="fr")
-    assert response.status_code == 302 and response["Location"] == "/list/"
+    assert response.status_code == 302
+    assert response["Location"] == "/list/"
     assert '<html lang="en"' in client.get("/list/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
 
 

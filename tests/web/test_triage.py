@@ -36,9 +36,11 @@ def test_triage_is_for_staff_only(client, plain_client, make_incident):
     for url in (reverse("web:triage"), reverse("web:triage-incident", args=[incident.pk])):
         for anonymous_or_plain in (client, plain_client):
             response = anonymous_or_plain.get(url)
-            assert response.status_code == 302 and "/admin/login/" in response["Location"]
+            assert response.status_code == 302
+            assert "/admin/login/" in response["Location"]
     response = client.post(reverse("web:triage-status", args=[incident.pk]), {"status": "acknowledged"})
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
     incident.refresh_from_db()
     assert incident.status == "new"
 
@@ -82,7 +84,8 @@ def test_status_changes_go_through_the_service_with_the_actor(staff_client, oper
     assert "cannot go from duplicate to resolved" in " ".join(messages_of(response))
 
     incident.refresh_from_db()
-    assert incident.status == "duplicate" and incident.duplicate_of == original
+    assert incident.status == "duplicate"
+    assert incident.duplicate_of == original
     events = IncidentEvent.objects.filter(incident=incident).values_list("to_status", "actor", "note")
     assert list(events) == [
         ("acknowledged", operator.pk, ""),
@@ -97,7 +100,9 @@ def test_incident_page_escapes_what_people_wrote(staff_client, make_incident, ma
     zone = make_works_zone(title=XSS, declarant="<script>alert(2)</script>")
     incident.works_links.create(works_zone=zone, distance_m=5)
     html = staff_client.get(reverse("web:triage-incident", args=[incident.pk])).content.decode()
-    assert XSS not in html and "<script>alert(2)" not in html and "<b>jd</b>" not in html
+    assert XSS not in html
+    assert "<script>alert(2)" not in html
+    assert "<b>jd</b>" not in html
     assert "&lt;img src=x onerror=&quot;window.__xss = 1&quot;&gt;" in html
     assert 'href="javascript:' not in html
 
@@ -120,7 +125,9 @@ def test_default_reply_templates_come_in_both_languages_and_are_not_duplicated()
 def test_templates_fill_their_placeholders_in_their_language(make_incident, make_segment):
     incident = make_incident(category="lighting", segment=make_segment("RUE DE METZ"))
     template = ReplyTemplate.objects.create(
-        name="t", language="fr", body="N°{incident} — {category} — {street} — {status} — {unknown} — {incident.__class__}"
+        name="t",
+        language="fr",
+        body="N°{incident} — {category} — {street} — {status} — {unknown} — {incident.__class__}",
     )
     assert fill_template(template, incident) == (
         f"N°{incident.pk} — Éclairage public — RUE DE METZ — Nouveau — {{unknown}} — {{incident.__class__}}"
@@ -137,10 +144,14 @@ def test_reply_is_stored_and_recorded_by_default(staff_client, operator, make_in
     # No text: the template is the reply (what a browser without JavaScript sends).
     staff_client.post(reverse("web:triage-reply", args=[incident.pk]), {"template": template.pk, "text": ""})
     reply = IncidentReply.objects.get(incident=incident)
-    assert reply.state == ReplyState.RECORDED and reply.sent_at is None
-    assert reply.actor == operator and reply.template == template and reply.language == "en"
+    assert reply.state == ReplyState.RECORDED
+    assert reply.sent_at is None
+    assert reply.actor == operator
+    assert reply.template == template
+    assert reply.language == "en"
     assert reply.in_reply_to == first
-    assert reply.text.startswith("Hello, thank you for letting us know.") and f"number {incident.pk}" in reply.text
+    assert reply.text.startswith("Hello, thank you for letting us know.")
+    assert f"number {incident.pk}" in reply.text
     assert reply.backend == "incidents.services.replies.RecordOnlyBackend"
     response = staff_client.post(reverse("web:triage-reply", args=[incident.pk]), {"text": "  "})
     assert "Write the reply, or choose a template." in " ".join(messages_of(response))
@@ -151,11 +162,14 @@ def test_reply_backends_are_pluggable_and_failures_are_kept(settings, make_incid
     incident = make_incident()
     settings.INCIDENTS_REPLY_BACKEND = "tests.web.test_triage.SendingBackend"
     sent = send_reply(incident, "Merci !", language="fr")
-    assert sent.state == ReplyState.SENT and sent.external_id == f"reply-{sent.pk}" and sent.sent_at is not None
+    assert sent.state == ReplyState.SENT
+    assert sent.external_id == f"reply-{sent.pk}"
+    assert sent.sent_at is not None
     settings.INCIDENTS_REPLY_BACKEND = "tests.web.test_triage.FailingBackend"
     failed = send_reply(incident, "Merci encore !", language="fr")
     failed.refresh_from_db()
-    assert failed.state == ReplyState.FAILED and failed.error == "platform unreachable"
+    assert failed.state == ReplyState.FAILED
+    assert failed.error == "platform unreachable"
     assert IncidentReply.objects.filter(incident=incident).count() == 2
 
 
