@@ -277,6 +277,9 @@ CORS_URLS_REGEX = r"^/(api|ogc|open311)/.*$"
 # --- Admin map widget (django-leaflet, served locally) -------------------------------------
 
 INCIDENTS_TILE_URL = env_str("INCIDENTS_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# "none": no basemap at all (offline sites, tests, benchmarks); the map draws our own streets.
+if INCIDENTS_TILE_URL.lower() == "none":
+    INCIDENTS_TILE_URL = ""
 INCIDENTS_TILE_ATTRIBUTION = env_str(
     "INCIDENTS_TILE_ATTRIBUTION",
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
