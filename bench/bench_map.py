@@ -26,32 +26,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, ensure_database, setup_django
 from bench.servers import django_env, get, gunicorn
+from tests.browser import launch
 
 PORT = 18086
 TARGET_MS = 2000
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CITY = "1.35,43.55,1.52,43.67"
 
 
 def first_render(playwright, url: str) -> tuple[float, int, list[tuple[str, float]]]:
     """Milliseconds to the first render with clusters, the clusters drawn, and the page's API requests."""
     with tempfile.TemporaryDirectory() as profile:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1400, "height": 900},
-        )
+        context = launch(playwright, profile)
         try:
             page = context.new_page()
             page.goto(url)

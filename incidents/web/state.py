@@ -2,7 +2,7 @@
 
 The map page, its list view and the map's JavaScript share one vocabulary of query
 parameters: ``asof`` (a local date), ``days`` (the window of reports ending that day),
-``category`` and ``status`` (comma-separated codes, as in the API), ``near_works=1``,
+``category`` and ``status`` (comma-separated codes, as in the API), ``near_works=true``,
 and the view ``lat``, ``lon``, ``z`` (zoom) or ``bbox``. A bad value falls back to the
 default instead of failing: a stale bookmark still opens a map.
 """
@@ -96,9 +96,9 @@ class MapState:
     def start(self) -> dt.date:
         return self.asof - dt.timedelta(days=self.days - 1)
 
-    def incident_params(self) -> dict[str, str]:
-        """The API query parameters (``/api/incidents/``) of this state's incidents."""
-        params = {"datetime": f"{self.start.isoformat()}/{self.asof.isoformat()}"}
+    def _filters(self) -> dict[str, str]:
+        """Category, status, near-works and view filters, as the API and the URL both write them."""
+        params = {}
         if self.categories:
             params["category"] = ",".join(self.categories)
         if self.statuses:
@@ -108,6 +108,10 @@ class MapState:
         if self.bbox:
             params["bbox"] = ",".join(str(value) for value in self.bbox)
         return params
+
+    def incident_params(self) -> dict[str, str]:
+        """The API query parameters (``/api/incidents/``) of this state's incidents."""
+        return {"datetime": f"{self.start.isoformat()}/{self.asof.isoformat()}", **self._filters()}
 
     def works_params(self) -> dict[str, str]:
         """The API query parameters (``/api/works-zones/``) of the works zones active on the ``asof`` day."""
@@ -133,16 +137,7 @@ class MapState:
     def query(self, **changes) -> str:
         """This state as a URL query string (the list view's links)."""
         params = QueryDict(mutable=True)
-        params["asof"] = self.asof.isoformat()
-        params["days"] = str(self.days)
-        if self.categories:
-            params["category"] = ",".join(self.categories)
-        if self.statuses:
-            params["status"] = ",".join(self.statuses)
-        if self.near_works:
-            params["near_works"] = "1"
-        if self.bbox:
-            params["bbox"] = ",".join(str(value) for value in self.bbox)
+        params.update({"asof": self.asof.isoformat(), "days": str(self.days), **self._filters()})
         for key, value in changes.items():
             params[key] = str(value)
         return params.urlencode(safe=",")

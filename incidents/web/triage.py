@@ -105,6 +105,16 @@ def incident_view(request, pk: int):
     )
 
 
+def _flash_errors(request, errors, pk: int) -> None:
+    """Show each message of a form's errors or of a service's ``ValidationError``, naming the incident."""
+    if isinstance(errors, ValidationError):
+        texts = errors.messages
+    else:
+        texts = [text for field_errors in errors.values() for text in field_errors]
+    for text in texts:
+        messages.error(request, f"#{pk}: {text}")
+
+
 @require_POST
 @staff_member_required
 def status_view(request, pk: int):
@@ -112,9 +122,7 @@ def status_view(request, pk: int):
     back = _next_url(request, reverse("web:triage-incident", args=[pk]))
     form = StatusChangeForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, f"#{pk}: {error}")
+        _flash_errors(request, form.errors, pk)
         return redirect(back)
     try:
         change_incident_status(
@@ -125,8 +133,7 @@ def status_view(request, pk: int):
             duplicate_of=form.cleaned_data.get("original"),
         )
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, f"#{pk}: {message}")
+        _flash_errors(request, error, pk)
     else:
         messages.success(
             request,
@@ -141,18 +148,15 @@ def status_view(request, pk: int):
 def reply_view(request, pk: int):
     incident = get_object_or_404(Incident.objects.select_related("segment"), pk=pk)
     form = ReplyForm(request.POST, incident=incident)
-    if form.is_valid():
+    if not form.is_valid():
+        _flash_errors(request, form.errors, pk)
+    else:
         try:
             reply = send_reply(
                 incident, form.cleaned_data["text"], actor=request.user, template=form.cleaned_data["template"]
             )
         except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+            _flash_errors(request, error, pk)
         else:
             messages.success(request, _("Reply stored: %(state)s.") % {"state": reply.get_state_display().lower()})
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
     return redirect(reverse("web:triage-incident", args=[pk]))

@@ -18,22 +18,13 @@ from django.conf import settings
 from django.core.management import call_command
 
 from incidents.models import Incident, IncidentEvent, IncidentReply, ReplyTemplate
+from tests.browser import launch
 from tests.conftest import paris
 from tests.web.conftest import XSS
 from tests.web.seed import seed_incidents
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 OUTPUT = Path(settings.BASE_DIR) / "test-output"
 TIMEOUT_MS = 20_000
 
@@ -59,14 +50,7 @@ def playwright():
 @pytest.fixture
 def browser(playwright, tmp_path):
     """A fresh Chromium profile per test, in English, with console errors collected."""
-    context = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"),
-        executable_path=CHROMIUM,
-        args=CHROMIUM_ARGS,
-        headless=True,
-        locale="en-GB",
-        viewport={"width": 1400, "height": 900},
-    )
+    context = launch(playwright, str(tmp_path / "profile"), locale="en-GB")
     context.set_default_timeout(TIMEOUT_MS)
     context.page_errors = []
     context.console_errors = []

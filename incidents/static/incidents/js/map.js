@@ -68,7 +68,7 @@ function permalinkQuery(extra = {}) {
   });
   if (state.categories.length) params.set("category", state.categories.join(","));
   if (state.statuses.length) params.set("status", state.statuses.join(","));
-  if (state.nearWorks) params.set("near_works", "1");
+  if (state.nearWorks) params.set("near_works", "true");
   if (state.selected) params.set("sel", state.selected);
   for (const [key, value] of Object.entries(extra)) params.set(key, value);
   return params.toString().replaceAll("%2C", ",");
