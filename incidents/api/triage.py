@@ -17,7 +17,6 @@ from incidents.api.rest import ERRORS, IsStaffOrReadOnly
 from incidents.api.schema import OpenDataAutoSchema, form_parameters, ref
 from incidents.categories import Category
 from incidents.metrics import triage_metrics
-from incidents.models import Incident
 
 # The default window: the last twelve weeks.
 DEFAULT_WEEKS = 12
@@ -61,10 +60,6 @@ class TriageMetricsView(APIView):
     )
     def get(self, request):
         params = parse_form(TriageMetricsForm, request.query_params)
-        incidents = Incident.objects.all()
-        if params["category"]:
-            incidents = incidents.filter(category__in=params["category"])
-        if params["district"]:
-            incidents = incidents.filter(district_id=params["district"])
         start, end = params["datetime"]
-        return HttpResponse(json.dumps(triage_metrics(incidents, start, end)), content_type="application/json")
+        body = triage_metrics(start, end, categories=params["category"], district=params["district"])
+        return HttpResponse(json.dumps(body), content_type="application/json")

@@ -43,8 +43,19 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
         return self.order_by("-priority", "-last_post_at", "id")
 
     def with_near_works(self) -> IncidentQuerySet:
-        """Annotate ``near_works``: works were active nearby while it was reported (it has works links)."""
-        return self.annotate(near_works=models.Exists(IncidentWorksZone.objects.filter(incident=models.OuterRef("pk"))))
+        """Annotate ``near_works``: works were active nearby while it was reported (it has works links).
+
+        ``id IN (links)`` rather than a correlated ``EXISTS``: PostgreSQL hashes the linked
+        ids once, so sorting a whole queue by it stays cheap (bench: 650k open incidents).
+        """
+        linked = IncidentWorksZone.objects.values("incident_id")
+        return self.annotate(
+            near_works=models.Case(
+                models.When(pk__in=linked, then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
 
     def triage_queue(self) -> IncidentQuerySet:
         """The operators' queue: new incidents near active works first, then by priority, latest first."""
@@ -58,16 +69,6 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
                 )
             )
             .order_by("-new_near_works", "-priority", "-last_post_at", "id")
-        )
-
-    def with_response_times(self) -> IncidentQuerySet:
-        """Annotate ``acknowledged_at`` (first change out of *new*) and ``resolved_at`` (first *resolved*)."""
-        events = IncidentEvent.objects.filter(incident=models.OuterRef("pk")).order_by("created_at", "id")
-        first_reaction = events.filter(from_status=IncidentStatus.NEW).values("created_at")[:1]
-        first_resolution = events.filter(to_status=IncidentStatus.RESOLVED).values("created_at")[:1]
-        return self.annotate(
-            acknowledged_at=models.Subquery(first_reaction, output_field=models.DateTimeField()),
-            resolved_at=models.Subquery(first_resolution, output_field=models.DateTimeField()),
         )
 
 

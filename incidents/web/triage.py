@@ -59,12 +59,13 @@ def queue_view(request):
     incidents = form.filter(Incident.objects.triage_queue().select_related("segment", "district"))
     page = Paginator(incidents, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     end = timezone.now()
-    metrics_scope = Incident.objects.all()
-    if form.is_valid() and form.cleaned_data.get("category"):
-        metrics_scope = metrics_scope.filter(category=form.cleaned_data["category"])
-    if form.is_valid() and form.cleaned_data.get("district"):
-        metrics_scope = metrics_scope.filter(district=form.cleaned_data["district"])
-    metrics = triage_metrics(metrics_scope, end - dt.timedelta(weeks=METRICS_WEEKS), end)
+    chosen = form.cleaned_data if form.is_valid() else {}
+    metrics = triage_metrics(
+        end - dt.timedelta(weeks=METRICS_WEEKS),
+        end,
+        categories=[chosen["category"]] if chosen.get("category") else None,
+        district=chosen["district"].pk if chosen.get("district") else None,
+    )
     filters = request.GET.copy()
     filters.pop("page", None)
     return render(
