@@ -71,7 +71,7 @@ function permalinkQuery(extra = {}) {
   if (state.nearWorks) params.set("near_works", "true");
   if (state.selected) params.set("sel", state.selected);
   for (const [key, value] of Object.entries(extra)) params.set(key, value);
-  return params.toString().replaceAll("%2C", ",");
+  return params.toString().replaceAll("%2C", ",").replaceAll("%3A", ":");
 }
 
 function updateLinks() {
@@ -318,8 +318,19 @@ function worksDetails(feature) {
   );
 }
 
+let currentPopup = null;
+
 function openPopup(latlng, content) {
-  return L.popup({maxWidth: 380, maxHeight: 420, className: "details-popup"}).setLatLng(latlng).setContent(content).openOn(map);
+  const maxHeight = Math.max(160, Math.min(480, map.getSize().y - 90));
+  // Set before openOn: closing the previous popup must not read as closing this one.
+  currentPopup = L.popup({maxWidth: 380, maxHeight, className: "details-popup", autoPanPadding: [20, 20]});
+  currentPopup.setLatLng(latlng).setContent(content).openOn(map);
+  return currentPopup;
+}
+
+/** Content arrived after the popup opened: lay it out again and pan so that it stays in view. */
+function popupGrew() {
+  if (currentPopup && currentPopup.isOpen()) currentPopup.update();
 }
 
 async function openWorks(feature, latlng) {
@@ -327,11 +338,12 @@ async function openWorks(feature, latlng) {
   updateLinks();
   const node = el("article", {class: "popup works-popup", dataset: {works: feature.id}},
     el("h2", {}, feature.properties.title || feature.properties.reference || `#${feature.id}`));
-  const popup = openPopup(latlng, node);
+  openPopup(latlng, node);
   try {
     // Ranking features carry few properties: read the zone itself.
     const zone = feature.properties.declarant !== undefined ? feature : await getJSON(`${config.urls.works}${feature.id}/`);
     node.append(worksDetails(zone));
+    popupGrew();
     const impact = await getJSON(`${config.urls.works}${feature.id}/impact/`);
     const table = el("table", {class: "impact"},
       el("caption", {}, fmt(_("Incidents within %(radius)s m"), {radius: Math.round(impact.radius_m)})),
@@ -346,7 +358,7 @@ async function openWorks(feature, latlng) {
       el("td", {}, impact.before.total), el("td", {}, impact.during.total)));
     table.append(body);
     node.append(table);
-    popup.update();
+    popupGrew();
   } catch (error) {
     node.append(el("p", {class: "error"}, _("Could not load the details.")));
   }
@@ -444,7 +456,12 @@ function incidentContent(feature, latlng) {
   for (const link of p.works_zones || []) {
     const item = el("li", {dataset: {works: link.id}}, el("strong", {}, link.title || `#${link.id}`), ` (${Math.round(link.distance_m)} m)`);
     works.append(item);
-    getJSON(`${config.urls.works}${link.id}/`).then((zone) => item.append(worksDetails(zone))).catch(console.error);
+    getJSON(`${config.urls.works}${link.id}/`)
+      .then((zone) => {
+        item.append(worksDetails(zone));
+        popupGrew();
+      })
+      .catch(console.error);
   }
   if (config.staff) {
     node.append(el("p", {}, el("a", {href: `${config.urls.triage}${feature.id}/`}, _("Open in triage"))));
@@ -469,7 +486,8 @@ async function openIncident(id, latlng) {
   }
 }
 
-map.on("popupclose", () => {
+map.on("popupclose", (event) => {
+  if (event.popup !== currentPopup) return;  // replaced by another popup, not closed
   state.selected = "";
   segmentLayer.clearLayers();
   updateLinks();
@@ -506,4 +524,4 @@ refresh().then(async () => {
 });
 
 // For people debugging in the console, the browser tests and bench/bench_map.py.
-window.incidentsMap = {map, state, refresh, worksLayer, incidentsLayer};
+window.incidentsMap = {map, state, refresh, worksLayer, incidentsLayer, segmentLayer};
