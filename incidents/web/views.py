@@ -8,6 +8,8 @@ sets), for people who cannot use a map.
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -19,7 +21,8 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from incidents.api.filters import IncidentFilterSet, WorksZoneFilterSet, parse_bbox
+from incidents.api.filters import IncidentFilterSet, WorksZoneFilterSet, parse_bbox, parse_datetime_interval
+from incidents.api.impact import rank_zones
 from incidents.api.layers import WORKS_ZONES
 from incidents.api.privacy import scrub_text, sees_personal_data
 from incidents.categories import Category
@@ -29,6 +32,8 @@ from incidents.web.state import WINDOWS, MapState
 from incidents.web.triage import ACTION_LABELS
 
 LIST_PAGE_SIZE = 50
+# Works zones listed in the works impact ranking, as in the map's panel.
+RANKING_LIMIT = 10
 # Street lines are drawn from this zoom on (a whole city at 13), at most this many per view.
 STREETS_MIN_ZOOM = 13
 STREETS_LIMIT = 8000
@@ -95,6 +100,15 @@ def list_view(request):
     works = _filtered(WorksZoneFilterSet, state.works_params(), WORKS_ZONES.queryset()).annotate(
         incident_total=Count("incidents")
     )
+    start, end = parse_datetime_interval(state.incident_params()["datetime"])
+    ranking, _total = rank_zones(
+        start,
+        end,
+        settings.INCIDENTS_WORKS_RADIUS_M,
+        categories=state.categories or None,
+        bbox=state.bbox,
+        limit=RANKING_LIMIT,
+    )
     return render(
         request,
         "incidents/web/list.html",
@@ -103,6 +117,7 @@ def list_view(request):
             "page": page,
             "works": works[:200],
             "works_total": works.count(),
+            "ranking": [json.loads(feature) for feature in ranking],
             "staff": staff,
             "categories": Category.choices,
             "statuses": IncidentStatus.choices,

@@ -93,6 +93,10 @@ def test_list_view_shows_the_features_of_the_map_state(client, make_incident, ma
     assert ids == [lit.pk, near.pk]  # latest report first
     assert [zone.pk] == [works.pk for works in response.context["works"]]
     assert "Réseau de chaleur" in response.content.decode()
+    # The works impact ranking of the map's panel is there too: one incident near the zone during its works.
+    [ranked] = response.context["ranking"]
+    assert ranked["id"] == zone.pk
+    assert ranked["properties"]["incidents_during"] == 1
     assert listed(category="lighting")[0] == [lit.pk]
     assert listed(status="resolved")[0] == []
     assert listed(near_works="1")[0] == [near.pk]

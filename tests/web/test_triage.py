@@ -7,6 +7,7 @@ import importlib
 
 import pytest
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.urls import reverse
 
 from incidents.models import IncidentEvent, IncidentReply, ReplyState, ReplyTemplate
@@ -218,3 +219,23 @@ def test_metrics_are_in_the_openapi_schema(client):
     }
     assert {parameter["name"] for parameter in operation["parameters"]} == {"datetime", "category", "district"}
     assert "median_resolve_s" in schema["components"]["schemas"]["TriageMetrics"]["properties"]["overall"]["properties"]
+
+
+def test_reply_templates_are_edited_in_the_admin_and_replies_are_read_only(make_incident):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.org", "pw-admin-1")
+    client = Client()
+    client.force_login(admin)
+    template = ReplyTemplate.objects.create(name="Merci", language="fr", body="Merci {incident}")
+    reply = send_reply(make_incident(), "Merci !", actor=admin, template=template)
+    assert client.get("/admin/incidents/replytemplate/").status_code == 200
+    response = client.post(
+        f"/admin/incidents/replytemplate/{template.pk}/change/",
+        {"name": "Merci", "language": "fr", "body": "Merci beaucoup {incident}", "is_active": "on", "position": "5"},
+    )
+    assert response.status_code == 302
+    template.refresh_from_db()
+    assert template.body == "Merci beaucoup {incident}"
+    assert client.get(f"/admin/incidents/incidentreply/{reply.pk}/change/").status_code == 200
+    assert client.post(f"/admin/incidents/incidentreply/{reply.pk}/change/", {"text": "changed"}).status_code == 403
