@@ -277,6 +277,9 @@ CORS_URLS_REGEX = r"^/(api|ogc|open311)/.*$"
 # --- Admin map widget (django-leaflet, served locally) -------------------------------------
 
 INCIDENTS_TILE_URL = env_str("INCIDENTS_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# "none": no basemap at all (offline sites, tests, benchmarks); the map draws our own streets.
+if INCIDENTS_TILE_URL.lower() == "none":
+    INCIDENTS_TILE_URL = ""
 INCIDENTS_TILE_ATTRIBUTION = env_str(
     "INCIDENTS_TILE_ATTRIBUTION",
     '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
@@ -347,3 +350,11 @@ INCIDENTS_CLUSTER_CHECK_SECONDS = env_float("INCIDENTS_CLUSTER_CHECK_SECONDS", 1
 INCIDENTS_CLUSTER_OVERLAP_SECONDS = env_float("INCIDENTS_CLUSTER_OVERLAP_SECONDS", 300.0)
 # Change notes older than this are deleted, in hours.
 INCIDENTS_CHANGES_KEEP_HOURS = env_float("INCIDENTS_CHANGES_KEEP_HOURS", 24.0)
+
+# --- Map and triage (incidents/web) ---------------------------------------------------------
+
+# Dotted path of the class that delivers operators' replies to the platform the posts came
+# from (incidents/services/replies.py); the default only records them on the incident.
+INCIDENTS_REPLY_BACKEND = env_str("INCIDENTS_REPLY_BACKEND", "incidents.services.replies.RecordOnlyBackend")
+# Incidents reported in this many days up to the map's "as of" date are shown by default.
+INCIDENTS_MAP_WINDOW_DAYS = env_int("INCIDENTS_MAP_WINDOW_DAYS", 30)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("api/", include("incidents.api.urls")),
     path("ogc/", include("incidents.api.ogc.urls")),
     path("open311/v2/", include("incidents.api.open311.urls")),
+    path("", include("incidents.web.urls")),
 ]

@@ -9,10 +9,12 @@ from incidents.models import (
     District,
     Incident,
     IncidentEvent,
+    IncidentReply,
     IncidentStatus,
     IncidentWorksZone,
     Post,
     PostWorksZone,
+    ReplyTemplate,
     ServiceArea,
     StreetSegment,
     WorksZone,
@@ -130,3 +132,22 @@ class DistrictAdmin(LeafletGeoAdmin):
 @admin.register(ServiceArea)
 class ServiceAreaAdmin(LeafletGeoAdmin):
     list_display = ["name", "source", "updated_at"]
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "language", "is_active", "position", "updated_at"]
+    list_filter = ["language", "is_active"]
+    list_editable = ["is_active", "position"]
+    search_fields = ["name", "body"]
+
+
+@admin.register(IncidentReply)
+class IncidentReplyAdmin(admin.ModelAdmin):
+    list_display = ["incident", "state", "language", "actor", "created_at", "sent_at"]
+    list_filter = ["state", "language", "backend"]
+    raw_id_fields = ["incident", "in_reply_to", "template", "actor"]
+    readonly_fields = ["backend", "state", "sent_at", "external_id", "error", "created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a reply once recorded (and maybe sent) is history

@@ -208,6 +208,41 @@ IMPACT = {
     },
 }
 _DATETIME_NULLABLE = {"type": "string", "format": "date-time", "nullable": True}
+_RESPONSE_TIMES = {
+    "incidents": {"type": "integer", "description": "Incidents created in the window."},
+    "open": {"type": "integer", "description": "Of which still new, acknowledged or dispatched."},
+    "acknowledged": {"type": "integer", "description": "Of which had a first reaction (status changed from new)."},
+    "resolved": {"type": "integer", "description": "Of which were resolved."},
+    "median_acknowledge_s": {
+        "type": "number",
+        "nullable": True,
+        "description": "Median seconds from creation to the first reaction; null when none.",
+    },
+    "median_resolve_s": {
+        "type": "number",
+        "nullable": True,
+        "description": "Median seconds from creation to resolution; null when none.",
+    },
+}
+
+
+def _times(**extra: dict) -> dict:
+    properties = {**extra, **_RESPONSE_TIMES}
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+TRIAGE_METRICS = {
+    "type": "object",
+    "required": ["from", "to", "overall", "by_category", "by_week"],
+    "properties": {
+        "from": {"type": "string", "format": "date-time"},
+        "to": {"type": "string", "format": "date-time"},
+        "overall": _times(),
+        "by_category": _array(_times(category={"type": "string", "enum": [c for c, _label in Category.choices]})),
+        "by_week": _array(_times(week={"type": "string", "format": "date", "description": "Monday of the week."})),
+    },
+}
+
 IMPACT_RANKING = {
     "type": "object",
     "required": ["type", "total", "next", "previous", "features"],
@@ -261,6 +296,7 @@ def components() -> dict:
     schemas["ClusterCollection"] = CLUSTERS
     schemas["WorksZoneImpact"] = IMPACT
     schemas["WorksImpactCollection"] = IMPACT_RANKING
+    schemas["TriageMetrics"] = TRIAGE_METRICS
     schemas.update(ogc_components())
     schemas["Error"] = ERROR
     return schemas

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from incidents.api import rest
+from incidents.api import rest, triage
 
 router = DefaultRouter()
 router.register("incidents", rest.IncidentViewSet, basename="incident")
@@ -15,5 +15,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("works-impact/", rest.WorksImpactView.as_view(), name="works-impact"),
+    path("triage/metrics/", triage.TriageMetricsView.as_view(), name="triage-metrics"),
     path("", include(router.urls)),
 ]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.backends.utils import CursorWrapper
+from django.utils.translation import gettext as _
 
 from incidents.importers.records import Extent, Progress, Rejection, no_progress
 from incidents.models import ServiceArea
@@ -107,10 +108,10 @@ class Stage:
             execute(
                 f"UPDATE {STAGE} SET geom = ST_CollectionExtract(geom) WHERE GeometryType(geom) = 'GEOMETRYCOLLECTION'"
             )
-        what = {"lines": "no line", "polygons": "no polygon"}.get(self.kind, "nothing")
+        what = {"lines": _("no line"), "polygons": _("no polygon")}.get(self.kind, _("nothing"))
         execute(
             f"UPDATE {STAGE} SET reason = %s WHERE reason IS NULL AND ST_IsEmpty(geom)",
-            [f"{what} left once the invalid geometry is repaired (degenerate geometry)"],
+            [_("%(what)s left once the invalid geometry is repaired (degenerate geometry)") % {"what": what}],
         )
         self._reject_swapped()
         keys = ", ".join(key)
@@ -129,12 +130,17 @@ class Stage:
         areas = ServiceArea._meta.db_table
         self.cursor.execute(
             f"""
-            UPDATE {STAGE} s SET reason = 'coordinates look swapped (latitude, longitude): the geometry lies'
-                || ' outside the service area, and inside it once swapped'
+            UPDATE {STAGE} s SET reason = %s
             WHERE s.reason IS NULL
               AND NOT EXISTS (SELECT 1 FROM {areas} a WHERE ST_Intersects(a.geom, s.geom))
               AND EXISTS (SELECT 1 FROM {areas} a WHERE ST_Intersects(a.geom, ST_FlipCoordinates(s.geom)))
-            """
+            """,
+            [
+                _(
+                    "coordinates look swapped (latitude, longitude): the geometry lies outside the service area, "
+                    "and inside it once swapped"
+                )
+            ],
         )
 
     def rejections(self) -> list[Rejection]:

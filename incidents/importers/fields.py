@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from incidents.importers.records import InputError
 
 STREET_FIELDS = {
@@ -52,10 +54,15 @@ def parse_map_options(options: Iterable[str], allowed: Mapping[str, str]) -> dic
         name, sep, prop = option.partition("=")
         name, prop = name.strip(), prop.strip()
         if not sep or not name or not prop:
-            raise InputError(f"--map {option!r}: write FIELD=PROPERTY, e.g. --map name=NOM_VOIE.")
+            raise InputError(
+                _("--map %(option)r: write FIELD=PROPERTY, e.g. --map name=NOM_VOIE.") % {"option": option}
+            )
         if name not in fields:
             known = ", ".join(sorted(fields))
-            raise InputError(f"--map {option!r}: unknown field {name!r}; fields are: {known}.")
+            raise InputError(
+                _("--map %(option)r: unknown field %(name)r; fields are: %(known)s.")
+                % {"option": option, "name": name, "known": known}
+            )
         mapping[name] = prop
     return mapping
 

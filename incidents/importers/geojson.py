@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from incidents.importers import geometry
 from incidents.importers.fields import FieldMap
 from incidents.importers.impact import parse_circulation
@@ -112,7 +114,7 @@ def iter_features(document: Any, name: str) -> FeatureList:
         if kind == "FeatureCollection":
             features = document.get("features")
             if not isinstance(features, list):
-                raise InputError(f"{name}: a FeatureCollection without a 'features' list.")
+                raise InputError(_("%(name)s: a FeatureCollection without a 'features' list.") % {"name": name})
             return FeatureList([_geojson_feature(f"features[{i}]", f) for i, f in enumerate(features)])
         if kind == "Feature":
             return FeatureList([_geojson_feature("feature", document)])
@@ -129,8 +131,11 @@ def iter_features(document: Any, name: str) -> FeatureList:
             return FeatureList([_ods_v1(f"[{i}]", r) for i, r in enumerate(document)], container="Opendatasoft v1")
         return FeatureList([_ods_flat(f"[{i}]", r) for i, r in enumerate(document)], container="JSON records")
     raise InputError(
-        f"{name}: neither GeoJSON (a FeatureCollection) nor an Opendatasoft records export "
-        "(a 'results' list, a 'records' list or a list of records)."
+        _(
+            "%(name)s: neither GeoJSON (a FeatureCollection) nor an Opendatasoft records export "
+            "(a 'results' list, a 'records' list or a list of records)."
+        )
+        % {"name": name}
     )
 
 
@@ -144,7 +149,7 @@ def feature_ewkt(feature: Feature, fields: FieldMap, allowed: frozenset[str]) ->
     if feature.geometry is None and "lon" in fields and "lat" in fields:
         lon, lat = fields.get(feature.properties, "lon"), fields.get(feature.properties, "lat")
         if lon is None or lat is None:
-            raise RecordError("missing geometry (no coordinates)")
+            raise RecordError(_("missing geometry (no coordinates)"))
         return geometry.point_to_ewkt(lon, lat)
     return geometry.geojson_to_ewkt(feature.geometry, allowed)
 
@@ -153,7 +158,10 @@ def required(fields: FieldMap, feature: Feature, name: str, fallback: Any = None
     value = fields.get(feature.properties, name)
     value = text(fallback if value is None else value)
     if not value:
-        raise RecordError(f"no {name} (looked in {fields.describe(name)}; choose another with --map {name}=PROPERTY)")
+        raise RecordError(
+            _("no %(name)s (looked in %(where)s; choose another with --map %(name)s=PROPERTY)")
+            % {"name": name, "where": fields.describe(name)}
+        )
     return value
 
 
@@ -190,7 +198,7 @@ def parse_features(
     """
     features = iter_features(input_file.json(), input_file.name)
     total = len(features.features)
-    phase = f"reading {input_file.name}"
+    phase = _("reading %(name)s") % {"name": input_file.name}
     for index, feature in enumerate(features.features):
         feature.position = f"{input_file.name}: {feature.position}{_id_hint(feature, fields)}"
         try:
@@ -260,11 +268,15 @@ def build_works(
     starts_at = read_date(fields.get(props, "start"), label="start date")
     if starts_at is None:
         raise RecordError(
-            f"no start date (looked in {fields.describe('start')}; choose another with --map start=PROPERTY)"
+            _("no start date (looked in %(where)s; choose another with --map start=PROPERTY)")
+            % {"where": fields.describe("start")}
         )
     ends_at = read_date(fields.get(props, "end"), end=True, label="end date")
     if ends_at is not None and ends_at < starts_at:
-        raise RecordError(f"ends ({ends_at.isoformat()}) before it starts ({starts_at.isoformat()})")
+        raise RecordError(
+            _("ends (%(end)s) before it starts (%(start)s)")
+            % {"end": ends_at.isoformat(), "start": starts_at.isoformat()}
+        )
     seen = read_date(fields.get(props, "seen"), label="snapshot time") or seen_at
     return WorksRecord(
         position=feature.position,
@@ -297,7 +309,7 @@ def build_district(feature: Feature, fields: FieldMap) -> DistrictRecord:
 
 
 def parse_streets(
-    input_file: InputFile, overrides: Mapping[str, str], progress: Progress = no_progress, **_: Any
+    input_file: InputFile, overrides: Mapping[str, str], progress: Progress = no_progress, **_options: Any
 ) -> ParsedFile[StreetRecord]:
     """Generic GeoJSON/JSON streets: ``id`` and ``name`` from the feature or ``--map``."""
     fields = FieldMap(GENERIC_STREET_PRESET, overrides)
@@ -311,7 +323,7 @@ def parse_works(
     overrides: Mapping[str, str],
     progress: Progress = no_progress,
     as_of: dt.datetime | None = None,
-    **_: Any,
+    **_options: Any,
 ) -> ParsedFile[WorksRecord]:
     """Generic GeoJSON/JSON works (points, lines, polygons) through ``--map``.
 
@@ -326,7 +338,7 @@ def parse_works(
 
 
 def parse_districts(
-    input_file: InputFile, overrides: Mapping[str, str], progress: Progress = no_progress, **_: Any
+    input_file: InputFile, overrides: Mapping[str, str], progress: Progress = no_progress, **_options: Any
 ) -> ParsedFile[DistrictRecord]:
     fields = FieldMap(GENERIC_DISTRICT_PRESET, overrides)
     parsed: ParsedFile[DistrictRecord] = ParsedFile()

@@ -11,62 +11,74 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from incidents.importers.records import RecordError
 
 LINES = frozenset({"LineString", "MultiLineString"})
 POLYGONS = frozenset({"Polygon", "MultiPolygon"})
 ANY = frozenset({"Point", "MultiPoint", *LINES, *POLYGONS})
 
-_EXPECTED = {LINES: "a line", POLYGONS: "a polygon", ANY: "a point, line or polygon"}
+_EXPECTED = {
+    LINES: gettext_lazy("a line"),
+    POLYGONS: gettext_lazy("a polygon"),
+    ANY: gettext_lazy("a point, line or polygon"),
+}
 
 
 def _position(position: Any) -> str:
     try:
         x, y = position[0], position[1]
     except (TypeError, IndexError, KeyError):
-        raise RecordError(f"malformed position {position!r}") from None
+        raise RecordError(_("malformed position %(position)r") % {"position": position}) from None
     if isinstance(x, bool) or isinstance(y, bool) or not isinstance(x, int | float) or not isinstance(y, int | float):
-        raise RecordError(f"position {position!r} is not two numbers")
+        raise RecordError(_("position %(position)r is not two numbers") % {"position": position})
     x, y = float(x), float(y)
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise RecordError(f"position {position!r} is not finite")
+        raise RecordError(_("position %(position)r is not finite") % {"position": position})
     if not (-180.0 <= x <= 180.0 and -90.0 <= y <= 90.0):
         if -90.0 <= x <= 90.0 and -180.0 <= y <= 180.0:
-            raise RecordError(f"coordinates ({x}, {y}) look swapped: GeoJSON positions are longitude, latitude")
-        raise RecordError(f"coordinates ({x}, {y}) are outside the WGS84 longitude/latitude range")
+            raise RecordError(
+                _("coordinates (%(x)s, %(y)s) look swapped: GeoJSON positions are longitude, latitude")
+                % {"x": x, "y": y}
+            )
+        raise RecordError(
+            _("coordinates (%(x)s, %(y)s) are outside the WGS84 longitude/latitude range") % {"x": x, "y": y}
+        )
     # repr() is the shortest text that reads back as the same double: re-imports compare equal.
     return f"{x!r} {y!r}"
 
 
 def _points(positions: Any) -> str:
     if not isinstance(positions, list) or not positions:
-        raise RecordError("empty geometry")
+        raise RecordError(_("empty geometry"))
     return "(" + ",".join(f"({_position(p)})" for p in positions) + ")"
 
 
 def _line(positions: Any) -> str:
     if not isinstance(positions, list) or len(positions) < 2:
-        raise RecordError("a line needs at least 2 positions")
+        raise RecordError(_("a line needs at least 2 positions"))
     return "(" + ",".join([_position(p) for p in positions]) + ")"
 
 
 def _ring(positions: Any) -> str:
     if not isinstance(positions, list) or len(positions) < 4:
-        raise RecordError("a polygon ring needs at least 4 positions")
+        raise RecordError(_("a polygon ring needs at least 4 positions"))
     if positions[0] != positions[-1]:
-        raise RecordError("a polygon ring is not closed (its last position must repeat the first)")
+        raise RecordError(_("a polygon ring is not closed (its last position must repeat the first)"))
     return _line(positions)
 
 
 def _polygon(rings: Any) -> str:
     if not isinstance(rings, list) or not rings:
-        raise RecordError("empty geometry")
+        raise RecordError(_("empty geometry"))
     return "(" + ",".join([_ring(ring) for ring in rings]) + ")"
 
 
 def _multi(parts: Any, write) -> str:
     if not isinstance(parts, list) or not parts:
-        raise RecordError("empty geometry")
+        raise RecordError(_("empty geometry"))
     return "(" + ",".join([write(part) for part in parts]) + ")"
 
 
@@ -83,17 +95,20 @@ _WRITERS = {
 def geojson_to_ewkt(geometry: Any, allowed: frozenset[str] = ANY) -> str:
     """Return the EWKT of a GeoJSON geometry object, or raise :class:`RecordError` saying why not."""
     if geometry is None or geometry == {}:
-        raise RecordError("missing geometry")
+        raise RecordError(_("missing geometry"))
     if not isinstance(geometry, dict):
-        raise RecordError("geometry is not a GeoJSON geometry object")
+        raise RecordError(_("geometry is not a GeoJSON geometry object"))
     kind = geometry.get("type")
     if kind not in _WRITERS:
-        raise RecordError(f"unsupported geometry type {kind!r}")
+        raise RecordError(_("unsupported geometry type %(kind)r") % {"kind": kind})
     if kind not in allowed:
-        raise RecordError(f"{kind} geometry where {_EXPECTED.get(allowed, 'another type')} is expected")
+        raise RecordError(
+            _("%(kind)s geometry where %(expected)s is expected")
+            % {"kind": kind, "expected": _EXPECTED.get(allowed, gettext_lazy("another type"))}
+        )
     coordinates = geometry.get("coordinates")
     if coordinates is None or coordinates == []:
-        raise RecordError("empty geometry")
+        raise RecordError(_("empty geometry"))
     return f"SRID=4326;{kind.upper()}{_WRITERS[kind](coordinates)}"
 
 
@@ -107,5 +122,5 @@ def point_to_ewkt(lon: Any, lat: Any) -> str:
     try:
         position = [float(lon), float(lat)]
     except (TypeError, ValueError):
-        raise RecordError(f"coordinates ({lon!r}, {lat!r}) are not numbers") from None
+        raise RecordError(_("coordinates (%(lon)r, %(lat)r) are not numbers") % {"lon": lon, "lat": lat}) from None
     return f"SRID=4326;POINT({_position(position)})"

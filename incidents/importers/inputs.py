@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from django.utils.translation import gettext as _
+
 from incidents.importers.records import InputError
 
 # Files a folder import picks up; anything else in the folder is ignored.
@@ -45,10 +47,14 @@ class InputFile:
             try:
                 self._json = json.loads(self.data)
             except UnicodeDecodeError as error:
-                raise InputError(f"{self.name}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+                raise InputError(
+                    _("%(name)s: not UTF-8 text (%(reason)s at byte %(byte)s)")
+                    % {"name": self.name, "reason": error.reason, "byte": error.start}
+                ) from None
             except json.JSONDecodeError as error:
                 raise InputError(
-                    f"{self.name}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+                    _("%(name)s: malformed JSON at line %(line)s, column %(column)s: %(message)s")
+                    % {"name": self.name, "line": error.lineno, "column": error.colno, "message": error.msg}
                 ) from None
         return self._json
 
@@ -62,14 +68,19 @@ def read_inputs(path: str, stdin: BinaryIO | None = None) -> list[InputFile]:
     if target.is_dir():
         files = sorted(p for p in target.iterdir() if p.is_file() and p.name.lower().endswith(SUPPORTED_SUFFIXES))
         if not files:
-            raise InputError(f"{path}: the folder holds no {', '.join(SUPPORTED_SUFFIXES)} file to import.")
+            raise InputError(
+                _("%(path)s: the folder holds no %(suffixes)s file to import.")
+                % {"path": path, "suffixes": ", ".join(SUPPORTED_SUFFIXES)}
+            )
         return [InputFile(str(p), p.read_bytes(), origin=path) for p in files]
     if not target.exists():
-        raise InputError(f"{path}: no such file or folder.")
+        raise InputError(_("%(path)s: no such file or folder.") % {"path": path})
     try:
         return [InputFile(str(target), target.read_bytes(), origin=path)]
     except OSError as error:
-        raise InputError(f"{path}: cannot be read ({error.strerror}).") from None
+        raise InputError(
+            _("%(path)s: cannot be read (%(reason)s).") % {"path": path, "reason": error.strerror}
+        ) from None
 
 
 def read_paths(paths: list[str], stdin: BinaryIO | None = None) -> list[InputFile]:

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 
 class InputError(Exception):
     """A whole input cannot be read (malformed JSON or XML, unknown format...): nothing is imported."""
@@ -132,6 +135,24 @@ class ParsedFile(Generic[R]):
 
 Extent = tuple[float, float, float, float]  # min_lon, min_lat, max_lon, max_lat
 
+# Words of the summary line, translated when it is printed.
+KIND_NAMES = {
+    "streets": gettext_lazy("streets"),
+    "works": gettext_lazy("works"),
+    "districts": gettext_lazy("districts"),
+}
+COUNT_NAMES = {
+    "read": gettext_lazy("read"),
+    "created": gettext_lazy("created"),
+    "updated": gettext_lazy("updated"),
+    "unchanged": gettext_lazy("unchanged"),
+    "repaired": gettext_lazy("repaired"),
+    "rejected": gettext_lazy("rejected"),
+    "merged": gettext_lazy("merged"),
+    "withdrawn": gettext_lazy("withdrawn"),
+    "skipped": gettext_lazy("skipped"),
+}
+
 
 @dataclass
 class ImportResult:
@@ -199,6 +220,12 @@ class ImportResult:
 
     def summary(self) -> str:
         """One line: the counts, the time and the rate."""
-        counts = ", ".join(f"{value:,} {name}" for name, value in self.counts().items())
-        source = f" (source {self.source})" if self.source != self.kind else ""
-        return f"{self.kind}{source}: {counts} in {self.seconds:.1f} s ({self.rate:,.0f} records/s)"
+        counts = ", ".join(f"{value:,} {COUNT_NAMES.get(name, name)}" for name, value in self.counts().items())
+        source = _(" (source %(source)s)") % {"source": self.source} if self.source != self.kind else ""
+        return _("%(kind)s%(source)s: %(counts)s in %(seconds)s s (%(rate)s records/s)") % {
+            "kind": KIND_NAMES.get(self.kind, self.kind),
+            "source": source,
+            "counts": counts,
+            "seconds": f"{self.seconds:.1f}",
+            "rate": f"{self.rate:,.0f}",
+        }

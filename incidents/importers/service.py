@@ -31,6 +31,7 @@ import shapely
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from incidents.geo import geog
 from incidents.importers import geojson, streets_osm, streets_toulouse, works_toulouse, works_wzdx
@@ -91,7 +92,8 @@ def detect_format(input_file: InputFile, formats: Mapping[str, Format]) -> str:
         if fmt.detect is not None and fmt.detect(input_file):
             return name
     raise InputError(
-        f"{input_file.name}: cannot tell the format from the content; give --format ({', '.join(formats)})."
+        _("%(name)s: cannot tell the format from the content; give --format (%(formats)s).")
+        % {"name": input_file.name, "formats": ", ".join(formats)}
     )
 
 
@@ -126,9 +128,12 @@ def _parse_all(
     **options: Any,
 ) -> _Batch:
     if not inputs:
-        raise InputError("nothing to import: no input given.")
+        raise InputError(_("nothing to import: no input given."))
     if format_name is not None and format_name not in formats:
-        raise InputError(f"unknown format {format_name!r}; choose one of: {', '.join(formats)}.")
+        raise InputError(
+            _("unknown format %(format)r; choose one of: %(formats)s.")
+            % {"format": format_name, "formats": ", ".join(formats)}
+        )
     parsed_files = []
     for input_file in inputs:
         name = format_name or detect_format(input_file, formats)
@@ -138,8 +143,11 @@ def _parse_all(
         defaults = {parsed.default_source or _default_source(f) for f, _, parsed in parsed_files}
         if len(defaults) > 1:
             raise InputError(
-                f"these inputs belong to different sources ({', '.join(sorted(defaults))}): "
-                "import them separately, or name one source with --source."
+                _(
+                    "these inputs belong to different sources (%(sources)s): "
+                    "import them separately, or name one source with --source."
+                )
+                % {"sources": ", ".join(sorted(defaults))}
             )
         source = defaults.pop()
     return _Batch(parsed_files, source)
@@ -166,7 +174,10 @@ def _fit(value: str, model: type, field: str) -> str:
 def _check_code(value: str, model: type, field: str, label: str) -> None:
     limit = model._meta.get_field(field).max_length
     if len(value) > limit:
-        raise RecordError(f"{label} {value[:40]!r}… is longer than {limit} characters")
+        raise RecordError(
+            _("%(label)s %(value)r… is longer than %(limit)s characters")
+            % {"label": label, "value": value[:40], "limit": limit}
+        )
 
 
 def _stage_and_upsert(
@@ -490,7 +501,7 @@ def import_works(
     """
     started = time.monotonic()
     if as_of is not None and as_of.tzinfo is None:
-        raise InputError("as_of must be an aware datetime (with its time zone).")
+        raise InputError(_("as_of must be an aware datetime (with its time zone)."))
     batch = _parse_all(inputs, WORKS_FORMATS, format, source, field_map, progress, as_of=as_of)
     result = _new_result("works", batch)
     snapshots = batch.snapshots

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import osmium
+from django.utils.translation import gettext as _
 
 from incidents.importers.geometry import lines_to_ewkt
 from incidents.importers.inputs import InputFile
@@ -72,9 +73,9 @@ class _StreetWays(osmium.SimpleHandler):
             return
         self.seen += 1
         if self.seen % 5_000 == 0:
-            self.progress(f"reading {self.name}", self.seen, None)
+            self.progress(_("reading %(name)s") % {"name": self.name}, self.seen, None)
         if highway in NOT_STREETS:
-            self.parsed.skip(f"highway={highway} is not a street")
+            self.parsed.skip(_("highway=%(highway)s is not a street") % {"highway": highway})
             return
         if not way.tags.get("name"):
             self.parsed.skip("unnamed highway ways")
@@ -82,13 +83,13 @@ class _StreetWays(osmium.SimpleHandler):
         refs, coords = [], []
         for node in way.nodes:
             if not node.location.valid():
-                reason = f"node {node.ref} is missing from the extract (clip with complete ways)"
+                reason = _("node %(node)s is missing from the extract (clip with complete ways)") % {"node": node.ref}
                 self.parsed.reject(f"{self.name}: way {way.id}", reason)
                 return
             refs.append(node.ref)
             coords.append((node.location.lon, node.location.lat))
         if len(refs) < 2:
-            self.parsed.reject(f"{self.name}: way {way.id}", "a way needs at least 2 nodes")
+            self.parsed.reject(f"{self.name}: way {way.id}", _("a way needs at least 2 nodes"))
             return
         self.ways.append(_Way(way.id, {tag.k: tag.v for tag in way.tags}, refs, coords))
 
@@ -111,7 +112,7 @@ def split_at_junctions(ways: list[_Way]) -> list[tuple[_Way, int, int]]:
 
 
 def parse(
-    input_file: InputFile, overrides: Mapping[str, str], progress: Progress = no_progress, **_: Any
+    input_file: InputFile, overrides: Mapping[str, str], progress: Progress = no_progress, **_options: Any
 ) -> ParsedFile[StreetRecord]:
     """Named ``highway=*`` ways of an OSM XML or PBF input, split at junctions."""
     parsed: ParsedFile[StreetRecord] = ParsedFile(default_source=DEFAULT_SOURCE)
@@ -124,7 +125,10 @@ def parse(
         handler.apply_buffer(input_file.data, file_format, locations=True)
     except RuntimeError as error:
         kind = "PBF" if file_format == "pbf" else "XML"
-        raise InputError(f"{name}: not a readable OpenStreetMap {kind} file ({error}).") from None
+        raise InputError(
+            _("%(name)s: not a readable OpenStreetMap %(kind)s file (%(error)s).")
+            % {"name": name, "kind": kind, "error": error}
+        ) from None
     pieces = split_at_junctions(handler.ways)
     used: Counter[str] = Counter()
     for index, (way, a, b) in enumerate(pieces):
@@ -143,6 +147,9 @@ def parse(
             )
         )
         if index % 5_000 == 0:
-            progress(f"splitting {name}", index, len(pieces))
-    parsed.notes.append(f"{len(handler.ways):,} named street ways split at junctions into {len(pieces):,} segments")
+            progress(_("splitting %(name)s") % {"name": name}, index, len(pieces))
+    parsed.notes.append(
+        _("%(ways)s named street ways split at junctions into %(segments)s segments")
+        % {"ways": f"{len(handler.ways):,}", "segments": f"{len(pieces):,}"}
+    )
     return parsed

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from incidents.importers.fields import FieldMap
 from incidents.importers.geojson import Feature, all_properties, build_street, iter_features, parse_features
 from incidents.importers.inputs import InputFile
@@ -51,14 +53,16 @@ def segment_id(feature: Feature, fields: FieldMap) -> str:
     if identifier in ("", "0"):
         observed = text(props.get("id_seg_obs")).replace(" ", "")
         if not observed:
-            raise RecordError(f"no segment id ({fields.describe('id')} is empty or 0, and no id_seg_obs)")
+            raise RecordError(
+                _("no segment id (%(where)s is empty or 0, and no id_seg_obs)") % {"where": fields.describe("id")}
+            )
         identifier = f"obs{observed}"
     insee = insee_code(fields.get(props, "insee"))
     return f"{insee}:{identifier}" if insee else identifier
 
 
 def parse(
-    input_file: InputFile, overrides: Mapping[str, str], progress: Progress = no_progress, **_: Any
+    input_file: InputFile, overrides: Mapping[str, str], progress: Progress = no_progress, **_options: Any
 ) -> ParsedFile[StreetRecord]:
     fields = FieldMap(PRESET, overrides)
     parsed: ParsedFile[StreetRecord] = ParsedFile(default_source=DEFAULT_SOURCE)

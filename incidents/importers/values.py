@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from incidents.importers.records import RecordError
 
@@ -57,13 +58,14 @@ def parse_datetime(value: Any, *, end: bool = False, label: str = "date") -> dt.
                 return end_of_day(day) if end else start_of_day(day)
             moment = dt.datetime.combine(day, dt.time(int(hh), int(mm), int(ss or 0)))
         except ValueError:
-            raise RecordError(f"unreadable {label} {text!r}") from None
+            raise RecordError(_("unreadable %(label)s %(text)r") % {"label": label, "text": text}) from None
         return timezone.make_aware(moment, local_timezone())
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
         raise RecordError(
-            f"unreadable {label} {text!r} (expected ISO 8601, YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY)"
+            _("unreadable %(label)s %(text)r (expected ISO 8601, YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY)")
+            % {"label": label, "text": text}
         ) from None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, local_timezone())
@@ -78,7 +80,7 @@ def _parse_date_only(text: str) -> dt.date | None:
         if len(text) == 10 and text[4] == "-" and text[7] == "-":
             return dt.date.fromisoformat(text)
     except ValueError:
-        raise RecordError(f"unreadable date {text!r} (no such day)") from None
+        raise RecordError(_("unreadable date %(text)r (no such day)") % {"text": text}) from None
     return None
 
 

@@ -24,6 +24,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from incidents.importers.fields import FieldMap
 from incidents.importers.geojson import Feature, all_properties, build_works, iter_features, parse_features
 from incidents.importers.inputs import InputFile
@@ -84,7 +86,7 @@ def parse(
     overrides: Mapping[str, str],
     progress: Progress = no_progress,
     as_of: dt.datetime | None = None,
-    **_: Any,
+    **_options: Any,
 ) -> ParsedFile[WorksRecord]:
     fields = FieldMap(PRESET, overrides)
     parsed: ParsedFile[WorksRecord] = ParsedFile(default_source=DEFAULT_SOURCE)
@@ -99,15 +101,18 @@ def parse(
     count = len(features.features)
     if features.total_count is not None and features.total_count > count:
         parsed.notes.append(
-            f"{input_file.name}: a partial answer ({count:,} of {features.total_count:,} records): "
-            "zones missing from it are not withdrawn."
+            _("%(name)s: a partial answer (%(count)s of %(total)s records): zones missing from it are not withdrawn.")
+            % {"name": input_file.name, "count": f"{count:,}", "total": f"{features.total_count:,}"}
         )
     elif stamped_in_file or as_of is not None:
         # Daily exports are full snapshots of the works in progress.
         parsed.snapshots.extend(stamps)
     if not stamps:
         parsed.notes.append(
-            f"{input_file.name}: no snapshot time; give --as-of to record when it was taken "
-            "and withdraw zones missing from it."
+            _(
+                "%(name)s: no snapshot time; give --as-of to record when it was taken "
+                "and withdraw zones missing from it."
+            )
+            % {"name": input_file.name}
         )
     return parsed

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
@@ -135,10 +136,13 @@ def _build(
     core = props["core_details"]
     starts_at = parse_datetime(props.get("start_date"), label="start_date")
     if starts_at is None:
-        raise RecordError("no start_date")
+        raise RecordError(_("no start_date"))
     ends_at = parse_datetime(props.get("end_date"), label="end_date")
     if ends_at is not None and ends_at < starts_at:
-        raise RecordError(f"end_date {props['end_date']} is before start_date {props['start_date']}")
+        raise RecordError(
+            _("end_date %(end)s is before start_date %(start)s")
+            % {"end": props["end_date"], "start": props["start_date"]}
+        )
     road_names = [text(name) for name in core.get("road_names") or [] if text(name)]
     direction = text(core.get("direction")).replace("-", " ")
     title = text(core.get("name")) or " ".join([", ".join(road_names), direction]).strip()
@@ -165,27 +169,33 @@ def parse(
     overrides: Mapping[str, str],
     progress: Progress = no_progress,
     as_of: dt.datetime | None = None,
-    **_: Any,
+    **_options: Any,
 ) -> ParsedFile[WorksRecord]:
     """Validate a WZDx feed and read its valid work zone events."""
     name = input_file.name
     document = input_file.json()
     if not isinstance(document, Mapping) or document.get("type") != "FeatureCollection":
-        raise InputError(f"{name}: a WZDx feed is a GeoJSON FeatureCollection.")
+        raise InputError(_("%(name)s: a WZDx feed is a GeoJSON FeatureCollection.") % {"name": name})
     if _is_device_feed(document):
         raise InputError(
-            f"{name}: a WZDx device feed (arrow boards, cameras, signs...), not a work zone feed; "
-            "import_works reads WorkZoneFeed files."
+            _(
+                "%(name)s: a WZDx device feed (arrow boards, cameras, signs...), not a work zone feed; "
+                "import_works reads WorkZoneFeed files."
+            )
+            % {"name": name}
         )
     info = _feed_info(document)
     publisher = text(info.get("publisher"))
     parsed: ParsedFile[WorksRecord] = ParsedFile(default_source=f"wzdx-{slugify(publisher)}" if publisher else "wzdx")
     if overrides:
-        parsed.notes.append(f"{name}: --map is ignored for WZDx feeds: their fields are standard.")
+        parsed.notes.append(_("%(name)s: --map is ignored for WZDx feeds: their fields are standard.") % {"name": name})
 
     by_feature, feed_level = schema_errors(document)
     for error in feed_level:
-        parsed.notes.append(f"{name}: schema violation outside the features: {_error_text(error)}")
+        parsed.notes.append(
+            _("%(name)s: schema violation outside the features: %(error)s")
+            % {"name": name, "error": _error_text(error)}
+        )
     try:
         update_date = parse_datetime(info.get("update_date"), label="feed_info.update_date")
     except RecordError as error:
@@ -202,9 +212,9 @@ def parse(
             position += f" (id {feature_id})"
         if index in by_feature:
             errors = by_feature[index]
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            more = _(" (and %(count)s more)") % {"count": len(errors) - 1} if len(errors) > 1 else ""
             reason = _error_text(explain(errors), skip=2)
-            parsed.reject(position, f"WZDx 4.2 schema: {reason}{more}")
+            parsed.reject(position, _("WZDx 4.2 schema: %(reason)s%(more)s") % {"reason": reason, "more": more})
             continue
         if feature["properties"]["core_details"].get("event_type") == "detour":
             parsed.skip("detour road events (a detour route, not works)")
@@ -213,7 +223,7 @@ def parse(
             parsed.records.append(_build(position, feature, declarants, publisher, seen_at))
         except RecordError as error:
             parsed.reject(position, str(error))
-        progress(f"reading {name}", index + 1, len(features))
+        progress(_("reading %(name)s") % {"name": name}, index + 1, len(features))
     if seen_at is not None:
         parsed.snapshots.append(seen_at)
     return parsed

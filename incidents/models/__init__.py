@@ -4,6 +4,7 @@ from .areas import District, ServiceArea
 from .changes import IncidentChange
 from .incidents import Incident, IncidentEvent, IncidentStatus, IncidentWorksZone
 from .posts import LocationMethod, Post, PostState, PostWorksZone
+from .replies import IncidentReply, ReplyState, ReplyTemplate
 from .streets import StreetSegment
 from .works import WorksStatus, WorksZone
 
@@ -12,12 +13,15 @@ __all__ = [
     "Incident",
     "IncidentChange",
     "IncidentEvent",
+    "IncidentReply",
     "IncidentStatus",
     "IncidentWorksZone",
     "LocationMethod",
     "Post",
     "PostState",
     "PostWorksZone",
+    "ReplyState",
+    "ReplyTemplate",
     "ServiceArea",
     "StreetSegment",
     "WorksStatus",

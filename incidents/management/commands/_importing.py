@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from incidents.importers import ImportResult, InputError, read_paths
 from incidents.importers.fields import parse_map_options
@@ -37,7 +38,7 @@ class ProgressPrinter:
             return
         self.last_print, self.printed = now, True
         elapsed = now - self.phase_started
-        rate = f", {done / elapsed:,.0f} records/s" if elapsed > 0 and done else ""
+        rate = _(", %(rate)s records/s") % {"rate": f"{done / elapsed:,.0f}"} if elapsed > 0 and done else ""
         count = f"{done:,}/{total:,} ({done / total:.0%})" if total else f"{done:,}"
         self.stream.write(f"  {phase}: {count}{rate}")
         self.stream.flush()
@@ -46,14 +47,17 @@ class ProgressPrinter:
 def print_result(command: BaseCommand, result: ImportResult, verbosity: int) -> None:
     """Notes, rejections (position and reason) and the counts line."""
     for note in result.notes:
-        command.stdout.write(f"note: {note}")
+        command.stdout.write(_("note: %(note)s") % {"note": note})
     for reason, count in result.skipped.items():
-        command.stdout.write(f"skipped {count:,}: {reason}")
+        command.stdout.write(_("skipped %(count)s: %(reason)s") % {"count": f"{count:,}", "reason": reason})
     listed = result.rejections if verbosity >= 2 else result.rejections[:LISTED_REJECTIONS]
     for rejection in listed:
-        command.stdout.write(command.style.WARNING(f"rejected {rejection}"))
+        command.stdout.write(command.style.WARNING(_("rejected %(rejection)s") % {"rejection": rejection}))
     if len(listed) < len(result.rejections):
-        command.stdout.write(f"... and {len(result.rejections) - len(listed):,} more rejections (-v 2 lists them all)")
+        command.stdout.write(
+            _("... and %(count)s more rejections (-v 2 lists them all)")
+            % {"count": f"{len(result.rejections) - len(listed):,}"}
+        )
     command.stdout.write(command.style.SUCCESS(result.summary()))
 
 

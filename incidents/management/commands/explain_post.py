@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from incidents.classify.lexicon import classify
 from incidents.locate.gazetteer import get_gazetteer
@@ -50,20 +51,29 @@ class Command(BaseCommand):
         gazetteer = get_gazetteer()
         location = Locator(gazetteer).locate(record)
         result = classify(record.text, record.language)
-        self.stdout.write(f"streets indexed: {len(gazetteer)} (from {gazetteer.fingerprint[0]} segments)")
-        self.stdout.write(f"location: {location.method}")
+        self.stdout.write(
+            _("streets indexed: %(streets)s (from %(segments)s segments)")
+            % {"streets": len(gazetteer), "segments": gazetteer.fingerprint[0]}
+        )
+        self.stdout.write(_("location: %(method)s") % {"method": location.method})
         if location.found:
             self.stdout.write(
-                f"  lon/lat: {location.lon:.6f}, {location.lat:.6f}  accuracy: {location.accuracy_m:.0f} m"
+                _("  lon/lat: %(lon)s, %(lat)s  accuracy: %(accuracy)s m")
+                % {"lon": f"{location.lon:.6f}", "lat": f"{location.lat:.6f}", "accuracy": f"{location.accuracy_m:.0f}"}
             )
         if location.matched_text:
-            self.stdout.write(f"  matched: {location.matched_text!r}")
+            self.stdout.write(_("  matched: %(text)r") % {"text": location.matched_text})
         if location.note:
-            self.stdout.write(f"  note: {location.note}")
-        verdict = "relevant" if result.is_relevant else "not relevant"
-        self.stdout.write(f"relevance: {result.relevance:.2f} ({verdict})")
-        self.stdout.write(f"category: {result.category.value} (score {result.score:.2f})")
-        self.stdout.write(f"  evidence: {', '.join(result.evidence) or '-'}")
+            self.stdout.write(_("  note: %(note)s") % {"note": location.note})
+        verdict = _("relevant") if result.is_relevant else _("not relevant")
+        self.stdout.write(
+            _("relevance: %(relevance)s (%(verdict)s)") % {"relevance": f"{result.relevance:.2f}", "verdict": verdict}
+        )
+        self.stdout.write(
+            _("category: %(category)s (score %(score)s)")
+            % {"category": result.category.value, "score": f"{result.score:.2f}"}
+        )
+        self.stdout.write(_("  evidence: %(evidence)s") % {"evidence": ", ".join(result.evidence) or "-"})
 
 
 def _floats(value: str, count: int, option: str, example: str) -> tuple[float, ...]:
@@ -72,5 +82,8 @@ def _floats(value: str, count: int, option: str, example: str) -> tuple[float, .
     except ValueError:
         numbers = ()
     if len(numbers) != count:
-        raise CommandError(f"{option} takes {count} comma-separated numbers, e.g. {option} {example}")
+        raise CommandError(
+            _("%(option)s takes %(count)s comma-separated numbers, e.g. %(option)s %(example)s")
+            % {"option": option, "count": count, "example": example}
+        )
     return numbers

@@ -3,6 +3,7 @@
 """
 
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from incidents.importers import import_works
 from incidents.importers.fields import WORKS_FIELDS
@@ -37,5 +38,5 @@ class Command(ImportCommand):
         try:
             as_of = parse_datetime(options["as_of"], label="--as-of")
         except RecordError as error:
-            raise CommandError(f"{error}; e.g. --as-of 2026-09-07T08:00") from None
+            raise CommandError(_("%(error)s; e.g. --as-of 2026-09-07T08:00") % {"error": error}) from None
         self.run_import(import_works, options, as_of=as_of)

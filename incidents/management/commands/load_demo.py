@@ -3,6 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from incidents.demo import DEMO_STEPS, DemoContext
 from incidents.importers import InputError
@@ -22,7 +23,9 @@ class Command(BaseCommand):
             try:
                 summary = step.run(context)
             except InputError as error:
-                raise CommandError(f"demo step {step.label}: {error}") from None
+                raise CommandError(_("demo step %(step)s: %(error)s") % {"step": step.label, "error": error}) from None
             elapsed = time.monotonic() - step_started
             self.stdout.write(f"[{number}/{len(DEMO_STEPS)}] {step.label} ({elapsed:.1f} s): {summary}")
-        self.stdout.write(self.style.SUCCESS(f"demo loaded in {time.monotonic() - started:.1f} s"))
+        self.stdout.write(
+            self.style.SUCCESS(_("demo loaded in %(seconds)s s") % {"seconds": f"{time.monotonic() - started:.1f}"})
+        )

@@ -1,6 +1,7 @@
 """Recompute the stored comparable keys of street names after the normaliser changed."""
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from incidents.locate.gazetteer import renormalize_street_names
 from incidents.models import StreetSegment
@@ -14,6 +15,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         total = StreetSegment.objects.count()
-        self.stdout.write(f"normalising the names of {total} street segments...")
+        self.stdout.write(_("normalising the names of %(total)s street segments...") % {"total": total})
         changed = renormalize_street_names()
-        self.stdout.write(self.style.SUCCESS(f"{changed} segments updated, {total - changed} unchanged"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("%(changed)s segments updated, %(unchanged)s unchanged")
+                % {"changed": changed, "unchanged": total - changed}
+            )
+        )

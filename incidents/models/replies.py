@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+REPLY_LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+
+
+class ReplyTemplateQuerySet(models.QuerySet["ReplyTemplate"]):
+    def active(self) -> ReplyTemplateQuerySet:
+        return self.filter(is_active=True)
+
+
+class ReplyTemplate(models.Model):
+    """A reply operators start from when they answer the people who reported an incident.
+
+    The body may name ``{incident}`` (its number), ``{category}``, ``{status}`` and
+    ``{street}``; they are filled in the template's language when the reply is composed.
+    """
+
+    name = models.CharField(_("name"), max_length=128)
+    language = models.CharField(_("language"), max_length=8, choices=REPLY_LANGUAGES, default="fr")
+    body = models.TextField(
+        _("body"), help_text=_("Text of the reply. Placeholders: {incident}, {category}, {status}, {street}.")
+    )
+    is_active = models.BooleanField(_("active"), default=True, help_text=_("Offered to operators."))
+    position = models.PositiveSmallIntegerField(_("position"), default=0, help_text=_("Lower comes first."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ReplyTemplateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reply template")
+        verbose_name_plural = _("reply templates")
+        ordering = ["position", "name", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "language"], name="replytemplate_unique_name_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+
+class ReplyState(models.TextChoices):
+    RECORDED = "recorded", _("Recorded (not sent)")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Sending failed")
+
+
+class IncidentReply(models.Model):
+    """A reply to the people who reported an incident, kept whether or not a backend sent it."""
+
+    incident = models.ForeignKey(
+        "incidents.Incident", verbose_name=_("incident"), on_delete=models.CASCADE, related_name="replies"
+    )
+    in_reply_to = models.ForeignKey(
+        "incidents.Post",
+        verbose_name=_("in reply to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+        help_text=_("The post answered (the incident's first post)."),
+    )
+    template = models.ForeignKey(
+        ReplyTemplate,
+        verbose_name=_("template"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
+    language = models.CharField(_("language"), max_length=8, choices=REPLY_LANGUAGES)
+    text = models.TextField(_("text"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incident_replies",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    backend = models.CharField(
+        _("backend"), max_length=255, help_text=_("Dotted path of the reply backend that handled it.")
+    )
+    state = models.CharField(_("state"), max_length=16, choices=ReplyState.choices, default=ReplyState.RECORDED)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    external_id = models.CharField(
+        _("external id"), max_length=255, blank=True, help_text=_("Identifier of the reply on the platform.")
+    )
+    error = models.TextField(_("error"), blank=True, help_text=_("Why sending failed."))
+
+    class Meta:
+        verbose_name = _("incident reply")
+        verbose_name_plural = _("incident replies")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state="sent") | models.Q(sent_at__isnull=False), name="incidentreply_sent_has_time"
+            ),
+            models.CheckConstraint(condition=~models.Q(text=""), name="incidentreply_text_not_empty"),
+        ]
+        indexes = [models.Index(fields=["incident", "created_at"], name="incidentreply_incident_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}: {self.get_state_display()} {self.created_at:%Y-%m-%d %H:%M}"

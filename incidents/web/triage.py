@@ -1,0 +1,163 @@
+"""The operators' triage (``/triage/``, staff): the queue, one incident, its status changes and replies.
+
+Every status change goes through :func:`incidents.services.incidents.change_incident_status`
+(which checks the transition and records an ``IncidentEvent`` with the actor), every reply
+through :func:`incidents.services.replies.send_reply` — the same services as the API
+and the admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents.metrics import triage_metrics
+from incidents.models import Incident, IncidentStatus, ReplyTemplate
+from incidents.services.incidents import ALLOWED_TRANSITIONS, change_incident_status
+from incidents.services.replies import fill_template, send_reply
+from incidents.web.forms import ReplyForm, StatusChangeForm, TriageFilterForm
+
+QUEUE_PAGE_SIZE = 50
+METRICS_WEEKS = 12
+
+# What each button does, in the order operators see them.
+ACTION_LABELS = {
+    IncidentStatus.ACKNOWLEDGED: gettext_lazy("Acknowledge"),
+    IncidentStatus.DISPATCHED: gettext_lazy("Dispatch a crew"),
+    IncidentStatus.RESOLVED: gettext_lazy("Resolve"),
+    IncidentStatus.REJECTED: gettext_lazy("Reject"),
+    IncidentStatus.DUPLICATE: gettext_lazy("Mark as duplicate"),
+}
+
+
+def allowed_actions(incident: Incident) -> list[str]:
+    return [status for status in ACTION_LABELS if status in ALLOWED_TRANSITIONS[incident.status]]
+
+
+def _next_url(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+@require_GET
+@staff_member_required
+def queue_view(request):
+    form = TriageFilterForm(request.GET or None)
+    incidents = form.filter(Incident.objects.triage_queue().select_related("segment", "district"))
+    page = Paginator(incidents, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    end = timezone.now()
+    chosen = form.cleaned_data if form.is_valid() else {}
+    metrics = triage_metrics(
+        end - dt.timedelta(weeks=METRICS_WEEKS),
+        end,
+        categories=[chosen["category"]] if chosen.get("category") else None,
+        district=chosen["district"].pk if chosen.get("district") else None,
+    )
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(
+        request,
+        "incidents/web/triage_queue.html",
+        {
+            "form": form,
+            "page": page,
+            "filters": filters.urlencode(),
+            "metrics": metrics,
+            "category_labels": dict(Incident._meta.get_field("category").choices),
+            "acknowledge": IncidentStatus.ACKNOWLEDGED,
+        },
+    )
+
+
+@require_GET
+@staff_member_required
+def incident_view(request, pk: int):
+    incident = get_object_or_404(Incident.objects.with_near_works().select_related("segment", "district"), pk=pk)
+    templates = list(ReplyTemplate.objects.active())
+    return render(
+        request,
+        "incidents/web/triage_incident.html",
+        {
+            "incident": incident,
+            "posts": incident.posts.order_by("posted_at", "id"),
+            "works_links": incident.works_links.select_related("works_zone").order_by("distance_m"),
+            "events": incident.events.select_related("actor").order_by("-created_at", "-id"),
+            "replies": incident.replies.select_related("actor", "template").order_by("-created_at", "-id"),
+            "actions": [(status, ACTION_LABELS[status]) for status in allowed_actions(incident)],
+            "status_form": StatusChangeForm(),
+            "reply_form": ReplyForm(incident=incident),
+            "filled_templates": {str(template.pk): fill_template(template, incident) for template in templates},
+            "duplicate": IncidentStatus.DUPLICATE,
+            "dispatched": IncidentStatus.DISPATCHED,
+        },
+    )
+
+
+def _flash_errors(request, errors, pk: int) -> None:
+    """Show each message of a form's errors or of a service's ``ValidationError``, naming the incident."""
+    if isinstance(errors, ValidationError):
+        texts = errors.messages
+    else:
+        texts = [text for field_errors in errors.values() for text in field_errors]
+    for text in texts:
+        messages.error(request, f"#{pk}: {text}")
+
+
+@require_POST
+@staff_member_required
+def status_view(request, pk: int):
+    incident = get_object_or_404(Incident, pk=pk)
+    back = _next_url(request, reverse("web:triage-incident", args=[pk]))
+    form = StatusChangeForm(request.POST)
+    if not form.is_valid():
+        _flash_errors(request, form.errors, pk)
+        return redirect(back)
+    try:
+        change_incident_status(
+            incident,
+            form.cleaned_data["status"],
+            actor=request.user,
+            note=form.cleaned_data["note"],
+            duplicate_of=form.cleaned_data.get("original"),
+        )
+    except ValidationError as error:
+        _flash_errors(request, error, pk)
+    else:
+        messages.success(
+            request,
+            _("Incident #%(number)s is now %(status)s.")
+            % {"number": pk, "status": incident.get_status_display().lower()},
+        )
+    return redirect(back)
+
+
+@require_POST
+@staff_member_required
+def reply_view(request, pk: int):
+    incident = get_object_or_404(Incident.objects.select_related("segment"), pk=pk)
+    form = ReplyForm(request.POST, incident=incident)
+    if not form.is_valid():
+        _flash_errors(request, form.errors, pk)
+    else:
+        try:
+            reply = send_reply(
+                incident, form.cleaned_data["text"], actor=request.user, template=form.cleaned_data["template"]
+            )
+        except ValidationError as error:
+            _flash_errors(request, error, pk)
+        else:
+            messages.success(request, _("Reply stored: %(state)s.") % {"state": reply.get_state_display().lower()})
+    return redirect(reverse("web:triage-incident", args=[pk]))

@@ -1,0 +1,42 @@
+"""Fixtures of the map and triage tests: users, a logged-in staff client, a fresh cluster index, no tiles."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+
+from incidents.api.clusters import INDEX
+
+XSS = '<img src=x onerror="window.__xss = 1">'
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(settings):
+    """Empty throttle counters, a cluster index that reloads, and no basemap (tests never reach the internet)."""
+    settings.INCIDENTS_TILE_URL = ""
+    cache.clear()
+    INDEX.reset()
+    yield
+    INDEX.reset()
+
+
+@pytest.fixture
+def operator(db):
+    return get_user_model().objects.create_user("operator", "operator@example.org", "pw-operator-1", is_staff=True)
+
+
+@pytest.fixture
+def staff_client(operator) -> Client:
+    client = Client()
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def plain_client(db) -> Client:
+    user = get_user_model().objects.create_user("partner", "partner@example.org", "pw-partner-1")
+    client = Client()
+    client.force_login(user)
+    return client
