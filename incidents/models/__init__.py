@@ -2,7 +2,7 @@
 
 from .areas import District, ServiceArea
 from .incidents import Incident, IncidentEvent, IncidentStatus, IncidentWorksZone
-from .posts import LocationMethod, Post, PostState, PostWorksZone
+from .posts import LocationMethod, Post, PostState, PostWorksZone, Repost
 from .streets import StreetSegment
 from .works import WorksStatus, WorksZone
 
@@ -16,6 +16,7 @@ __all__ = [
     "Post",
     "PostState",
     "PostWorksZone",
+    "Repost",
     "ServiceArea",
     "StreetSegment",
     "WorksStatus",
