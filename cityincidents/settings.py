@@ -294,3 +294,18 @@ INCIDENTS_WORKS_RADIUS_M = env_float("INCIDENTS_WORKS_RADIUS_M", 100.0)
 INCIDENTS_WORKS_GRACE_HOURS = env_float("INCIDENTS_WORKS_GRACE_HOURS", 24.0)
 # When the service area is derived from the loaded streets, they are buffered by this, in metres.
 INCIDENTS_SERVICE_AREA_BUFFER_M = env_float("INCIDENTS_SERVICE_AREA_BUFFER_M", 200.0)
+
+# --- Listening pipeline (ingest, group) ------------------------------------------------------
+
+# Posts stored and processed per batch (one transaction, one Celery task each).
+INCIDENTS_INGEST_BATCH_SIZE = env_int("INCIDENTS_INGEST_BATCH_SIZE", 1000)
+# Most posts one POST /api/posts/ request may carry.
+INCIDENTS_API_MAX_BATCH = env_int("INCIDENTS_API_MAX_BATCH", 1000)
+# A post joins an incident of its category within this distance of the incident's point, in metres ...
+INCIDENTS_GROUP_DISTANCE_M = env_float("INCIDENTS_GROUP_DISTANCE_M", 50.0)
+# ... or on the same street segment within this distance, in metres ...
+INCIDENTS_GROUP_SEGMENT_DISTANCE_M = env_float("INCIDENTS_GROUP_SEGMENT_DISTANCE_M", 150.0)
+# ... when posted at most this long before its first or after its last post, in hours.
+INCIDENTS_GROUP_WINDOW_HOURS = env_float("INCIDENTS_GROUP_WINDOW_HOURS", 72.0)
+# Celery queue the pipeline's batches go to (tests use their own, the broker may be shared).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "cityincidents")

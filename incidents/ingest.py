@@ -1,0 +1,228 @@
+"""
+Ingest: parsed items → stored posts, exactly once → processed here or by Celery workers.
+
+The one service behind ``manage.py ingest_posts``, ``POST /api/posts/`` and the demo
+loader. Items are cut into batches of ``INCIDENTS_INGEST_BATCH_SIZE``; each batch is
+stored at once (:func:`incidents.pipeline.store`), so every item gets its answer —
+``created``, ``duplicate``, ``repost`` (counted as engagement of its original) or
+``rejected`` with the reason — and then processed: synchronously by default, or
+enqueued to Celery (:mod:`incidents.tasks`) when ``CELERY_BROKER_URL`` is set. A batch
+that cannot be enqueued stays stored as ``pending`` and :func:`process_pending` takes
+it up later: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import islice
+
+from django.conf import settings
+from django.db import DataError, IntegrityError, connection
+
+from incidents import pipeline
+from incidents.models import Post, PostState
+from incidents.pipeline import ProcessReport
+from incidents.sources.parsing import ParsedItem
+
+logger = logging.getLogger(__name__)
+
+
+class Status(StrEnum):
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    REPOST = "repost"
+    REJECTED = "rejected"
+
+
+@dataclass(slots=True)
+class ItemResult:
+    """The answer for one input item."""
+
+    position: str
+    status: Status
+    source: str = ""
+    external_id: str = ""
+    post_id: int | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"status": str(self.status), "external_id": self.external_id}
+        if self.source:
+            data["source"] = self.source
+        if self.post_id is not None:
+            data["id"] = self.post_id
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+@dataclass
+class IngestReport:
+    """Counts of one ingestion; ``results`` holds every item's answer when asked for."""
+
+    items: int = 0
+    created: int = 0
+    duplicate: int = 0
+    reposts: int = 0
+    rejected: int = 0
+    carried: int = 0  # originals stored because a retweet or boost carried them
+    batches: int = 0
+    queued: int = 0  # batches handed to Celery
+    unqueued_posts: int = 0  # stored but not handed to Celery (broker down): see process_pending()
+    processed: ProcessReport = field(default_factory=ProcessReport)
+    rejections: list[ItemResult] = field(default_factory=list)
+    results: list[ItemResult] = field(default_factory=list)
+
+    def add(self, result: ItemResult, keep: bool) -> None:
+        self.items += 1
+        if result.status == Status.CREATED:
+            self.created += 1
+        elif result.status == Status.DUPLICATE:
+            self.duplicate += 1
+        elif result.status == Status.REPOST:
+            self.reposts += 1
+        else:
+            self.rejected += 1
+            self.rejections.append(result)
+        if keep:
+            self.results.append(result)
+
+
+def celery_enabled() -> bool:
+    return bool(settings.CELERY_BROKER_URL)
+
+
+def _batches(items: Iterable[ParsedItem], size: int) -> Iterator[list[ParsedItem]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def ingest(
+    items: Iterable[ParsedItem],
+    *,
+    batch_size: int | None = None,
+    synchronous: bool | None = None,
+    keep_results: bool = False,
+    on_batch: Callable[[IngestReport], None] | None = None,
+) -> IngestReport:
+    """Store and process ``items``; return what became of them.
+
+    ``synchronous`` forces the processing path (default: Celery when
+    ``CELERY_BROKER_URL`` is set). ``on_batch`` is called after each batch (progress).
+    """
+    batch_size = batch_size or settings.INCIDENTS_INGEST_BATCH_SIZE
+    if synchronous is None:
+        synchronous = not celery_enabled()
+    report = IngestReport()
+    for batch in _batches(items, batch_size):
+        results, created_ids, incident_ids = _store_batch(batch, report)
+        for result in results:
+            report.add(result, keep_results)
+        report.batches += 1
+        dispatch(created_ids, incident_ids, synchronous=synchronous, report=report)
+        if on_batch is not None:
+            on_batch(report)
+    return report
+
+
+def _store_batch(batch: list[ParsedItem], report: IngestReport) -> tuple[list[ItemResult], list[int], set[int]]:
+    """Store one batch; if the database refuses it, store item by item to find the culprit."""
+    try:
+        return _store_items(batch, report)
+    except (DataError, IntegrityError):
+        logger.warning("a batch was refused by the database; storing its %d items one by one", len(batch))
+    results: list[ItemResult] = []
+    created_ids: list[int] = []
+    incident_ids: set[int] = set()
+    for item in batch:
+        try:
+            item_results, item_created, item_incidents = _store_items([item], report)
+        except (DataError, IntegrityError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            record = item.record
+            results.append(
+                ItemResult(
+                    item.position,
+                    Status.REJECTED,
+                    record.source if record else "",
+                    item.external_id,
+                    reason=f"the database refused it: {reason}",
+                )
+            )
+            continue
+        results.extend(item_results)
+        created_ids.extend(item_created)
+        incident_ids |= item_incidents
+    return results, created_ids, incident_ids
+
+
+def _store_items(batch: list[ParsedItem], report: IngestReport) -> tuple[list[ItemResult], list[int], set[int]]:
+    valid = [item for item in batch if item.record is not None]
+    stored = pipeline.store([item.record for item in valid], [record for item in valid for record in item.embedded])
+    report.carried += stored.embedded_created
+    outcomes = iter(stored.outcomes)
+    results = []
+    for item in batch:
+        if item.record is None:
+            results.append(ItemResult(item.position, Status.REJECTED, external_id=item.external_id, reason=item.error))
+            continue
+        outcome = next(outcomes)
+        results.append(
+            ItemResult(
+                item.position, Status(outcome.status), item.record.source, item.record.external_id, outcome.post_id
+            )
+        )
+    return results, stored.created_post_ids, stored.incident_ids
+
+
+def dispatch(
+    post_ids: list[int], incident_ids: Iterable[int], *, synchronous: bool, report: IngestReport | None = None
+) -> None:
+    """Process stored posts now, or hand them to a Celery worker."""
+    incident_ids = sorted(set(incident_ids))
+    if not post_ids and not incident_ids:
+        return
+    if synchronous:
+        processed = pipeline.process(post_ids, incident_ids)
+        if report is not None:
+            report.processed.add(processed)
+        return
+    from incidents.tasks import process_posts  # Celery is only imported on the scale-out path
+
+    try:
+        process_posts.apply_async((sorted(post_ids), incident_ids))
+    except Exception as error:  # the broker's errors vary with the transport; all mean "not queued"
+        logger.error("could not queue %d posts (%s); they stay pending for process_pending", len(post_ids), error)
+        if report is not None:
+            report.unqueued_posts += len(post_ids)
+        return
+    if report is not None:
+        report.queued += 1
+
+
+def pending_post_ids(limit: int | None = None) -> list[int]:
+    """Ids of stored posts still waiting for the pipeline, oldest post first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Post._meta.db_table} WHERE state = %s ORDER BY posted_at, id"
+            + (" LIMIT %s" if limit else ""),
+            [PostState.PENDING, limit] if limit else [PostState.PENDING],
+        )
+        return [post_id for (post_id,) in cursor.fetchall()]
+
+
+def process_pending(*, batch_size: int | None = None, synchronous: bool | None = None) -> IngestReport:
+    """Process (or enqueue) every post still pending, e.g. after the broker was down."""
+    batch_size = batch_size or settings.INCIDENTS_INGEST_BATCH_SIZE
+    if synchronous is None:
+        synchronous = not celery_enabled()
+    report = IngestReport()
+    post_ids = pending_post_ids()
+    for start in range(0, len(post_ids), batch_size):
+        report.batches += 1
+        dispatch(post_ids[start : start + batch_size], (), synchronous=synchronous, report=report)
+    return report
