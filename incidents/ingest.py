@@ -71,6 +71,7 @@ class IngestReport:
     carried: int = 0  # originals stored because a retweet or boost carried them
     batches: int = 0
     queued: int = 0  # batches handed to Celery
+    task_ids: list[str] = field(default_factory=list)
     unqueued_posts: int = 0  # stored but not handed to Celery (broker down): see process_pending()
     processed: ProcessReport = field(default_factory=ProcessReport)
     rejections: list[ItemResult] = field(default_factory=list)
@@ -89,6 +90,16 @@ class IngestReport:
             self.rejections.append(result)
         if keep:
             self.results.append(result)
+
+    def merge(self, other: IngestReport) -> None:
+        """Add the counts of ``other`` (another file, another batch run) to these."""
+        for name in ("items", "created", "duplicate", "reposts", "rejected", "carried", "batches", "queued"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.unqueued_posts += other.unqueued_posts
+        self.processed.add(other.processed)
+        self.rejections.extend(other.rejections)
+        self.results.extend(other.results)
+        self.task_ids.extend(other.task_ids)
 
 
 def celery_enabled() -> bool:
@@ -194,7 +205,7 @@ def dispatch(
     from incidents.tasks import process_posts  # Celery is only imported on the scale-out path
 
     try:
-        process_posts.apply_async((sorted(post_ids), incident_ids))
+        task = process_posts.apply_async((sorted(post_ids), incident_ids))
     except Exception as error:  # the broker's errors vary with the transport; all mean "not queued"
         logger.error("could not queue %d posts (%s); they stay pending for process_pending", len(post_ids), error)
         if report is not None:
@@ -202,6 +213,17 @@ def dispatch(
         return
     if report is not None:
         report.queued += 1
+        report.task_ids.append(task.id)
+
+
+def wait_for_workers(report: IngestReport, timeout: float | None = None) -> None:
+    """Wait until the Celery tasks of ``report`` are done and add their counts to it (needs a result backend)."""
+    from celery.result import AsyncResult
+
+    for task_id in report.task_ids:
+        counts = AsyncResult(task_id).get(timeout=timeout)
+        report.processed.add(ProcessReport(**counts))
+    report.task_ids.clear()
 
 
 def pending_post_ids(limit: int | None = None) -> list[int]:

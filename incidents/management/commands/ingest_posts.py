@@ -6,7 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from incidents.ingest import IngestReport, celery_enabled, ingest
+from incidents.ingest import IngestReport, celery_enabled, ingest, wait_for_workers
 from incidents.sources.parsing import SourceError, source_name
 from incidents.sources.reader import FORMATS, input_files, open_file, open_stdin
 
@@ -28,6 +28,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--encoding", default="utf-8", help="text encoding of the files (default: utf-8)")
         parser.add_argument("--batch-size", type=int, help="posts per batch (default: INCIDENTS_INGEST_BATCH_SIZE)")
+        parser.add_argument(
+            "--wait", action="store_true", help="with Celery, wait for the workers and report what they did"
+        )
 
     def handle(self, *args, path: str, format: str | None, source: str | None, encoding: str, **options) -> None:
         verbosity = options["verbosity"]
@@ -59,6 +62,8 @@ class Command(BaseCommand):
                     batch_size=batch_size,
                     on_batch=lambda report, label=label: self._progress(label, report, verbosity),
                 )
+                if options["wait"] and report.task_ids:
+                    wait_for_workers(report)
             except SourceError as error:
                 if files is None or len(files) == 1:
                     raise CommandError(f"{label}: {error}") from None
@@ -66,7 +71,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"{label}: {error}")
                 continue
             self._summary(f"{label} ({source_input.format})", report, time.monotonic() - file_started, verbosity)
-            self._merge(total, report)
+            total.merge(report)
         if files is not None and len(files) > 1:
             self._summary(f"total, {len(files)} files", total, time.monotonic() - started, verbosity, rejections=False)
         if failures:
@@ -110,10 +115,3 @@ class Command(BaseCommand):
                 self.stderr.write(f"  {rejection.position}{name}: {rejection.reason}")
             if len(shown) < len(report.rejections):
                 self.stderr.write(f"  ... and {len(report.rejections) - len(shown):,} more (use -v 2 to list all)")
-
-    @staticmethod
-    def _merge(total: IngestReport, report: IngestReport) -> None:
-        for name in ("items", "created", "duplicate", "reposts", "rejected", "carried", "batches", "queued"):
-            setattr(total, name, getattr(total, name) + getattr(report, name))
-        total.unqueued_posts += report.unqueued_posts
-        total.processed.add(report.processed)
