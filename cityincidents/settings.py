@@ -298,7 +298,7 @@ INCIDENTS_SERVICE_AREA_BUFFER_M = env_float("INCIDENTS_SERVICE_AREA_BUFFER_M", 2
 # --- Listening pipeline (ingest, group) ------------------------------------------------------
 
 # Posts stored and processed per batch (one transaction, one Celery task each).
-INCIDENTS_INGEST_BATCH_SIZE = env_int("INCIDENTS_INGEST_BATCH_SIZE", 1000)
+INCIDENTS_INGEST_BATCH_SIZE = env_int("INCIDENTS_INGEST_BATCH_SIZE", 2000)
 # Most posts one POST /api/posts/ request may carry.
 INCIDENTS_API_MAX_BATCH = env_int("INCIDENTS_API_MAX_BATCH", 1000)
 # A post joins an incident of its category within this distance of the incident's point, in metres ...
@@ -309,3 +309,7 @@ INCIDENTS_GROUP_SEGMENT_DISTANCE_M = env_float("INCIDENTS_GROUP_SEGMENT_DISTANCE
 INCIDENTS_GROUP_WINDOW_HOURS = env_float("INCIDENTS_GROUP_WINDOW_HOURS", 72.0)
 # Celery queue the pipeline's batches go to (tests use their own, the broker may be shared).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "cityincidents")
+# Posts located more coarsely than this (a whole neighbourhood, a long street) join no incident, in metres.
+INCIDENTS_GROUP_MAX_ACCURACY_M = env_float("INCIDENTS_GROUP_MAX_ACCURACY_M", 500.0)
+# Parse and store the next batches in a second thread (and database connection) while one is processed.
+INCIDENTS_INGEST_STORE_AHEAD = env_bool("INCIDENTS_INGEST_STORE_AHEAD", True)

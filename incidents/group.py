@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
@@ -66,12 +66,16 @@ GROUP_LOCK = 2
 # Logarithms: the tenth post or the thousandth like matters less than the second.
 PRIORITY_WEIGHTS = {"posts": 1.0, "engagement": 0.5, "works": 2.0, "pedestrians": 1.5}
 PEDESTRIAN_WORKS_BONUS = 0.5
+# Totals are stored in PostgreSQL integers.
+MAX_INTEGER = 2**31 - 1
 
 
 @dataclass(slots=True)
 class GroupResult:
     created: int = 0
-    updated: int = 0
+    created_ids: set[int] = field(default_factory=set)
+    # Every incident that got a post: their totals must be refreshed once the posts are written.
+    incident_ids: set[int] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -100,120 +104,147 @@ class _Incident:
 
 def _lock(cursor) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, GROUP_LOCK])
+    # Short set-based statements: compiling them (JIT) costs more than running them.
+    cursor.execute("SET LOCAL jit = off")
 
 
 def _more_accurate(candidate: float | None, current: float | None) -> bool:
     return candidate is not None and (current is None or candidate < current)
 
 
-def group_posts(post_ids: Sequence[int], *, refresh: Iterable[int] = ()) -> GroupResult:
-    """Attach the located, ungrouped posts among ``post_ids`` to incidents; refresh ``refresh`` too.
+def group_batch(cursor, relation: str) -> GroupResult:
+    """Decide the incident of each located post of ``relation`` and write it in its ``incident_id``.
 
-    Runs in the caller's transaction, under the grouping lock.
+    ``relation`` is the pipeline's batch table (``id``, ``category``, ``posted_at``,
+    ``location`` with a GiST index on its geography, ``accuracy_m``, ``segment_id``,
+    ``state``, ``incident_id``). New
+    incidents are inserted; the caller writes the posts, then calls
+    :func:`refresh_incidents` on ``incident_ids``. Takes the grouping lock, held until
+    the transaction ends. Posts located more coarsely than
+    ``INCIDENTS_GROUP_MAX_ACCURACY_M`` (a whole neighbourhood) stay out of incidents.
     """
     distance_m = settings.INCIDENTS_GROUP_DISTANCE_M
     segment_distance_m = settings.INCIDENTS_GROUP_SEGMENT_DISTANCE_M
     window = dt.timedelta(hours=settings.INCIDENTS_GROUP_WINDOW_HOURS)
-    reach = max(distance_m, segment_distance_m)
     result = GroupResult()
-    refresh = set(refresh)
-
-    with connection.cursor() as cursor:
-        if not post_ids and not refresh:
-            return result
-        _lock(cursor)
-        posts = _batch_posts(cursor, post_ids)
-        if posts:
-            stored = _stored_candidates(cursor, posts, reach, window)
-            pairs = _batch_pairs(cursor, posts, reach)
-            incidents = _assign(posts, stored, pairs, distance_m, segment_distance_m, window)
-            new = [incident for incident in incidents if incident.id is None]
-            _create(cursor, new)
-            cursor.execute(
-                f"UPDATE {POST} p SET incident_id = a.incident_id "
-                "FROM unnest(%s::bigint[], %s::bigint[]) AS a(post_id, incident_id) WHERE p.id = a.post_id",
-                [
-                    [post_id for incident in incidents for post_id in incident.posts],
-                    [incident.id for incident in incidents for _ in incident.posts],
-                ],
-            )
-            result.created = len(new)
-            touched = {incident.id for incident in incidents if incident.id is not None}
-            result.updated = len((touched | refresh) - {incident.id for incident in new})
-            refresh |= touched
-        else:
-            result.updated = len(refresh)
-    refresh_incidents(sorted(refresh))
+    _lock(cursor)
+    # The posts to group, as a condition on the batch row "p" (reused for the pairs' "b").
+    batch_filter = "p.state = %(located)s AND p.incident_id IS NULL AND coalesce(p.accuracy_m, 0) <= %(coarsest)s"
+    params = {
+        "located": PostState.LOCATED,
+        "coarsest": settings.INCIDENTS_GROUP_MAX_ACCURACY_M,
+        "near": distance_m,
+        "along": segment_distance_m,
+    }
+    cursor.execute(
+        f"SELECT p.id, p.category, p.posted_at, p.segment_id, p.accuracy_m FROM {relation} p "
+        f"WHERE {batch_filter} ORDER BY p.posted_at, p.id",
+        params,
+    )
+    posts = [_Post(*row) for row in cursor.fetchall()]
+    if not posts:
+        return result
+    pairs = _batch_pairs(cursor, relation, batch_filter, params)
+    stored = _stored_candidates(cursor, relation, batch_filter, params, posts, window)
+    incidents = _assign(posts, stored, pairs, distance_m, segment_distance_m, window)
+    new = [incident for incident in incidents if incident.id is None]
+    _create(cursor, relation, new)
+    cursor.execute(
+        f"UPDATE {relation} b SET incident_id = a.incident_id "
+        "FROM unnest(%s::bigint[], %s::bigint[]) AS a(post_id, incident_id) WHERE b.id = a.post_id",
+        [
+            [post_id for incident in incidents for post_id in incident.posts],
+            [incident.id for incident in incidents for _ in incident.posts],
+        ],
+    )
+    result.created = len(new)
+    result.created_ids = {incident.id for incident in new}
+    result.incident_ids = {incident.id for incident in incidents}
     return result
 
 
-def _batch_posts(cursor, post_ids: Sequence[int]) -> list[_Post]:
-    if not post_ids:
-        return []
-    cursor.execute(
-        f"""
-        SELECT id, category, posted_at, segment_id, location_accuracy_m FROM {POST}
-        WHERE id = ANY(%s) AND state = %s AND incident_id IS NULL
-        ORDER BY posted_at, id
-        """,
-        [list(post_ids), PostState.LOCATED],
+# Candidate incidents looked at per post, nearest first: more than any real street corner has.
+CANDIDATES_PER_POST = 50
+
+
+def _near_or_along(alias: str, table: str, columns: str, conditions: str) -> str:
+    """SQL: rows of ``table`` (as ``alias``) within ``%(near)s`` metres of ``p``, or on its segment within
+    ``%(along)s`` — the two ways a post may join — each branch a bounded probe on an index.
+
+    Searching the long radius only along the post's own segment keeps the number of rows
+    examined to what can match: in a dense centre, 150 m around a post holds many times
+    more incidents than 50 m does.
+    """
+    here, there = geog("p.location"), geog(f"{alias}.location")
+    return f"""
+        (SELECT {columns} FROM {table} {alias}
+         WHERE ST_DWithin({there}, {here}, %(near)s) AND {conditions}
+         ORDER BY {there} <-> {here} LIMIT {CANDIDATES_PER_POST})
+        UNION
+        (SELECT {columns} FROM {table} {alias}
+         WHERE {alias}.segment_id = p.segment_id AND ST_DWithin({there}, {here}, %(along)s) AND {conditions}
+         LIMIT {CANDIDATES_PER_POST})
+    """
+
+
+def _stored_candidates(
+    cursor, relation: str, batch_filter: str, params: dict, posts: list[_Post], window: dt.timedelta
+) -> dict[int, list[tuple]]:
+    """Open incidents of the same category a post may join, around the batch's time span."""
+    columns = (
+        f"i.id, ST_Distance({geog('i.location')}, {geog('p.location')}) AS distance_m, i.category, "
+        "i.first_post_at, i.last_post_at, i.segment_id"
     )
-    return [_Post(*row) for row in cursor.fetchall()]
-
-
-def _stored_candidates(cursor, posts: list[_Post], reach: float, window: dt.timedelta) -> dict[int, list[tuple]]:
-    """Open incidents of the same category within ``reach`` of each post, around the batch's time span."""
+    conditions = (
+        "i.category = p.category AND i.status = ANY(%(open)s) "
+        "AND i.last_post_at >= %(earliest)s AND i.first_post_at <= %(latest)s"
+    )
     cursor.execute(
         f"""
-        SELECT p.id, i.id, ST_Distance({geog("i.location")}, {geog("p.location")}), i.category, i.first_post_at,
-               i.last_post_at, i.segment_id,
-               (SELECT min(m.location_accuracy_m) FROM {POST} m WHERE m.incident_id = i.id)
-        FROM {POST} p
-        JOIN {INCIDENT} i ON i.category = p.category
-         AND i.status = ANY(%(open)s)
-         AND ST_DWithin({geog("i.location")}, {geog("p.location")}, %(reach)s)
-         AND i.last_post_at >= %(earliest)s AND i.first_post_at <= %(latest)s
-        WHERE p.id = ANY(%(ids)s)
+        SELECT p.id, c.id, c.distance_m, c.category, c.first_post_at, c.last_post_at, c.segment_id
+        FROM {relation} p
+        CROSS JOIN LATERAL ({_near_or_along("i", INCIDENT, columns, conditions)}) c
+        WHERE {batch_filter}
         """,
         {
-            "ids": [post.id for post in posts],
+            **params,
             "open": sorted(OPEN_STATUSES),
-            "reach": reach,
             "earliest": posts[0].posted_at - window,
             "latest": posts[-1].posted_at + window,
         },
     )
+    rows = cursor.fetchall()
+    # How accurately each candidate's point is known: a more accurate post of the batch takes its place.
+    cursor.execute(
+        f"SELECT incident_id, min(location_accuracy_m) FROM {POST} WHERE incident_id = ANY(%s) GROUP BY incident_id",
+        [sorted({row[1] for row in rows})],
+    )
+    accuracy = dict(cursor.fetchall())
     candidates: dict[int, list[tuple]] = defaultdict(list)
-    for post_id, *incident in cursor.fetchall():
-        candidates[post_id].append(tuple(incident))
+    for post_id, incident_id, *incident in rows:
+        candidates[post_id].append((incident_id, *incident, accuracy.get(incident_id)))
     return candidates
 
 
-def _batch_pairs(cursor, posts: list[_Post], reach: float) -> dict[int, dict[int, float]]:
-    """Distances between posts of the batch with the same category, within ``reach`` metres."""
+def _batch_pairs(cursor, relation: str, batch_filter: str, params: dict) -> dict[int, dict[int, float]]:
+    """Distances between posts of the batch that may join each other's incident (same category)."""
     pairs: dict[int, dict[int, float]] = defaultdict(dict)
-    if len(posts) < 2:
-        return pairs
+    # One index probe per post (``relation`` has a GiST index on its geography and a btree one
+    # on its segment), never a comparison of every post with every other. Each pair comes
+    # twice, once from each end, which keeps each probe a plain index scan.
+    columns = f"b.id, ST_Distance({geog('p.location')}, {geog('b.location')}) AS distance_m"
+    conditions = f"b.category = p.category AND b.id <> p.id AND {batch_filter.replace('p.', 'b.')}"
     cursor.execute(
         f"""
-        CREATE TEMPORARY TABLE group_batch ON COMMIT DROP AS
-        SELECT id, category, {geog("location")} AS g FROM {POST} WHERE id = ANY(%s)
+        SELECT p.id, b.id, b.distance_m
+        FROM {relation} p
+        CROSS JOIN LATERAL ({_near_or_along("b", relation, columns, conditions)}) b
+        WHERE {batch_filter}
         """,
-        [[post.id for post in posts]],
-    )
-    cursor.execute("CREATE INDEX ON group_batch USING gist (g)")
-    cursor.execute("ANALYZE group_batch")
-    cursor.execute(
-        """
-        SELECT a.id, b.id, ST_Distance(a.g, b.g) FROM group_batch a
-        JOIN group_batch b ON b.category = a.category AND b.id > a.id AND ST_DWithin(a.g, b.g, %s)
-        """,
-        [reach],
+        params,
     )
     for a, b, distance in cursor.fetchall():
         pairs[a][b] = distance
-        pairs[b][a] = distance
-    cursor.execute("DROP TABLE group_batch")
     return pairs
 
 
@@ -280,7 +311,7 @@ def _represent(incident: _Incident, post: _Post, represented_by: dict[int, _Inci
     represented_by[post.id] = incident
 
 
-def _create(cursor, new: list[_Incident]) -> None:
+def _create(cursor, relation: str, new: list[_Incident]) -> None:
     """Insert the incidents started by this batch (totals are filled by :func:`refresh_incidents`)."""
     if not new:
         return
@@ -290,7 +321,7 @@ def _create(cursor, new: list[_Incident]) -> None:
                                 priority, created_at, updated_at)
         SELECT p.location, p.category, %s, p.posted_at, p.posted_at, 0, 0, 0, now(), now()
         FROM unnest(%s::bigint[]) WITH ORDINALITY AS seed(post_id, n)
-        JOIN {POST} p ON p.id = seed.post_id
+        JOIN {relation} p ON p.id = seed.post_id
         ORDER BY seed.n
         RETURNING id
         """,
@@ -305,7 +336,7 @@ def refresh_incidents(incident_ids: Sequence[int]) -> int:
     """Recompute totals, point, segment, works links, district and priority of ``incident_ids``.
 
     Runs in the caller's transaction, under the grouping lock; returns how many incidents
-    were refreshed.
+    were refreshed. Each incident row is written once: an incident has a dozen indexes.
     """
     incident_ids = sorted(set(incident_ids))
     if not incident_ids:
@@ -315,38 +346,32 @@ def refresh_incidents(incident_ids: Sequence[int]) -> int:
         _lock(cursor)
         cursor.execute(
             f"""
-            WITH totals AS (
+            CREATE TEMPORARY TABLE incident_refresh ON COMMIT DROP AS
+            SELECT t.incident_id, t.n, t.engagement, t.first_at, t.last_at,
+                   r.location, r.segment_id, r.segment_distance_m
+            FROM (
+                -- One pass over the posts; the representative is the first in accuracy order.
                 SELECT incident_id, count(*) AS n,
-                       sum(like_count::bigint + repost_count + reply_count + quote_count) AS engagement,
-                       min(posted_at) AS first_at, max(posted_at) AS last_at
-                FROM {POST} WHERE incident_id = ANY(%(ids)s) GROUP BY incident_id
-            ), representative AS (
-                SELECT DISTINCT ON (incident_id) incident_id, location, segment_id, segment_distance_m
-                FROM {POST} WHERE incident_id = ANY(%(ids)s) AND location IS NOT NULL
-                ORDER BY incident_id, location_accuracy_m ASC NULLS LAST, posted_at, id
-            )
-            UPDATE {INCIDENT} i SET
-                post_count = t.n, engagement = LEAST(t.engagement, 2147483647),
-                first_post_at = t.first_at, last_post_at = t.last_at,
-                location = r.location, segment_id = r.segment_id, segment_distance_m = r.segment_distance_m,
-                updated_at = now()
-            FROM totals t JOIN representative r USING (incident_id)
-            WHERE i.id = t.incident_id
+                       least(sum(like_count::bigint + repost_count + reply_count + quote_count), %s) AS engagement,
+                       min(posted_at) AS first_at, max(posted_at) AS last_at,
+                       (array_agg(id ORDER BY location_accuracy_m ASC NULLS LAST, posted_at, id))[1] AS rep_id
+                FROM {POST} WHERE incident_id = ANY(%s) GROUP BY incident_id
+            ) t
+            JOIN {POST} r ON r.id = t.rep_id
             """,
-            {"ids": incident_ids},
+            [MAX_INTEGER, incident_ids],
         )
-        refreshed = cursor.rowcount
         cursor.execute(f"DELETE FROM {INCIDENT_WORKS} WHERE incident_id = ANY(%s)", [incident_ids])
         cursor.execute(
             f"""
             INSERT INTO {INCIDENT_WORKS} (incident_id, works_zone_id, distance_m)
-            SELECT i.id, w.id, ST_Distance({geog("i.location")}, {geog("w.impact_area")})
-            FROM (
+            SELECT x.incident_id, w.id, ST_Distance({geog("x.location")}, {geog("w.impact_area")})
+            FROM incident_refresh x
+            JOIN (
                 SELECT DISTINCT p.incident_id, l.works_zone_id
                 FROM {POST} p JOIN {POST_WORKS} l ON l.post_id = p.id
                 WHERE p.incident_id = ANY(%s)
-            ) linked
-            JOIN {INCIDENT} i ON i.id = linked.incident_id
+            ) linked ON linked.incident_id = x.incident_id
             JOIN {WORKS} w ON w.id = linked.works_zone_id
             """,
             [incident_ids],
@@ -354,29 +379,35 @@ def refresh_incidents(incident_ids: Sequence[int]) -> int:
         cursor.execute(
             f"""
             UPDATE {INCIDENT} i SET
-                district_id = (
-                    SELECT d.id FROM {DISTRICT} d WHERE ST_Intersects(d.geom, i.location) ORDER BY d.id LIMIT 1
-                ),
+                post_count = x.n, engagement = x.engagement, first_post_at = x.first_at, last_post_at = x.last_at,
+                location = x.location, segment_id = x.segment_id, segment_distance_m = x.segment_distance_m,
+                -- SET sees the old row: keep the district while the point stays put (most refreshes)
+                district_id = CASE WHEN i.district_id IS NOT NULL AND i.location ~= x.location THEN i.district_id
+                    ELSE (SELECT d.id FROM {DISTRICT} d WHERE ST_Intersects(d.geom, x.location) ORDER BY d.id LIMIT 1)
+                    END,
                 priority = round((
-                    %(w_posts)s * ln(1 + i.post_count)
-                    + %(w_engagement)s * ln(1 + i.engagement)
+                    %(w_posts)s * ln(1 + x.n)
+                    + %(w_engagement)s * ln(1 + x.engagement)
                     + %(w_works)s * coalesce(works.nearness, 0)
                     + %(w_pedestrians)s * (
-                        CASE WHEN i.category = ANY(%(pedestrian_categories)s) THEN 1 ELSE 0 END
+                        CASE WHEN x.category_is_pedestrian THEN 1 ELSE 0 END
                         + CASE WHEN works.pedestrian THEN %(pedestrian_works)s ELSE 0 END
                     )
-                )::numeric, 4)
+                )::numeric, 4),
+                updated_at = now()
             FROM (
-                SELECT j.id,
+                SELECT r.*, j.category = ANY(%(pedestrian_categories)s) AS category_is_pedestrian
+                FROM incident_refresh r JOIN {INCIDENT} j ON j.id = r.incident_id
+            ) x
+            LEFT JOIN (
+                SELECT l.incident_id,
                        max(greatest(0, 1 - l.distance_m / %(radius)s)) AS nearness,
                        bool_or(w.impact_pedestrian) AS pedestrian
-                FROM {INCIDENT} j
-                LEFT JOIN {INCIDENT_WORKS} l ON l.incident_id = j.id
-                LEFT JOIN {WORKS} w ON w.id = l.works_zone_id
-                WHERE j.id = ANY(%(ids)s)
-                GROUP BY j.id
-            ) works
-            WHERE i.id = works.id
+                FROM {INCIDENT_WORKS} l JOIN {WORKS} w ON w.id = l.works_zone_id
+                WHERE l.incident_id = ANY(%(ids)s)
+                GROUP BY l.incident_id
+            ) works ON works.incident_id = x.incident_id
+            WHERE i.id = x.incident_id
             """,
             {
                 "ids": incident_ids,
@@ -389,4 +420,6 @@ def refresh_incidents(incident_ids: Sequence[int]) -> int:
                 "radius": max(settings.INCIDENTS_WORKS_RADIUS_M, 1.0),
             },
         )
+        refreshed = cursor.rowcount
+        cursor.execute("DROP TABLE incident_refresh")
     return refreshed

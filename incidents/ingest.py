@@ -14,13 +14,15 @@ it up later: nothing is lost.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import islice
+from queue import Empty, Queue
 
 from django.conf import settings
-from django.db import DataError, IntegrityError, connection
+from django.db import DataError, IntegrityError, connection, connections
 
 from incidents import pipeline
 from incidents.models import Post, PostState
@@ -112,6 +114,62 @@ def _batches(items: Iterable[ParsedItem], size: int) -> Iterator[list[ParsedItem
         yield batch
 
 
+@dataclass(slots=True)
+class _StoredBatch:
+    results: list[ItemResult]
+    created_ids: list[int]
+    incident_ids: set[int]
+    carried: int = 0
+
+
+def _stored_batches(items: Iterable[ParsedItem], size: int) -> Iterator[_StoredBatch]:
+    for batch in _batches(items, size):
+        yield _store_batch(batch)
+
+
+_DONE = object()
+
+
+def _ahead(work: Iterator, depth: int = 2) -> Iterator:
+    """Yield what ``work`` yields while a thread of its own runs it ahead.
+
+    The thread parses and stores the next batches — with its own database connection,
+    committed like any other client's — while this one processes the current batch:
+    one of them mostly waits on PostgreSQL (psycopg lets go of the GIL meanwhile), so on
+    two cores they overlap. Errors in the thread (a file that cannot be read) are raised
+    here, in the caller's thread.
+    """
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for value in work:
+                if stop.is_set():
+                    return
+                queue.put(value)
+        except BaseException as error:  # handed over to the consumer, which raises it
+            queue.put(error)
+        finally:
+            connections.close_all()  # this thread's connections only
+            queue.put(_DONE)
+
+    thread = threading.Thread(target=produce, name="ingest-ahead", daemon=True)
+    thread.start()
+    try:
+        while (value := queue.get()) is not _DONE:
+            if isinstance(value, BaseException):
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                queue.get_nowait()
+            except Empty:
+                thread.join(0.01)
+
+
 def ingest(
     items: Iterable[ParsedItem],
     *,
@@ -119,62 +177,60 @@ def ingest(
     synchronous: bool | None = None,
     keep_results: bool = False,
     on_batch: Callable[[IngestReport], None] | None = None,
+    store_ahead: bool | None = None,
 ) -> IngestReport:
     """Store and process ``items``; return what became of them.
 
     ``synchronous`` forces the processing path (default: Celery when
     ``CELERY_BROKER_URL`` is set). ``on_batch`` is called after each batch (progress).
+    ``store_ahead`` (default ``INCIDENTS_INGEST_STORE_AHEAD``) parses and stores the next
+    batches in a second thread, with a second database connection, while the current one
+    is processed: leave it off inside a transaction that must see or undo the posts.
     """
     batch_size = batch_size or settings.INCIDENTS_INGEST_BATCH_SIZE
     if synchronous is None:
         synchronous = not celery_enabled()
+    if store_ahead is None:
+        store_ahead = settings.INCIDENTS_INGEST_STORE_AHEAD
     report = IngestReport()
-    for batch in _batches(items, batch_size):
-        results, created_ids, incident_ids = _store_batch(batch, report)
-        for result in results:
+    stored_batches = _stored_batches(items, batch_size)
+    for stored in _ahead(stored_batches) if store_ahead else stored_batches:
+        for result in stored.results:
             report.add(result, keep_results)
+        report.carried += stored.carried
         report.batches += 1
-        dispatch(created_ids, incident_ids, synchronous=synchronous, report=report)
+        dispatch(stored.created_ids, stored.incident_ids, synchronous=synchronous, report=report)
         if on_batch is not None:
             on_batch(report)
     return report
 
 
-def _store_batch(batch: list[ParsedItem], report: IngestReport) -> tuple[list[ItemResult], list[int], set[int]]:
+def _store_batch(batch: list[ParsedItem]) -> _StoredBatch:
     """Store one batch; if the database refuses it, store item by item to find the culprit."""
     try:
-        return _store_items(batch, report)
+        return _store_items(batch)
     except (DataError, IntegrityError):
         logger.warning("a batch was refused by the database; storing its %d items one by one", len(batch))
-    results: list[ItemResult] = []
-    created_ids: list[int] = []
-    incident_ids: set[int] = set()
+    total = _StoredBatch([], [], set())
     for item in batch:
         try:
-            item_results, item_created, item_incidents = _store_items([item], report)
+            stored = _store_items([item])
         except (DataError, IntegrityError) as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            record = item.record
-            results.append(
-                ItemResult(
-                    item.position,
-                    Status.REJECTED,
-                    record.source if record else "",
-                    item.external_id,
-                    reason=f"the database refused it: {reason}",
-                )
-            )
+            source = item.record.source if item.record else ""
+            reason = f"the database refused it: {reason}"
+            total.results.append(ItemResult(item.position, Status.REJECTED, source, item.external_id, reason=reason))
             continue
-        results.extend(item_results)
-        created_ids.extend(item_created)
-        incident_ids |= item_incidents
-    return results, created_ids, incident_ids
+        total.results.extend(stored.results)
+        total.created_ids.extend(stored.created_ids)
+        total.incident_ids |= stored.incident_ids
+        total.carried += stored.carried
+    return total
 
 
-def _store_items(batch: list[ParsedItem], report: IngestReport) -> tuple[list[ItemResult], list[int], set[int]]:
+def _store_items(batch: list[ParsedItem]) -> _StoredBatch:
     valid = [item for item in batch if item.record is not None]
     stored = pipeline.store([item.record for item in valid], [record for item in valid for record in item.embedded])
-    report.carried += stored.embedded_created
     outcomes = iter(stored.outcomes)
     results = []
     for item in batch:
@@ -187,7 +243,7 @@ def _store_items(batch: list[ParsedItem], report: IngestReport) -> tuple[list[It
                 item.position, Status(outcome.status), item.record.source, item.record.external_id, outcome.post_id
             )
         )
-    return results, stored.created_post_ids, stored.incident_ids
+    return _StoredBatch(results, stored.created_post_ids, stored.incident_ids, stored.embedded_created)
 
 
 def dispatch(

@@ -39,52 +39,81 @@ POST_WORKS = PostWorksZone._meta.db_table
 RELINK_CHUNK = 5000
 
 
-def link_posts(post_ids: Sequence[int]) -> None:
-    """(Re)compute the segment and works links of the located posts among ``post_ids``.
+def nearest_segment_join(point: str) -> str:
+    """SQL: ``LEFT JOIN LATERAL`` the nearest segment (``nearest.id``, ``nearest.distance_m``) to ``point``.
 
-    Runs in the caller's transaction. A post with no segment within range gets none.
+    ``point`` is a geometry expression of the outer query; the limit is the
+    ``%(segment_m)s`` parameter. The ``ST_DWithin`` bound lets the nearest-neighbour
+    index scan stop at once for a post far from every street.
     """
+    return f"""
+        LEFT JOIN LATERAL (
+            SELECT s.id, ST_Distance({geog("s.geom")}, {geog(point)}) AS distance_m
+            FROM {SEGMENT} s
+            WHERE ST_DWithin({geog("s.geom")}, {geog(point)}, %(segment_m)s)
+            ORDER BY {geog("s.geom")} <-> {geog(point)}, s.id
+            LIMIT 1
+        ) nearest ON true
+    """
+
+
+def link_segments(cursor, relation: str, where: str, params: dict) -> None:
+    """Set ``segment_id`` and ``segment_distance_m`` of the rows of ``relation`` matching ``where``.
+
+    ``relation`` is the post table or the pipeline's batch table (both have ``id``,
+    ``location``, ``segment_id`` and ``segment_distance_m``); ``where`` is about its
+    alias ``q``. A row with no segment within range gets none.
+    """
+    cursor.execute(
+        f"""
+        UPDATE {relation} t SET segment_id = found.segment_id, segment_distance_m = found.distance_m
+        FROM (
+            SELECT q.id, nearest.id AS segment_id, nearest.distance_m
+            FROM {relation} q {nearest_segment_join("q.location")}
+            WHERE {where}
+        ) found
+        WHERE t.id = found.id
+        """,
+        {"segment_m": settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M, **params},
+    )
+
+
+def link_works(cursor, post_ids: Sequence[int]) -> None:
+    """(Re)create the works links of the located posts among ``post_ids``, with their distances."""
+    post_ids = list(post_ids)
+    cursor.execute(f"DELETE FROM {POST_WORKS} WHERE post_id = ANY(%s)", [post_ids])
+    cursor.execute(
+        f"""
+        INSERT INTO {POST_WORKS} (post_id, works_zone_id, distance_m)
+        SELECT q.id, w.id, ST_Distance({geog("w.impact_area")}, {geog("q.location")})
+        FROM {POST} q
+        JOIN {WORKS} w ON ST_DWithin({geog("w.impact_area")}, {geog("q.location")}, %(works_m)s)
+        WHERE q.id = ANY(%(ids)s) AND q.state = %(located)s
+          AND w.starts_at <= q.posted_at + %(grace)s
+          -- the effective end, as in incidents.models.works.effective_end()
+          AND (LEAST(w.ends_at, w.withdrawn_at) IS NULL
+               OR LEAST(w.ends_at, w.withdrawn_at) >= q.posted_at - %(grace)s)
+        """,
+        {
+            "ids": post_ids,
+            "located": PostState.LOCATED,
+            "works_m": settings.INCIDENTS_WORKS_RADIUS_M,
+            "grace": dt.timedelta(hours=settings.INCIDENTS_WORKS_GRACE_HOURS),
+        },
+    )
+
+
+def link_posts(post_ids: Sequence[int]) -> None:
+    """Recompute the segment and works links of the located posts among ``post_ids`` (caller's transaction)."""
     post_ids = list(post_ids)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE {POST} p SET segment_id = nearest.segment_id, segment_distance_m = nearest.distance_m
-            FROM (
-                SELECT q.id, s.id AS segment_id, s.distance_m
-                FROM {POST} q
-                LEFT JOIN LATERAL (
-                    SELECT s.id, ST_Distance({geog("s.geom")}, {geog("q.location")}) AS distance_m
-                    FROM {SEGMENT} s
-                    WHERE ST_DWithin({geog("s.geom")}, {geog("q.location")}, %(segment_m)s)
-                    ORDER BY {geog("s.geom")} <-> {geog("q.location")}, s.id
-                    LIMIT 1
-                ) s ON true
-                WHERE q.id = ANY(%(ids)s) AND q.state = %(located)s
-            ) nearest
-            WHERE p.id = nearest.id
-            """,
-            {"ids": post_ids, "located": PostState.LOCATED, "segment_m": settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M},
+        link_segments(
+            cursor,
+            POST,
+            "q.id = ANY(%(ids)s) AND q.state = %(located)s",
+            {"ids": post_ids, "located": PostState.LOCATED},
         )
-        cursor.execute(f"DELETE FROM {POST_WORKS} WHERE post_id = ANY(%s)", [post_ids])
-        cursor.execute(
-            f"""
-            INSERT INTO {POST_WORKS} (post_id, works_zone_id, distance_m)
-            SELECT q.id, w.id, ST_Distance({geog("w.impact_area")}, {geog("q.location")})
-            FROM {POST} q
-            JOIN {WORKS} w ON ST_DWithin({geog("w.impact_area")}, {geog("q.location")}, %(works_m)s)
-            WHERE q.id = ANY(%(ids)s) AND q.state = %(located)s
-              AND w.starts_at <= q.posted_at + %(grace)s
-              -- the effective end, as in incidents.models.works.effective_end()
-              AND (LEAST(w.ends_at, w.withdrawn_at) IS NULL
-                   OR LEAST(w.ends_at, w.withdrawn_at) >= q.posted_at - %(grace)s)
-            """,
-            {
-                "ids": post_ids,
-                "located": PostState.LOCATED,
-                "works_m": settings.INCIDENTS_WORKS_RADIUS_M,
-                "grace": dt.timedelta(hours=settings.INCIDENTS_WORKS_GRACE_HOURS),
-            },
-        )
+        link_works(cursor, post_ids)
 
 
 @dataclass(slots=True)

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from incidents.classify.lexicon import classify_many
-from incidents.group import group_posts
-from incidents.link import link_posts
+from incidents.geo import geog
+from incidents.group import group_batch, refresh_incidents
+from incidents.link import link_segments, link_works
 from incidents.locate.locator import Locator
 from incidents.locate.result import Location
 from incidents.models import LocationMethod, Post, PostState, Repost, ServiceArea, StreetSegment
@@ -183,6 +184,7 @@ def store(primary: Sequence[PostRecord], embedded: Sequence[PostRecord] = ()) ->
     outcomes: list[Stored | None] = [None] * len(primary)
     result = StoreResult(outcomes=[])
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
         post_ids: dict[tuple[str, str], tuple[int, bool]] = {}
         if posts:
             cursor.execute(_STAGED_POSTS)
@@ -217,6 +219,20 @@ def store(primary: Sequence[PostRecord], embedded: Sequence[PostRecord] = ()) ->
 
 def _insert_posts(cursor, result: StoreResult, staged: int) -> dict[tuple[str, str], tuple[int, bool]]:
     raise_counts = " OR ".join(f"EXCLUDED.{name} > p.{name}" for name in _ENGAGEMENT)
+    post_ids: dict[tuple[str, str], tuple[int, bool]] = {}
+    # Posts already stored with counts at least as high are plain duplicates: set them aside
+    # with a read, which waits for nobody. Left in, ON CONFLICT would lock each of them and
+    # wait for whatever transaction holds it (a worker processing it, say).
+    cursor.execute(
+        f"""
+        DELETE FROM ingest_post s USING {POST} p
+        WHERE p.source = s.source AND p.external_id = s.external_id
+          AND {" AND ".join(f"p.{name} >= s.{name}" for name in _ENGAGEMENT)}
+        RETURNING p.id, p.source, p.external_id
+        """
+    )
+    for post_id, source, external_id in cursor.fetchall():
+        post_ids[(source, external_id)] = (post_id, False)
     cursor.execute(
         f"""
         INSERT INTO {POST} AS p (
@@ -241,7 +257,6 @@ def _insert_posts(cursor, result: StoreResult, staged: int) -> dict[tuple[str, s
         """,
         [LocationMethod.NONE, PostState.PENDING],
     )
-    post_ids: dict[tuple[str, str], tuple[int, bool]] = {}
     for post_id, source, external_id, created, incident_id in cursor.fetchall():
         post_ids[(source, external_id)] = (post_id, created)
         if created:
@@ -396,56 +411,40 @@ def _claim(cursor, post_ids: Sequence[int]) -> list[tuple[int, PostRecord]]:
     return claimed
 
 
-_RESULT_COLUMNS = (
-    "id",
-    "lon",
-    "lat",
-    "method",
-    "accuracy_m",
-    "matched",
-    "note",
-    "category",
-    "score",
-    "relevance",
-    "evidence",
-    "state",
+# The batch being processed: one narrow row per post, where every stage writes its decision
+# (location, out of area, segment, incident), so that each post row — wide, with its raw
+# payload and nine indexes — is rewritten once, at the end, instead of once per stage.
+BATCH = "pipeline_batch"
+_BATCH_TABLE = f"""
+    CREATE TEMPORARY TABLE {BATCH} (
+        id bigint PRIMARY KEY, posted_at timestamptz, location geometry(Point, 4326), method varchar(8),
+        accuracy_m float8, matched varchar(500), note varchar(255), category varchar(32), score float8,
+        relevance float8, evidence varchar(200)[], state varchar(16),
+        segment_id bigint, segment_distance_m float8, incident_id bigint
+    ) ON COMMIT DROP
+"""
+_BATCH_COLUMNS = (
+    "id, posted_at, location, method, accuracy_m, matched, note, category, score, relevance, evidence, state"
 )
 
 
-def _write_results(cursor, rows: list[tuple]) -> None:
-    cursor.execute(
-        """
-        CREATE TEMPORARY TABLE pipeline_result (
-            id bigint, lon float8, lat float8, method varchar(8), accuracy_m float8, matched varchar(500),
-            note varchar(255), category varchar(32), score float8, relevance float8, evidence varchar(200)[],
-            state varchar(16)
-        ) ON COMMIT DROP
-        """
-    )
-    with (
-        connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY pipeline_result ({', '.join(_RESULT_COLUMNS)}) FROM STDIN") as copy,
-    ):
+def _stage_batch(cursor, rows: list[tuple]) -> None:
+    cursor.execute(_BATCH_TABLE)
+    with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {BATCH} ({_BATCH_COLUMNS}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    cursor.execute(
-        f"""
-        UPDATE {POST} p SET
-            location = CASE WHEN r.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4326) END,
-            location_method = r.method, location_accuracy_m = r.accuracy_m, location_text = r.matched,
-            location_note = r.note, category = r.category, category_score = r.score, relevance = r.relevance,
-            category_evidence = r.evidence, state = r.state, processed_at = now()
-        FROM pipeline_result r WHERE p.id = r.id
-        """
-    )
-    cursor.execute("DROP TABLE pipeline_result")
+    # Indexed and analysed before any UPDATE: an index built over updated rows is not usable
+    # by the transaction that built it (pg_index.indcheckxmin), and the grouping needs it.
+    cursor.execute(f"CREATE INDEX ON {BATCH} USING gist (({geog('location')}))")
+    cursor.execute(f"CREATE INDEX ON {BATCH} (segment_id)")
+    # (no ANALYZE: every query on the batch is a per-post index probe, whatever the statistics)
 
 
 def _clamp01(value: float) -> float:
     return min(1.0, max(0.0, float(value)))
 
 
-def _result_row(post_id: int, classification, location: Location | None) -> tuple:
+def _result_row(post_id: int, record: PostRecord, classification, location: Location | None) -> tuple:
     relevant = classification.is_relevant
     found = location is not None and location.found and location.lon is not None and location.lat is not None
     if not relevant:
@@ -457,8 +456,8 @@ def _result_row(post_id: int, classification, location: Location | None) -> tupl
     accuracy = location.accuracy_m if found and location.accuracy_m is not None else None
     return (
         post_id,
-        location.lon if found else None,
-        location.lat if found else None,
+        record.posted_at,
+        f"SRID=4326;POINT({location.lon!r} {location.lat!r})" if found else None,
         location.method if found else LocationMethod.NONE,
         max(0.0, accuracy) if accuracy is not None else None,
         (location.matched_text if location else "")[:500],
@@ -471,18 +470,32 @@ def _result_row(post_id: int, classification, location: Location | None) -> tupl
     )
 
 
-def _mark_out_of_area(cursor, post_ids: list[int]) -> int:
+def _mark_out_of_area(cursor) -> int:
     """Located posts that no service area covers become ``out_of_area`` (none defined: none are)."""
     cursor.execute(
         f"""
-        UPDATE {POST} p SET state = %s
-        WHERE p.id = ANY(%s) AND p.state = %s
+        UPDATE {BATCH} b SET state = %s
+        WHERE b.state = %s
           AND EXISTS (SELECT 1 FROM {SERVICE_AREA})
-          AND NOT EXISTS (SELECT 1 FROM {SERVICE_AREA} a WHERE ST_Intersects(a.geom, p.location))
+          AND NOT EXISTS (SELECT 1 FROM {SERVICE_AREA} a WHERE ST_Intersects(a.geom, b.location))
         """,
-        [PostState.OUT_OF_AREA, post_ids, PostState.LOCATED],
+        [PostState.OUT_OF_AREA, PostState.LOCATED],
     )
     return cursor.rowcount
+
+
+def _write_posts(cursor) -> None:
+    cursor.execute(
+        f"""
+        UPDATE {POST} p SET
+            location = b.location, location_method = b.method, location_accuracy_m = b.accuracy_m,
+            location_text = b.matched, location_note = b.note, category = b.category, category_score = b.score,
+            relevance = b.relevance, category_evidence = b.evidence, state = b.state,
+            segment_id = b.segment_id, segment_distance_m = b.segment_distance_m, incident_id = b.incident_id,
+            processed_at = now()
+        FROM {BATCH} b WHERE p.id = b.id
+        """
+    )
 
 
 def process(post_ids: Iterable[int], incident_ids: Iterable[int] = ()) -> ProcessReport:
@@ -492,32 +505,42 @@ def process(post_ids: Iterable[int], incident_ids: Iterable[int] = ()) -> Proces
     skipped, so a redelivered Celery task changes nothing.
     """
     post_ids = sorted(set(post_ids))
+    refresh = set(incident_ids)
     report = ProcessReport()
     with transaction.atomic(), connection.cursor() as cursor:
+        # Short set-based statements: compiling them (JIT) costs more than running them.
+        cursor.execute("SET LOCAL jit = off")
         claimed = _claim(cursor, post_ids) if post_ids else []
-        if claimed:
-            classifications = classify_many((record.text, record.language) for _, record in claimed)
-            relevant = [index for index, classification in enumerate(classifications) if classification.is_relevant]
-            locations: list[Location | None] = [None] * len(claimed)
-            if relevant:
-                found = current_locator().locate_many([claimed[index][1] for index in relevant])
-                for index, location in zip(relevant, found, strict=True):
-                    locations[index] = location
-            rows = [
-                _result_row(post_id, classification, location)
-                for (post_id, _), classification, location in zip(claimed, classifications, locations, strict=True)
-            ]
-            _write_results(cursor, rows)
-            report.posts = len(rows)
-            states = [row[-1] for row in rows]
-            report.irrelevant = states.count(PostState.IRRELEVANT)
-            report.unlocated = states.count(PostState.UNLOCATED)
-            located = [row[0] for row in rows if row[-1] == PostState.LOCATED]
-            if located:
-                report.out_of_area = _mark_out_of_area(cursor, located)
-                report.located = len(located) - report.out_of_area
-                link_posts(located)
-        grouped = group_posts([post_id for post_id, _ in claimed], refresh=incident_ids)
+        if not claimed:
+            if refresh:
+                report.incidents_updated = refresh_incidents(sorted(refresh))
+            return report
+        classifications = classify_many((record.text, record.language) for _, record in claimed)
+        relevant = [index for index, classification in enumerate(classifications) if classification.is_relevant]
+        locations: list[Location | None] = [None] * len(claimed)
+        if relevant:
+            found = current_locator().locate_many([claimed[index][1] for index in relevant])
+            for index, location in zip(relevant, found, strict=True):
+                locations[index] = location
+        rows = [
+            _result_row(post_id, record, classification, location)
+            for (post_id, record), classification, location in zip(claimed, classifications, locations, strict=True)
+        ]
+        states = [row[-1] for row in rows]
+        report.posts = len(rows)
+        report.irrelevant = states.count(PostState.IRRELEVANT)
+        report.unlocated = states.count(PostState.UNLOCATED)
+
+        _stage_batch(cursor, rows)
+        report.out_of_area = _mark_out_of_area(cursor)
+        report.located = states.count(PostState.LOCATED) - report.out_of_area
+        link_segments(cursor, BATCH, "q.state = %(located)s", {"located": PostState.LOCATED})
+        grouped = group_batch(cursor, BATCH)
+        _write_posts(cursor)
+        cursor.execute(f"SELECT id FROM {BATCH} WHERE state = %s", [PostState.LOCATED])
+        link_works(cursor, [post_id for (post_id,) in cursor.fetchall()])
+        cursor.execute(f"DROP TABLE {BATCH}")
+        refresh_incidents(sorted(grouped.incident_ids | refresh))
         report.incidents_created = grouped.created
-        report.incidents_updated = grouped.updated
+        report.incidents_updated = len((grouped.incident_ids | refresh) - grouped.created_ids)
     return report

@@ -84,6 +84,7 @@ class Post(models.Model):
         srid=4326,
         null=True,
         blank=True,
+        spatial_index=False,  # an input, never searched: no index to maintain on every write
         help_text=_("Coordinates attached by the device, as received (WGS84)."),
     )
     place_name = models.CharField(
@@ -98,7 +99,12 @@ class Post(models.Model):
         help_text=_("X place type: poi, neighborhood, city, admin, country."),
     )
     place_bbox = models.PolygonField(
-        _("place bounding box"), srid=4326, null=True, blank=True, help_text=_("Bounding box of the place (WGS84).")
+        _("place bounding box"),
+        srid=4326,
+        null=True,
+        blank=True,
+        spatial_index=False,
+        help_text=_("Bounding box of the place (WGS84)."),
     )
 
     location = models.PointField(_("location"), srid=4326, null=True, blank=True)

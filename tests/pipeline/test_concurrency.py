@@ -77,3 +77,22 @@ def test_overlapping_input_from_two_processes_is_stored_exactly_once(tmp_path):
     assert sum(Incident.objects.values_list("post_count", flat=True)) == POSTS
     expected = sum(n % 5 for n in range(POSTS)) + len(reposted)
     assert sum(Incident.objects.values_list("engagement", flat=True)) == expected
+
+
+def test_store_ahead_gives_the_same_result(settings):
+    """Parsing and storing in a second thread (the default outside tests) changes nothing but speed."""
+    from incidents.ingest import ingest
+    from incidents.sources.columns import row_item
+
+    def run(store_ahead: bool):
+        rows = [row(n) for n in range(600)] + [repost(n, n) for n in range(0, 600, 100)]
+        items = [row_item(r, position=str(i), source="ahead") for i, r in enumerate(rows)]
+        report = ingest(items, batch_size=50, synchronous=True, store_ahead=store_ahead)
+        counts = (report.created, report.reposts, report.batches, report.processed.incidents_created)
+        grouping = sorted(Incident.objects.values_list("post_count", "engagement", "category"))
+        Post.objects.all().delete()
+        Repost.objects.all().delete()
+        Incident.objects.all().delete()
+        return counts, grouping
+
+    assert run(store_ahead=True) == run(store_ahead=False)
