@@ -163,17 +163,17 @@ def group_batch(cursor, relation: str) -> GroupResult:
     return result
 
 
-# Candidate incidents looked at per post, nearest first: more than any real street corner has.
+# Neighbours looked at per post of a batch, nearest first: more than any real street corner has.
 CANDIDATES_PER_POST = 50
 
 
 def _near_or_along(alias: str, table: str, columns: str, conditions: str) -> str:
-    """SQL: rows of ``table`` (as ``alias``) within ``%(near)s`` metres of ``p``, or on its segment within
-    ``%(along)s`` — the two ways a post may join — each branch a bounded probe on an index.
+    """SQL: rows of ``table`` (as ``alias``) within ``%(near)s`` metres of post ``p``, or on its segment
+    within ``%(along)s`` — the two ways a post may join — each branch a bounded index probe.
 
-    Searching the long radius only along the post's own segment keeps the number of rows
-    examined to what can match: in a dense centre, 150 m around a post holds many times
-    more incidents than 50 m does.
+    Searching the long radius only along the post's own segment keeps the rows examined to
+    what can match: in a dense centre, 150 m around a post holds many times more posts
+    than 50 m does.
     """
     here, there = geog("p.location"), geog(f"{alias}.location")
     return f"""
@@ -183,28 +183,33 @@ def _near_or_along(alias: str, table: str, columns: str, conditions: str) -> str
         UNION
         (SELECT {columns} FROM {table} {alias}
          WHERE {alias}.segment_id = p.segment_id AND ST_DWithin({there}, {here}, %(along)s) AND {conditions}
-         LIMIT {CANDIDATES_PER_POST})
+         -- unsorted (sorting means measuring them all); one segment never has this many
+         LIMIT {4 * CANDIDATES_PER_POST})
     """
 
 
 def _stored_candidates(
     cursor, relation: str, batch_filter: str, params: dict, posts: list[_Post], window: dt.timedelta
 ) -> dict[int, list[tuple]]:
-    """Open incidents of the same category a post may join, around the batch's time span."""
-    columns = (
-        f"i.id, ST_Distance({geog('i.location')}, {geog('p.location')}) AS distance_m, i.category, "
-        "i.first_post_at, i.last_post_at, i.segment_id"
-    )
-    conditions = (
-        "i.category = p.category AND i.status = ANY(%(open)s) "
-        "AND i.last_post_at >= %(earliest)s AND i.first_post_at <= %(latest)s"
-    )
+    """Open incidents of the same category a post may join, around the batch's time span.
+
+    Driven from the incidents recent enough to take a post of this batch (an index range
+    on ``last_post_at``), each probing the batch's own spatial index: the work follows the
+    incidents alive now, not every incident ever reported near the posts.
+    """
     cursor.execute(
         f"""
-        SELECT p.id, c.id, c.distance_m, c.category, c.first_post_at, c.last_post_at, c.segment_id
-        FROM {relation} p
-        CROSS JOIN LATERAL ({_near_or_along("i", INCIDENT, columns, conditions)}) c
-        WHERE {batch_filter}
+        SELECT post_id, id, distance_m, category, first_post_at, last_post_at, segment_id
+        FROM (
+            SELECT p.id AS post_id, p.segment_id AS post_segment_id, i.id, i.category, i.first_post_at,
+                   i.last_post_at, i.segment_id, ST_Distance({geog("i.location")}, {geog("p.location")}) AS distance_m
+            FROM {INCIDENT} i
+            JOIN {relation} p ON p.category = i.category
+             AND ST_DWithin({geog("p.location")}, {geog("i.location")}, greatest(%(near)s, %(along)s))
+            WHERE i.last_post_at >= %(earliest)s AND i.first_post_at <= %(latest)s AND i.status = ANY(%(open)s)
+              AND {batch_filter}
+        ) candidate
+        WHERE distance_m <= %(near)s OR (segment_id = post_segment_id AND distance_m <= %(along)s)
         """,
         {
             **params,
