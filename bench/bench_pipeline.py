@@ -17,7 +17,8 @@ with the migrations, dropped at the end unless ``--keep``):
    ORM loop doing the same work (get-or-create, save, nearest segment, works, incident)
    on emptied tables — the way one would write it without batches.
 
-Each mode runs in its own process, so its peak resident memory (``VmHWM``) is its own. Throughput counts input items (posts and reposts) per second of wall-clock time,
+Each mode runs in its own process, so its peak resident memory (``VmHWM``) is its own.
+Throughput counts input items (posts and reposts) per second of wall-clock time,
 parsing included. This is a benchmark, not a test: the figures depend on the machine.
 """
 
@@ -214,7 +215,7 @@ def child(args: argparse.Namespace) -> None:
 def generate(directory: Path, posts: int) -> int:
     import generate_demo_posts as generator
 
-    problems = max(10, int(posts / 1.45))  # about 1.35 posts per problem once the reposts are in
+    problems = max(10, int(posts / 1.34))  # about 1.34 items per problem, reposts included
     generated = generator.build(seed=1, problems=problems, noise=max(1, posts // 14))
     for name, text in generator.render(generated).items():
         (directory / name).write_text(text, encoding="utf-8")
@@ -262,13 +263,9 @@ def main() -> None:
     setup_django()
     from django.db import connection
 
-    from bench.city import load_toulouse
+    from bench.city import load_toulouse, scratch_database
 
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DB
-    old_name = connection.settings_dict["NAME"]
-    print(f"creating the database {BENCH_DB} ...", flush=True)
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with scratch_database(BENCH_DB, keep=args.keep):
         city = load_toulouse()
         print(
             f"loaded {city['streets']:,} street segments, {city['works']:,} works zones, {city['districts']} districts"
@@ -285,11 +282,7 @@ def main() -> None:
             truncate_posts()
             connection.close()
             pipeline = run_child("pipeline", directory, args.baseline, BENCH_DB)
-        report(pipeline, naive)
-    finally:
-        connection.close()
-        if not args.keep:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+    report(pipeline, naive)
 
 
 def report(pipeline: dict, naive: dict) -> None:

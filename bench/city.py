@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
-from django.db import transaction
+from django.db import connection, transaction
 
 from incidents.geo import LengthMetres
 from incidents.locate.normalize import normalize_street_name
@@ -112,3 +114,18 @@ def load_districts() -> int:
 def load_toulouse() -> dict[str, int]:
     """Load streets (and their service area), works and districts; return the counts."""
     return {"streets": load_streets(), "works": load_works(), "districts": load_districts()}
+
+
+@contextmanager
+def scratch_database(name: str, keep: bool = False) -> Iterator[None]:
+    """Create the database ``name`` with the migrations, use it, then drop it (unless ``keep``)."""
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
+    old_name = connection.settings_dict["NAME"]
+    print(f"creating the database {name} ...", flush=True)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        yield
+    finally:
+        connection.close()
+        if not keep:
+            connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -2,7 +2,7 @@
 """
 Generate the demo posts of cityincidents, deterministically, from the Toulouse fixtures.
 
-    python3 scripts/generate_demo_posts.py            # writes fixtures/demo_posts/
+    python3 scripts/generate_demo_posts.py            # writes fixtures/demo_posts/ and the labelled set
     python3 scripts/generate_demo_posts.py --check    # fails if the committed files differ
 
 The posts are fiction written like real ones: French mostly, some English, about real
@@ -21,7 +21,9 @@ accessibility works that were really there; other people post the same in the da
 after, on X, Mastodon and the city's form, and the first post is retweeted and boosted.
 
 Each post carries the problem it was written about (``incident`` in the truth file
-``truth.csv``), so the grouping can be evaluated on the demo too. Only the standard
+``truth.csv``), so the grouping can be evaluated on the demo too. The same generator,
+with another seed and posts reported again weeks later, writes the grouping evaluation
+set ``tests/data/grouping/labelled_posts.jsonl`` (flat columns plus ``incident``). Only the standard
 library is used, so the bench (``bench/bench_pipeline.py``) can import the same writers.
 """
 
@@ -34,6 +36,7 @@ import io
 import json
 import math
 import random
+import re
 import sys
 import unicodedata
 from collections import defaultdict
@@ -704,8 +707,12 @@ def founding_story(writer: Writer, works: Works) -> None:
     )
 
 
-def build(seed: int = SEED, problems: int = 200, noise: int = 50) -> list[Post]:
-    """Generate the demo: the founding story, works problems, street problems, noise, far-away posts."""
+def build(seed: int = SEED, problems: int = 200, noise: int = 50, recurrences: int = 0) -> list[Post]:
+    """Generate the demo: the founding story, works problems, street problems, noise, far-away posts.
+
+    ``recurrences`` adds problems reported again two to four weeks later (for the grouping
+    evaluation: the later posts are a new incident).
+    """
     rng = random.Random(seed)  # noqa: S311 (reproducible fiction, not secrets)
     writer = Writer(rng)
     streets = load_streets()
@@ -768,6 +775,24 @@ def build(seed: int = SEED, problems: int = 200, noise: int = 50) -> list[Post]:
             problem_posts(
                 writer, f"street-{index}-b", category, moved(where, east, 0), street.name, local_time(day, rng), 2
             )
+
+    for index in range(recurrences):
+        street = rng.choice(named)
+        where = along(street, rng.random())
+        category = rng.choices(categories, weights)[0]
+        day = FIRST_DAY + dt.timedelta(days=rng.randrange(0, 8))
+        problem_posts(writer, f"again-{index}", category, where, street.name, local_time(day, rng), 2)
+        later = day + dt.timedelta(days=rng.randrange(14, 28))
+        problem_posts(
+            writer,
+            f"again-{index}-later",
+            category,
+            moved(where, rng.gauss(0, 8), rng.gauss(0, 8)),
+            street.name,
+            local_time(later, rng),
+            2,
+            last_day=later + dt.timedelta(days=3),
+        )
 
     for _ in range(noise):
         language, text = rng.choice(NOISE)
@@ -1021,14 +1046,41 @@ def render(posts: list[Post]) -> dict[str, str]:
     }
 
 
+LABELLED = ROOT / "tests" / "data" / "grouping" / "labelled_posts.jsonl"
+
+
+def labelled_rows(posts: list[Post]) -> str:
+    """The grouping evaluation set: posts in the documented flat columns plus ``incident``, the truth."""
+    lines = []
+    for post in posts:
+        if post.repost_of is not None:
+            continue
+        text = re.sub(r"<[^>]+>", " ", post.text).replace("&#39;", "'").replace("&amp;", "&")
+        row: dict = {"id": post.post_id, "text": " ".join(text.split()), "posted_at": post.when.isoformat()}
+        if post.point:
+            row.update(lon=post.point[0], lat=post.point[1])
+        if post.place and post.place["type"] != "city":
+            row.update(place_name=post.place["name"], place_type=post.place["type"], place_bbox=post.place["bbox"])
+        row.update(language=post.language, like_count=post.likes, incident=post.incident)
+        lines.append(json.dumps(row, ensure_ascii=False) + "\n")
+    return "".join(lines)
+
+
+def render_labelled() -> str:
+    return labelled_rows(build(seed=7, problems=260, noise=30, recurrences=25))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the committed files instead of writing")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     files = render(build())
+    labelled = render_labelled()
     if args.check:
         stale = [name for name, text in files.items() if (args.out / name).read_text(encoding="utf-8") != text]
+        if LABELLED.read_text(encoding="utf-8") != labelled:
+            stale.append(str(LABELLED.relative_to(ROOT)))
         if stale:
             print(f"out of date: {', '.join(stale)}; run scripts/generate_demo_posts.py", file=sys.stderr)
             return 1
@@ -1036,6 +1088,8 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (args.out / name).write_text(text, encoding="utf-8")
+    LABELLED.parent.mkdir(parents=True, exist_ok=True)
+    LABELLED.write_text(labelled, encoding="utf-8")
     posts = build()
     print(f"{len(posts)} posts ({sum(p.repost_of is not None for p in posts)} reposts) written to {args.out}")
     return 0
