@@ -28,6 +28,7 @@ from incidents import pipeline
 from incidents.models import Post, PostState
 from incidents.pipeline import ProcessReport
 from incidents.sources.parsing import ParsedItem
+from incidents.sources.record import PostRecord
 
 logger = logging.getLogger(__name__)
 
@@ -120,11 +121,26 @@ class _StoredBatch:
     created_ids: list[int]
     incident_ids: set[int]
     carried: int = 0
+    created: dict[int, PostRecord] = field(default_factory=dict)
+    decided: dict = field(default_factory=dict)
 
 
-def _stored_batches(items: Iterable[ParsedItem], size: int) -> Iterator[_StoredBatch]:
+def _stored_batches(items: Iterable[ParsedItem], size: int, decide: bool) -> Iterator[_StoredBatch]:
+    """Parse, store and — when processing here — classify and locate, batch after batch.
+
+    With ``store_ahead`` this runs in its own thread, so that the Python work of a batch
+    (parsing, classifying, locating) overlaps the database work of the previous one.
+    """
     for batch in _batches(items, size):
-        yield _store_batch(batch)
+        stored = _store_batch(batch)
+        if decide and stored.created:
+            ids = list(stored.created)
+            records = [stored.created[post_id] for post_id in ids]
+            stored.decided = {
+                post_id: (pipeline.stage_record(record), decision)
+                for post_id, record, decision in zip(ids, records, pipeline.decide(records), strict=True)
+            }
+        yield stored
 
 
 _DONE = object()
@@ -193,13 +209,15 @@ def ingest(
     if store_ahead is None:
         store_ahead = settings.INCIDENTS_INGEST_STORE_AHEAD
     report = IngestReport()
-    stored_batches = _stored_batches(items, batch_size)
+    stored_batches = _stored_batches(items, batch_size, decide=synchronous)
     for stored in _ahead(stored_batches) if store_ahead else stored_batches:
         for result in stored.results:
             report.add(result, keep_results)
         report.carried += stored.carried
         report.batches += 1
-        dispatch(stored.created_ids, stored.incident_ids, synchronous=synchronous, report=report)
+        dispatch(
+            stored.created_ids, stored.incident_ids, synchronous=synchronous, report=report, decided=stored.decided
+        )
         if on_batch is not None:
             on_batch(report)
     return report
@@ -225,6 +243,7 @@ def _store_batch(batch: list[ParsedItem]) -> _StoredBatch:
         total.created_ids.extend(stored.created_ids)
         total.incident_ids |= stored.incident_ids
         total.carried += stored.carried
+        total.created.update(stored.created)
     return total
 
 
@@ -243,18 +262,25 @@ def _store_items(batch: list[ParsedItem]) -> _StoredBatch:
                 item.position, Status(outcome.status), item.record.source, item.record.external_id, outcome.post_id
             )
         )
-    return _StoredBatch(results, stored.created_post_ids, stored.incident_ids, stored.embedded_created)
+    return _StoredBatch(
+        results, stored.created_post_ids, stored.incident_ids, stored.embedded_created, created=stored.created
+    )
 
 
 def dispatch(
-    post_ids: list[int], incident_ids: Iterable[int], *, synchronous: bool, report: IngestReport | None = None
+    post_ids: list[int],
+    incident_ids: Iterable[int],
+    *,
+    synchronous: bool,
+    report: IngestReport | None = None,
+    decided: dict | None = None,
 ) -> None:
-    """Process stored posts now, or hand them to a Celery worker."""
+    """Process stored posts now (with the decisions already taken, if any), or hand them to a Celery worker."""
     incident_ids = sorted(set(incident_ids))
     if not post_ids and not incident_ids:
         return
     if synchronous:
-        processed = pipeline.process(post_ids, incident_ids)
+        processed = pipeline.process(post_ids, incident_ids, decided=decided)
         if report is not None:
             report.processed.add(processed)
         return

@@ -22,6 +22,7 @@ needs no place. Everything per post that can be done in SQL is done in SQL.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from incidents.classify.lexicon import classify_many
+from incidents.classify.result import Classification
 from incidents.geo import geog
 from incidents.group import group_batch, refresh_incidents
 from incidents.link import link_segments, link_works
@@ -105,6 +107,8 @@ class StoreResult:
 
     outcomes: list[Stored]
     created_post_ids: list[int] = field(default_factory=list)
+    # The records of the posts created, by post id (primary and embedded alike).
+    created: dict[int, PostRecord] = field(default_factory=dict)
     embedded_created: int = 0
     # Incidents whose posts gained engagement (a repost, a fresher count): their totals change.
     incident_ids: set[int] = field(default_factory=set)
@@ -213,6 +217,7 @@ def store(primary: Sequence[PostRecord], embedded: Sequence[PostRecord] = ()) ->
         earlier = outcomes[first_index[_key(record)]]
         outcomes[index] = Stored("duplicate", earlier.post_id if earlier else None)
     result.outcomes = [outcome or Stored("duplicate") for outcome in outcomes]
+    result.created = {post_id: posts[key] for key, (post_id, created) in post_ids.items() if created}
     result.embedded_created = sum(1 for key in embedded_keys if post_ids.get(key, (0, False))[1])
     return result
 
@@ -375,40 +380,84 @@ def current_locator() -> Locator:
     return _locator_cache.locator
 
 
-def _claim(cursor, post_ids: Sequence[int]) -> list[tuple[int, PostRecord]]:
-    """Lock the posts of ``post_ids`` still pending and rebuild the records the stages read."""
+def stage_record(record: PostRecord) -> PostRecord:
+    """What the classify and locate stages see of a post: what is stored about it, nothing more.
+
+    Records parsed a moment ago and records read back from the database (a worker, a
+    re-run) must give the same decisions, so both go through this.
+    """
+    return PostRecord(
+        source=record.source,
+        external_id=record.external_id,
+        text=record.text,
+        posted_at=record.posted_at.astimezone(dt.UTC),
+        language=record.language,
+        lon=record.lon,
+        lat=record.lat,
+        place_name=record.place_name,
+        place_type=record.place_type,
+        place_bbox=tuple(record.place_bbox) if record.place_bbox else None,
+    )
+
+
+Decision = tuple[Classification, Location | None]
+
+
+def decide(records: Sequence[PostRecord]) -> list[Decision]:
+    """Classify ``records`` and locate the relevant ones (pure Python: no database)."""
+    records = [stage_record(record) for record in records]
+    classifications = classify_many((record.text, record.language) for record in records)
+    relevant = [index for index, classification in enumerate(classifications) if classification.is_relevant]
+    locations: list[Location | None] = [None] * len(records)
+    if relevant:
+        found = current_locator().locate_many([records[index] for index in relevant])
+        for index, location in zip(relevant, found, strict=True):
+            locations[index] = location
+    return list(zip(classifications, locations, strict=True))
+
+
+def _claim(cursor, post_ids: Sequence[int], decided: dict[int, tuple[PostRecord, Decision]]) -> list[tuple]:
+    """Lock the posts of ``post_ids`` still pending; return ``(id, record, decision)`` for each.
+
+    Decisions already taken (``decided``, by the process that stored the posts) are
+    used as they are; the other posts are read back and decided here.
+    """
     cursor.execute(
-        f"""
-        SELECT id, source, external_id, text, language, posted_at,
-               ST_X(gps_location), ST_Y(gps_location), place_name, place_type,
-               ST_XMin(place_bbox), ST_YMin(place_bbox), ST_XMax(place_bbox), ST_YMax(place_bbox)
-        FROM {POST} WHERE id = ANY(%s) AND state = %s
-        ORDER BY id
-        FOR UPDATE
-        """,
+        f"SELECT id FROM {POST} WHERE id = ANY(%s) AND state = %s ORDER BY id FOR UPDATE",
         [list(post_ids), PostState.PENDING],
     )
-    claimed = []
-    for row in cursor.fetchall():
-        post_id, source, external_id, text, language, posted_at, lon, lat, place_name, place_type, *box = row
-        claimed.append(
-            (
-                post_id,
-                PostRecord(
-                    source=source,
-                    external_id=external_id,
-                    text=text,
-                    posted_at=posted_at,
-                    language=language,
-                    lon=lon,
-                    lat=lat,
-                    place_name=place_name,
-                    place_type=place_type,
-                    place_bbox=tuple(box) if box[0] is not None else None,
-                ),
-            )
+    pending = [post_id for (post_id,) in cursor.fetchall()]
+    claimed = {post_id: (*decided[post_id],) for post_id in pending if post_id in decided}
+    missing = [post_id for post_id in pending if post_id not in decided]
+    if missing:
+        cursor.execute(
+            f"""
+            SELECT id, source, external_id, text, language, posted_at,
+                   ST_X(gps_location), ST_Y(gps_location), place_name, place_type,
+                   ST_XMin(place_bbox), ST_YMin(place_bbox), ST_XMax(place_bbox), ST_YMax(place_bbox)
+            FROM {POST} WHERE id = ANY(%s)
+            """,
+            [missing],
         )
-    return claimed
+        read: list[tuple[int, PostRecord]] = []
+        for row in cursor.fetchall():
+            post_id, source, external_id, text, language, posted_at, lon, lat, place_name, place_type, *box = row
+            record = PostRecord(
+                source=source,
+                external_id=external_id,
+                text=text,
+                posted_at=posted_at,
+                language=language,
+                lon=lon,
+                lat=lat,
+                place_name=place_name,
+                place_type=place_type,
+                place_bbox=tuple(box) if box[0] is not None else None,
+            )
+            read.append((post_id, record))
+        for (post_id, record), decision in zip(read, decide([record for _, record in read]), strict=True):
+            claimed[post_id] = (record, decision)
+    return [(post_id, *claimed[post_id]) for post_id in pending]
 
 
 # The batch being processed: one narrow row per post, where every stage writes its decision
@@ -498,11 +547,16 @@ def _write_posts(cursor) -> None:
     )
 
 
-def process(post_ids: Iterable[int], incident_ids: Iterable[int] = ()) -> ProcessReport:
+def process(
+    post_ids: Iterable[int],
+    incident_ids: Iterable[int] = (),
+    decided: dict[int, tuple[PostRecord, Decision]] | None = None,
+) -> ProcessReport:
     """Take the still-pending posts of ``post_ids`` through every stage; refresh ``incident_ids`` too.
 
-    Idempotent: posts already processed (by an earlier run or another worker) are
-    skipped, so a redelivered Celery task changes nothing.
+    ``decided`` holds classifications and locations already computed for some posts (see
+    :func:`decide`). Idempotent: posts already processed (by an earlier run or another
+    worker) are skipped, so a redelivered Celery task changes nothing.
     """
     post_ids = sorted(set(post_ids))
     refresh = set(incident_ids)
@@ -510,22 +564,12 @@ def process(post_ids: Iterable[int], incident_ids: Iterable[int] = ()) -> Proces
     with transaction.atomic(), connection.cursor() as cursor:
         # Short set-based statements: compiling them (JIT) costs more than running them.
         cursor.execute("SET LOCAL jit = off")
-        claimed = _claim(cursor, post_ids) if post_ids else []
+        claimed = _claim(cursor, post_ids, decided or {}) if post_ids else []
         if not claimed:
             if refresh:
                 report.incidents_updated = refresh_incidents(sorted(refresh))
             return report
-        classifications = classify_many((record.text, record.language) for _, record in claimed)
-        relevant = [index for index, classification in enumerate(classifications) if classification.is_relevant]
-        locations: list[Location | None] = [None] * len(claimed)
-        if relevant:
-            found = current_locator().locate_many([claimed[index][1] for index in relevant])
-            for index, location in zip(relevant, found, strict=True):
-                locations[index] = location
-        rows = [
-            _result_row(post_id, record, classification, location)
-            for (post_id, record), classification, location in zip(claimed, classifications, locations, strict=True)
-        ]
+        rows = [_result_row(post_id, record, *decision) for post_id, record, decision in claimed]
         states = [row[-1] for row in rows]
         report.posts = len(rows)
         report.irrelevant = states.count(PostState.IRRELEVANT)
