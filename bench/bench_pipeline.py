@@ -61,7 +61,8 @@ def run_pipeline(directory: Path) -> dict:
     total = IngestReport()
     started = time.perf_counter()
     for name in FILES:
-        total.merge(ingest(open_file(directory / name).items, synchronous=True))
+        # As manage.py ingest_posts does: parse, store and decide ahead in a second thread.
+        total.merge(ingest(open_file(directory / name).items, synchronous=True, store_ahead=True))
     elapsed = time.perf_counter() - started
     return {
         "items": total.items,

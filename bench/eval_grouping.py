@@ -44,7 +44,7 @@ def evaluate(path: Path = LABELLED, source: str = "eval") -> dict[str, float]:
 
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     items = [row_item(row, position=f"line {n}", source=source) for n, row in enumerate(rows, start=1)]
-    ingest(items, synchronous=True, store_ahead=False)
+    ingest(items, synchronous=True)
     predicted = dict(Post.objects.filter(source=source).values_list("external_id", "incident_id"))
     # A post about nothing is a problem of its own: grouping it with anything is a mistake.
     truth = {row["id"]: row["incident"] or f"nothing:{row['id']}" for row in rows}

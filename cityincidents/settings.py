@@ -311,5 +311,5 @@ INCIDENTS_GROUP_WINDOW_HOURS = env_float("INCIDENTS_GROUP_WINDOW_HOURS", 72.0)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "cityincidents")
 # Posts located more coarsely than this (a whole neighbourhood, a long street) join no incident, in metres.
 INCIDENTS_GROUP_MAX_ACCURACY_M = env_float("INCIDENTS_GROUP_MAX_ACCURACY_M", 500.0)
-# Parse and store the next batches in a second thread (and database connection) while one is processed.
+# ingest_posts parses, stores and decides the next batches in a second thread (and connection) meanwhile.
 INCIDENTS_INGEST_STORE_AHEAD = env_bool("INCIDENTS_INGEST_STORE_AHEAD", True)

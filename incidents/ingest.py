@@ -193,21 +193,20 @@ def ingest(
     synchronous: bool | None = None,
     keep_results: bool = False,
     on_batch: Callable[[IngestReport], None] | None = None,
-    store_ahead: bool | None = None,
+    store_ahead: bool = False,
 ) -> IngestReport:
     """Store and process ``items``; return what became of them.
 
     ``synchronous`` forces the processing path (default: Celery when
     ``CELERY_BROKER_URL`` is set). ``on_batch`` is called after each batch (progress).
-    ``store_ahead`` (default ``INCIDENTS_INGEST_STORE_AHEAD``) parses and stores the next
-    batches in a second thread, with a second database connection, while the current one
-    is processed: leave it off inside a transaction that must see or undo the posts.
+    ``store_ahead`` parses, stores (and, when processing here, classifies and locates)
+    the next batches in a second thread, with a second database connection, while the
+    current one is processed. Only for callers outside any transaction that must see or
+    undo the posts: ``ingest_posts`` turns it on (``INCIDENTS_INGEST_STORE_AHEAD``).
     """
     batch_size = batch_size or settings.INCIDENTS_INGEST_BATCH_SIZE
     if synchronous is None:
         synchronous = not celery_enabled()
-    if store_ahead is None:
-        store_ahead = settings.INCIDENTS_INGEST_STORE_AHEAD
     report = IngestReport()
     stored_batches = _stored_batches(items, batch_size, decide=synchronous)
     for stored in _ahead(stored_batches) if store_ahead else stored_batches:

@@ -138,7 +138,7 @@ class PostIngestView(APIView):
             for index, document in enumerate(documents)
             for item in module.parse_document(document, position="" if single else f"[{index}]", source=source)
         ]
-        report = ingest([item for _, item in indexed], keep_results=True, store_ahead=False)
+        report = ingest([item for _, item in indexed], keep_results=True)
         items = [
             {"index": index, "position": item.position, **result.as_dict()}
             for (index, item), result in zip(indexed, report.results, strict=True)

@@ -24,5 +24,5 @@ def load_demo_posts(directory: Path | None = None) -> IngestReport:
     total = IngestReport()
     for name in DEMO_POST_FILES:
         source_input = open_file(directory / name)
-        total.merge(ingest(source_input.items, synchronous=True, store_ahead=False))
+        total.merge(ingest(source_input.items, synchronous=True))
     return total

@@ -41,16 +41,6 @@ def post(
     return row
 
 
-@pytest.fixture(autouse=True)
-def _store_in_the_test_transaction(settings):
-    """Store in the test's own connection: a second thread's connection would commit past its rollback.
-
-    The read-ahead thread is exercised by the tests that run real processes, and by
-    ``test_store_ahead_gives_the_same_result``.
-    """
-    settings.INCIDENTS_INGEST_STORE_AHEAD = False
-
-
 @pytest.fixture
 def push(db) -> Callable[..., IngestReport]:
     """Ingest rows of the documented column set synchronously, as the API or a JSON lines file would."""

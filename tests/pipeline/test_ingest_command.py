@@ -14,6 +14,13 @@ from tests.pipeline.conftest import SOURCES
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _store_in_the_test_transaction(settings):
+    # The command's second thread has its own connection, which would commit past the test's
+    # rollback; the real-process tests (test_concurrency.py) run it with the thread.
+    settings.INCIDENTS_INGEST_STORE_AHEAD = False
+
+
 def run(*args, stdin: str | None = None, **options) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
     command_options = {"stdout": out, "stderr": err, **options}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from incidents.ingest import IngestReport, celery_enabled, ingest, wait_for_workers
@@ -60,6 +61,7 @@ class Command(BaseCommand):
                 report = ingest(
                     source_input.items,
                     batch_size=batch_size,
+                    store_ahead=settings.INCIDENTS_INGEST_STORE_AHEAD,
                     on_batch=lambda report, label=label: self._progress(label, report, verbosity),
                 )
                 if options["wait"] and report.task_ids:
