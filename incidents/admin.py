@@ -13,6 +13,7 @@ from incidents.models import (
     IncidentWorksZone,
     Post,
     PostWorksZone,
+    Repost,
     ServiceArea,
     StreetSegment,
     WorksZone,
@@ -130,3 +131,17 @@ class DistrictAdmin(LeafletGeoAdmin):
 @admin.register(ServiceArea)
 class ServiceAreaAdmin(LeafletGeoAdmin):
     list_display = ["name", "source", "updated_at"]
+
+
+@admin.register(Repost)
+class RepostAdmin(admin.ModelAdmin):
+    """Reposts are counted, not edited: they come from the sources."""
+
+    list_display = ["__str__", "posted_at", "author_handle", "received_at"]
+    list_filter = ["source"]
+    search_fields = ["external_id", "original_external_id", "author_handle"]
+    date_hierarchy = "posted_at"
+    readonly_fields = [field.name for field in Repost._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
