@@ -216,7 +216,7 @@ def child(args: argparse.Namespace) -> None:
 def generate(directory: Path, posts: int) -> int:
     import generate_demo_posts as generator
 
-    problems = max(10, int(posts / 1.34))  # about 1.34 items per problem, reposts included
+    problems = max(10, int(posts / 1.33))  # about 1.33 items per problem, reposts included
     generated = generator.build(seed=1, problems=problems, noise=max(1, posts // 14))
     for name, text in generator.render(generated).items():
         (directory / name).write_text(text, encoding="utf-8")

@@ -193,31 +193,45 @@ def _stored_candidates(
 ) -> dict[int, list[tuple]]:
     """Open incidents of the same category a post may join, around the batch's time span.
 
-    Driven from the incidents recent enough to take a post of this batch (an index range
-    on ``last_post_at``), each probing the batch's own spatial index: the work follows the
-    incidents alive now, not every incident ever reported near the posts.
+    Two ways to the same answer, whichever examines fewer rows: when few incidents are
+    alive in the batch's time span (a city posting day after day), each of them probes
+    the batch's spatial index; when many are (a backlog of one busy week), each post
+    probes the incidents' spatial index, near it or along its segment.
     """
-    cursor.execute(
-        f"""
-        SELECT post_id, id, distance_m, category, first_post_at, last_post_at, segment_id
-        FROM (
-            SELECT p.id AS post_id, p.segment_id AS post_segment_id, i.id, i.category, i.first_post_at,
-                   i.last_post_at, i.segment_id, ST_Distance({geog("i.location")}, {geog("p.location")}) AS distance_m
-            FROM {INCIDENT} i
-            JOIN {relation} p ON p.category = i.category
-             AND ST_DWithin({geog("p.location")}, {geog("i.location")}, greatest(%(near)s, %(along)s))
-            WHERE i.last_post_at >= %(earliest)s AND i.first_post_at <= %(latest)s AND i.status = ANY(%(open)s)
-              AND {batch_filter}
-        ) candidate
-        WHERE distance_m <= %(near)s OR (segment_id = post_segment_id AND distance_m <= %(along)s)
-        """,
-        {
-            **params,
-            "open": sorted(OPEN_STATUSES),
-            "earliest": posts[0].posted_at - window,
-            "latest": posts[-1].posted_at + window,
-        },
+    params = {
+        **params,
+        "open": sorted(OPEN_STATUSES),
+        "earliest": posts[0].posted_at - window,
+        "latest": posts[-1].posted_at + window,
+    }
+    alive = "i.status = ANY(%(open)s) AND i.last_post_at >= %(earliest)s AND i.first_post_at <= %(latest)s"
+    cursor.execute(f"SELECT count(*) FROM {INCIDENT} i WHERE {alive}", params)
+    (alive_count,) = cursor.fetchone()
+    columns = (
+        f"i.id, ST_Distance({geog('i.location')}, {geog('p.location')}) AS distance_m, i.category, "
+        "i.first_post_at, i.last_post_at, i.segment_id"
     )
+    if alive_count <= len(posts):
+        query = f"""
+            SELECT p.id, {columns}
+            FROM {INCIDENT} i
+            CROSS JOIN LATERAL (
+                SELECT p.id, p.location, p.segment_id FROM {relation} p
+                WHERE ST_DWithin({geog("p.location")}, {geog("i.location")}, greatest(%(near)s, %(along)s))
+                  AND p.category = i.category AND {batch_filter}
+                OFFSET 0  -- each incident probes the batch's index; never flattened into a join
+            ) p
+            WHERE {alive}
+              AND (ST_DWithin({geog("p.location")}, {geog("i.location")}, %(near)s) OR p.segment_id = i.segment_id)
+        """
+    else:
+        query = f"""
+            SELECT p.id, c.*
+            FROM {relation} p
+            CROSS JOIN LATERAL ({_near_or_along("i", INCIDENT, columns, f"i.category = p.category AND {alive}")}) c
+            WHERE {batch_filter}
+        """
+    cursor.execute(query, params)
     rows = cursor.fetchall()
     # How accurately each candidate's point is known: a more accurate post of the batch takes its place.
     cursor.execute(
