@@ -359,11 +359,17 @@ class ProcessReport:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-class _LocatorCache(threading.local):
-    """One locator per process (per thread), rebuilt when the loaded streets change."""
+class _LocatorCache:
+    """One locator per process, shared by its threads, rebuilt when the loaded streets change.
 
-    locator: Locator | None = None
-    stamp: tuple | None = None
+    Building one can mean reading every street name, so it is not rebuilt per batch nor
+    per thread; ``Locator.locate_many`` only reads it.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.locator: Locator | None = None
+        self.stamp: tuple | None = None
 
 
 _locator_cache = _LocatorCache()
@@ -374,10 +380,11 @@ def current_locator() -> Locator:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*), max(updated_at) FROM {SEGMENT}")
         stamp = cursor.fetchone()
-    if _locator_cache.locator is None or _locator_cache.stamp != stamp:
-        _locator_cache.locator = Locator.from_database()
-        _locator_cache.stamp = stamp
-    return _locator_cache.locator
+    with _locator_cache.lock:
+        if _locator_cache.locator is None or _locator_cache.stamp != stamp:
+            _locator_cache.locator = Locator.from_database()
+            _locator_cache.stamp = stamp
+        return _locator_cache.locator
 
 
 def stage_record(record: PostRecord) -> PostRecord:

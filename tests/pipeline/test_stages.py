@@ -114,3 +114,12 @@ class TestWorksLinks:
         push(post(WORKS_TEXT, CAPITOLE, when, id="p"))
         linked = set(PostWorksZone.objects.values_list("works_zone", flat=True))
         assert linked == {ended_yesterday.pk, starts_tomorrow.pk}
+
+
+def test_the_locator_is_built_once_and_again_after_a_street_import(make_segment):
+    first = pipeline.current_locator()
+    assert pipeline.current_locator() is first
+    make_segment()
+    rebuilt = pipeline.current_locator()
+    assert rebuilt is not first
+    assert pipeline.current_locator() is rebuilt
