@@ -15,6 +15,7 @@ from incidents.models import (
     Post,
     PostWorksZone,
     ReplyTemplate,
+    Repost,
     ServiceArea,
     StreetSegment,
     WorksZone,
@@ -151,3 +152,17 @@ class IncidentReplyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # a reply once recorded (and maybe sent) is history
+
+
+@admin.register(Repost)
+class RepostAdmin(admin.ModelAdmin):
+    """Reposts are counted, not edited: they come from the sources."""
+
+    list_display = ["__str__", "posted_at", "author_handle", "received_at"]
+    list_filter = ["source"]
+    search_fields = ["external_id", "original_external_id", "author_handle"]
+    date_hierarchy = "posted_at"
+    readonly_fields = [field.name for field in Repost._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

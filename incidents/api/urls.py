@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from incidents.api import rest, triage
+from incidents.api.posts import PostIngestView
 
 router = DefaultRouter()
 router.register("incidents", rest.IncidentViewSet, basename="incident")
@@ -16,5 +17,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("works-impact/", rest.WorksImpactView.as_view(), name="works-impact"),
     path("triage/metrics/", triage.TriageMetricsView.as_view(), name="triage-metrics"),
+    path("posts/", PostIngestView.as_view(), name="post-ingest"),
     path("", include(router.urls)),
 ]

@@ -3,7 +3,7 @@
 from .areas import District, ServiceArea
 from .changes import IncidentChange
 from .incidents import Incident, IncidentEvent, IncidentStatus, IncidentWorksZone
-from .posts import LocationMethod, Post, PostState, PostWorksZone
+from .posts import LocationMethod, Post, PostState, PostWorksZone, Repost
 from .replies import IncidentReply, ReplyState, ReplyTemplate
 from .streets import StreetSegment
 from .works import WorksStatus, WorksZone
@@ -22,6 +22,7 @@ __all__ = [
     "PostWorksZone",
     "ReplyState",
     "ReplyTemplate",
+    "Repost",
     "ServiceArea",
     "StreetSegment",
     "WorksStatus",

@@ -4,6 +4,7 @@ from django.contrib.gis.db import models
 from django.contrib.gis.geos import GEOSGeometry
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GistIndex
+from django.db.models import Value
 from django.utils.translation import gettext_lazy as _
 
 from incidents.categories import Category
@@ -76,6 +77,35 @@ class Post(models.Model):
         _("reply to"), max_length=255, blank=True, help_text=_("External id of the post replied to, same source.")
     )
     raw = models.JSONField(_("raw payload"), default=dict, blank=True, help_text=_("As received. Staff only."))
+    # What the platform said about where the post is, kept as received so that the
+    # locator can run again (a Celery worker, a better locator) without the original file.
+    gps_location = models.PointField(
+        _("GPS location"),
+        srid=4326,
+        null=True,
+        blank=True,
+        spatial_index=False,  # an input, never searched: no index to maintain on every write
+        help_text=_("Coordinates attached by the device, as received (WGS84)."),
+    )
+    place_name = models.CharField(
+        _("place"), max_length=255, blank=True, default="", db_default="", help_text=_("Place named by the platform.")
+    )
+    place_type = models.CharField(
+        _("place type"),
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("X place type: poi, neighborhood, city, admin, country."),
+    )
+    place_bbox = models.PolygonField(
+        _("place bounding box"),
+        srid=4326,
+        null=True,
+        blank=True,
+        spatial_index=False,
+        help_text=_("Bounding box of the place (WGS84)."),
+    )
 
     location = models.PointField(_("location"), srid=4326, null=True, blank=True)
     location_method = models.CharField(
@@ -87,7 +117,23 @@ class Post(models.Model):
     location_text = models.CharField(
         _("matched text"), max_length=500, blank=True, help_text=_("The words or place the location came from.")
     )
+    location_note = models.CharField(
+        _("location note"),
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Why the location is coarse or missing, e.g. 'name exists in 3 communes'."),
+    )
     category = models.CharField(_("category"), max_length=32, choices=Category.choices, blank=True)
+    category_evidence = ArrayField(
+        models.CharField(max_length=200),
+        default=list,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=200))),
+        blank=True,
+        verbose_name=_("category evidence"),
+        help_text=_("Words or rules that decided the category."),
+    )
     category_score = models.FloatField(_("category score"), null=True, blank=True, help_text=_("0 to 1."))
     relevance = models.FloatField(
         _("relevance"), null=True, blank=True, help_text=_("Likelihood the post is about public space, 0 to 1.")
@@ -182,3 +228,46 @@ class PostWorksZone(models.Model):
             models.UniqueConstraint(fields=["post", "works_zone"], name="postworkszone_unique"),
             models.CheckConstraint(condition=models.Q(distance_m__gte=0), name="postworkszone_distance_non_negative"),
         ]
+
+
+class RepostQuerySet(models.QuerySet["Repost"]):
+    def of(self, source: str, external_id: str) -> RepostQuerySet:
+        return self.filter(source=source, original_external_id=external_id)
+
+
+class Repost(models.Model):
+    """A repost (retweet, boost) seen once: engagement for the original, never a post of its own.
+
+    Kept even when the original has not arrived yet, so that its repost count is right
+    whichever arrives first: the original's ``repost_count`` is the larger of what the
+    platform reported and the reposts seen here.
+    """
+
+    source = models.CharField(_("source"), max_length=32, help_text=_("Same source as the original post."))
+    external_id = models.CharField(_("external id"), max_length=255, help_text=_("Identifier of the repost itself."))
+    original_external_id = models.CharField(
+        _("original external id"), max_length=255, help_text=_("External id of the reposted post, same source.")
+    )
+    author_handle = models.CharField(
+        _("author handle"), max_length=255, blank=True, help_text=_("Personal data: staff only.")
+    )
+    author_id = models.CharField(_("author id"), max_length=255, blank=True, help_text=_("Personal data: staff only."))
+    posted_at = models.DateTimeField(_("posted at"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    objects = RepostQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("repost")
+        verbose_name_plural = _("reposts")
+        ordering = ["-posted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="repost_unique_source_external_id"),
+            models.CheckConstraint(
+                condition=~models.Q(external_id=models.F("original_external_id")), name="repost_not_of_itself"
+            ),
+        ]
+        indexes = [models.Index(fields=["source", "original_external_id"], name="repost_original_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id} → {self.original_external_id}"

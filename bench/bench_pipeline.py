@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""
+Benchmark the listening pipeline end to end, next to a naive per-post ORM baseline.
+
+    .venv/bin/python bench/bench_pipeline.py                 # 100,000 posts, baseline on 2,000
+    .venv/bin/python bench/bench_pipeline.py --posts 20000 --baseline 1000
+
+What is measured, in one run, on a database of its own (``cityincidents_bench``, created
+with the migrations, dropped at the end unless ``--keep``):
+
+1. the Toulouse streets, works and districts are loaded (``bench/city.py``);
+2. posts are generated with the demo generator (``scripts/generate_demo_posts.py``) and
+   written as the real input files: X API v2 pages, Mastodon statuses, form CSV;
+3. **pipeline**: the files are read, parsed, stored, classified, located, linked and
+   grouped through ``incidents.ingest.ingest`` (synchronous, default batch size);
+4. **naive**: the first ``--baseline`` items of the same files go through a per-post
+   ORM loop doing the same work (get-or-create, save, nearest segment, works, incident)
+   on emptied tables — the way one would write it without batches.
+
+Each mode runs in its own process, so its peak resident memory (``VmHWM``) is its own.
+Throughput counts input items (posts and reposts) per second of wall-clock time,
+parsing included. This is a benchmark, not a test: the figures depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityincidents.settings")
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+BENCH_DB = "cityincidents_bench"
+FILES = ("x_recent_search.jsonl", "mastodon_statuses.jsonl", "citizen_reports.csv")
+
+
+def setup_django() -> None:
+    import django
+
+    django.setup()
+
+
+# --- the two modes, each run in a child process ---------------------------------------------
+
+
+def run_pipeline(directory: Path) -> dict:
+    from incidents.ingest import IngestReport, ingest
+    from incidents.sources.reader import open_file
+
+    total = IngestReport()
+    started = time.perf_counter()
+    for name in FILES:
+        # As manage.py ingest_posts does: parse, store and decide ahead in a second thread.
+        total.merge(ingest(open_file(directory / name).items, synchronous=True, store_ahead=True))
+    elapsed = time.perf_counter() - started
+    return {
+        "items": total.items,
+        "seconds": elapsed,
+        "created": total.created,
+        "reposts": total.reposts,
+        "processed": total.processed.as_dict(),
+    }
+
+
+def run_naive(directory: Path, limit: int) -> dict:
+    """The same work, one post at a time through the ORM."""
+    from django.conf import settings
+    from django.contrib.gis.geos import Point
+    from django.db import transaction
+    from django.db.models import F
+
+    from incidents.classify.lexicon import classify
+    from incidents.locate.locator import Locator
+    from incidents.models import (
+        Incident,
+        IncidentWorksZone,
+        Post,
+        PostState,
+        PostWorksZone,
+        Repost,
+        ServiceArea,
+        StreetSegment,
+        WorksZone,
+    )
+    from incidents.models.incidents import OPEN_STATUSES
+    from incidents.sources.reader import open_file
+
+    locator = Locator.from_database()
+    grace = dt.timedelta(hours=settings.INCIDENTS_WORKS_GRACE_HOURS)
+    window = dt.timedelta(hours=settings.INCIDENTS_GROUP_WINDOW_HOURS)
+    items = 0
+    started = time.perf_counter()
+    for name in FILES:
+        for item in open_file(directory / name).items:
+            if items >= limit:
+                break
+            items += 1
+            for record in (*item.embedded, item.record):
+                if record is None:
+                    continue
+                with transaction.atomic():
+                    if record.repost_of:
+                        _, created = Repost.objects.get_or_create(
+                            source=record.source,
+                            external_id=record.external_id,
+                            defaults={"original_external_id": record.repost_of, "posted_at": record.posted_at},
+                        )
+                        if created:
+                            Post.objects.filter(source=record.source, external_id=record.repost_of).update(
+                                repost_count=F("repost_count") + 1
+                            )
+                        continue
+                    if Post.objects.filter(source=record.source, external_id=record.external_id).exists():
+                        continue
+                    post = Post.objects.create(
+                        source=record.source,
+                        external_id=record.external_id,
+                        text=record.text,
+                        posted_at=record.posted_at,
+                        language=record.language,
+                        url=record.url,
+                        author_handle=record.author_handle,
+                        like_count=record.like_count,
+                        repost_count=record.repost_count,
+                        reply_count=record.reply_count,
+                        quote_count=record.quote_count,
+                        raw=record.raw,
+                    )
+                    classification = classify(record.text, record.language)
+                    post.category, post.relevance = classification.category, classification.relevance
+                    post.category_score = classification.score
+                    post.state = PostState.IRRELEVANT
+                    if classification.is_relevant:
+                        location = locator.locate(record)
+                        post.state = PostState.UNLOCATED
+                        if location.found:
+                            post.location = Point(location.lon, location.lat, srid=4326)
+                            post.location_method, post.location_accuracy_m = location.method, location.accuracy_m
+                            in_area = not ServiceArea.objects.exists() or ServiceArea.objects.covering(post.location)
+                            post.state = PostState.LOCATED if in_area else PostState.OUT_OF_AREA
+                    if post.state == PostState.LOCATED:
+                        segment = StreetSegment.objects.near(post.location, settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M)
+                        segment = segment.first()
+                        if segment is not None:
+                            post.segment, post.segment_distance_m = segment, segment.distance_m
+                        zones = WorksZone.objects.near(post.location, settings.INCIDENTS_WORKS_RADIUS_M).active_at(
+                            post.posted_at, grace
+                        )
+                        for zone in zones:
+                            PostWorksZone.objects.create(post=post, works_zone=zone, distance_m=zone.distance_m)
+                        incident = (
+                            Incident.objects.filter(
+                                category=post.category,
+                                status__in=OPEN_STATUSES,
+                                last_post_at__gte=post.posted_at - window,
+                                first_post_at__lte=post.posted_at + window,
+                            )
+                            .near(post.location, settings.INCIDENTS_GROUP_DISTANCE_M)
+                            .first()
+                        )
+                        if incident is None:
+                            incident = Incident.objects.create(
+                                location=post.location,
+                                category=post.category,
+                                first_post_at=post.posted_at,
+                                last_post_at=post.posted_at,
+                                segment=post.segment,
+                                segment_distance_m=post.segment_distance_m,
+                            )
+                        incident.post_count += 1
+                        incident.engagement += post.engagement
+                        incident.first_post_at = min(incident.first_post_at, post.posted_at)
+                        incident.last_post_at = max(incident.last_post_at, post.posted_at)
+                        incident.priority = incident.post_count + incident.engagement / 10
+                        incident.save()
+                        for zone in zones:
+                            IncidentWorksZone.objects.get_or_create(
+                                incident=incident, works_zone=zone, defaults={"distance_m": zone.distance_m}
+                            )
+                        post.incident = incident
+                    post.save()
+    elapsed = time.perf_counter() - started
+    return {"items": items, "seconds": elapsed}
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM: ru_maxrss would include the parent's, inherited at fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(args: argparse.Namespace) -> None:
+    setup_django()
+    directory = Path(args.dir)
+    result = run_pipeline(directory) if args.mode == "pipeline" else run_naive(directory, args.baseline)
+    result["peak_rss_mib"] = peak_rss_mib()
+    print(json.dumps(result))
+
+
+# --- the orchestration -----------------------------------------------------------------------
+
+
+def generate(directory: Path, posts: int) -> int:
+    import generate_demo_posts as generator
+
+    problems = max(10, int(posts / 1.33))  # about 1.33 items per problem, reposts included
+    generated = generator.build(seed=1, problems=problems, noise=max(1, posts // 14))
+    for name, text in generator.render(generated).items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return len(generated)
+
+
+def truncate_posts() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE incidents_postworkszone, incidents_incidentworkszone, incidents_incidentevent, "
+            "incidents_post, incidents_repost, incidents_incident RESTART IDENTITY"
+        )
+
+
+def run_child(mode: str, directory: Path, baseline: int, database: str) -> dict:
+    env = {**os.environ, "INCIDENTS_PG_DB": database}
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + database
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--dir", str(directory), "--baseline", str(baseline)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if output.returncode:
+        sys.exit(f"the {mode} run failed:\n{output.stderr}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the pipeline against a naive per-post ORM loop.")
+    parser.add_argument("--posts", type=int, default=100_000, help="posts to generate (default 100,000)")
+    parser.add_argument("--baseline", type=int, default=2_000, help="items for the naive run (default 2,000)")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DB} database")
+    parser.add_argument("--child", choices=["pipeline", "naive"], dest="mode", help=argparse.SUPPRESS)
+    parser.add_argument("--dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.mode:
+        child(args)
+        return
+
+    setup_django()
+    from django.db import connection
+
+    from bench.city import load_toulouse, scratch_database
+
+    with scratch_database(BENCH_DB, keep=args.keep):
+        city = load_toulouse()
+        print(
+            f"loaded {city['streets']:,} street segments, {city['works']:,} works zones, {city['districts']} districts"
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            directory = Path(tmp)
+            started = time.perf_counter()
+            generated = generate(directory, args.posts)
+            size = sum((directory / name).stat().st_size for name in FILES) / 2**20
+            print(f"generated {generated:,} posts ({size:.0f} MiB of input) in {time.perf_counter() - started:.1f} s")
+            connection.close()
+
+            naive = run_child("naive", directory, args.baseline, BENCH_DB)
+            truncate_posts()
+            connection.close()
+            pipeline = run_child("pipeline", directory, args.baseline, BENCH_DB)
+    report(pipeline, naive)
+
+
+def report(pipeline: dict, naive: dict) -> None:
+    pipeline_rate = pipeline["items"] / pipeline["seconds"]
+    naive_rate = naive["items"] / naive["seconds"]
+    processed = pipeline["processed"]
+    print()
+    print(f"{'mode':<10} {'items':>9} {'seconds':>8} {'items/s':>9} {'peak RSS':>10}")
+    for name, result, rate in (("pipeline", pipeline, pipeline_rate), ("naive", naive, naive_rate)):
+        memory = f"{result['peak_rss_mib']:>7.0f} MiB"
+        print(f"{name:<10} {result['items']:>9,} {result['seconds']:>8.1f} {rate:>9,.0f} {memory}")
+    print()
+    print(
+        f"pipeline: {pipeline['created']:,} posts stored, {pipeline['reposts']:,} reposts counted; "
+        f"{processed['located']:,} located, {processed['unlocated']:,} unlocated, "
+        f"{processed['out_of_area']:,} out of area, {processed['irrelevant']:,} irrelevant; "
+        f"{processed['incidents_created']:,} incidents"
+    )
+    print(f"speed-up over the naive per-post ORM loop: {pipeline_rate / naive_rate:.1f}x (target 15x)")
+    print(f"end to end: {pipeline_rate:,.0f} items/s (target 5,000/s on 2 cores)")
+
+
+if __name__ == "__main__":
+    main()

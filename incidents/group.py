@@ -1,0 +1,444 @@
+"""
+Group located posts into incidents, and keep each incident's totals and priority.
+
+A located, relevant post joins an open incident (new, acknowledged, dispatched) when
+
+- the category is the same, and
+- it lies within ``INCIDENTS_GROUP_DISTANCE_M`` of the incident's point, or on the same
+  street segment within ``INCIDENTS_GROUP_SEGMENT_DISTANCE_M`` (people describe the
+  same barrier from either end of the block), and
+- it was posted no more than ``INCIDENTS_GROUP_WINDOW_HOURS`` before the incident's
+  first post or after its last one. An incident whose posts stopped arriving is
+  therefore never re-opened by a post weeks later: that post starts a new incident.
+  Resolved and rejected incidents are never joined either.
+
+Among several candidates the nearest wins. Otherwise the post starts a new incident.
+Distances come from PostGIS (geography, metres) for the whole batch at once: one query
+for the candidate incidents, one for the pairs of posts of the batch; the decisions are
+then taken in time order in Python, so that posts of one batch can join the incident
+an earlier post of the same batch started. The step holds an advisory lock, so that two
+workers never open two incidents for the same problem.
+
+An incident's point, segment and segment distance are those of its most accurately
+located post (the earliest on ties); its works links are its posts' works links,
+measured from that point. Its priority rises with the number of posts, their
+engagement, the nearness of active works and the harm to pedestrians (see
+:data:`PRIORITY_WEIGHTS`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+
+from incidents.categories import PEDESTRIAN_CATEGORIES
+from incidents.geo import geog
+from incidents.models import (
+    District,
+    Incident,
+    IncidentStatus,
+    IncidentWorksZone,
+    Post,
+    PostState,
+    PostWorksZone,
+    WorksZone,
+)
+from incidents.models.incidents import OPEN_STATUSES
+
+POST = Post._meta.db_table
+INCIDENT = Incident._meta.db_table
+INCIDENT_WORKS = IncidentWorksZone._meta.db_table
+POST_WORKS = PostWorksZone._meta.db_table
+WORKS = WorksZone._meta.db_table
+DISTRICT = District._meta.db_table
+
+LOCK_NAMESPACE = 0x43495459  # "CITY", shared with incidents.pipeline
+GROUP_LOCK = 2
+
+# priority = posts * ln(1 + post count) + engagement * ln(1 + engagement)
+#          + works * nearness of the closest active works zone (1 inside its impact area, 0 at the radius)
+#          + pedestrians * (1 for a pedestrian category, + 0.5 when a nearby zone takes the pavement)
+# Logarithms: the tenth post or the thousandth like matters less than the second.
+PRIORITY_WEIGHTS = {"posts": 1.0, "engagement": 0.5, "works": 2.0, "pedestrians": 1.5}
+PEDESTRIAN_WORKS_BONUS = 0.5
+# Totals are stored in PostgreSQL integers.
+MAX_INTEGER = 2**31 - 1
+
+
+@dataclass(slots=True)
+class GroupResult:
+    created: int = 0
+    created_ids: set[int] = field(default_factory=set)
+    # Every incident that got a post: their totals must be refreshed once the posts are written.
+    incident_ids: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Post:
+    id: int
+    category: str
+    posted_at: dt.datetime
+    segment_id: int | None
+    accuracy_m: float | None
+
+
+@dataclass(slots=True)
+class _Incident:
+    """An incident as the batch sees it: stored (``id``) or started by this batch (``id`` None)."""
+
+    key: tuple[int, int]  # (0, id) for a stored incident, (1, n) for a new one: the tie-break order
+    id: int | None
+    category: str
+    first: dt.datetime
+    last: dt.datetime
+    segment_id: int | None
+    accuracy_m: float | None
+    rep_post: int | None  # the batch post standing for its point; None: the stored point
+    posts: list[int]
+
+
+def _lock(cursor) -> None:
+    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, GROUP_LOCK])
+    # Short set-based statements: compiling them (JIT) costs more than running them.
+    cursor.execute("SET LOCAL jit = off")
+
+
+def _more_accurate(candidate: float | None, current: float | None) -> bool:
+    return candidate is not None and (current is None or candidate < current)
+
+
+def group_batch(cursor, relation: str) -> GroupResult:
+    """Decide the incident of each located post of ``relation`` and write it in its ``incident_id``.
+
+    ``relation`` is the pipeline's batch table (``id``, ``category``, ``posted_at``,
+    ``location`` with a GiST index on its geography, ``accuracy_m``, ``segment_id``,
+    ``state``, ``incident_id``). New
+    incidents are inserted; the caller writes the posts, then calls
+    :func:`refresh_incidents` on ``incident_ids``. Takes the grouping lock, held until
+    the transaction ends. Posts located more coarsely than
+    ``INCIDENTS_GROUP_MAX_ACCURACY_M`` (a whole neighbourhood) stay out of incidents.
+    """
+    distance_m = settings.INCIDENTS_GROUP_DISTANCE_M
+    segment_distance_m = settings.INCIDENTS_GROUP_SEGMENT_DISTANCE_M
+    window = dt.timedelta(hours=settings.INCIDENTS_GROUP_WINDOW_HOURS)
+    result = GroupResult()
+    _lock(cursor)
+    # The posts to group, as a condition on the batch row "p" (reused for the pairs' "b").
+    batch_filter = "p.state = %(located)s AND p.incident_id IS NULL AND coalesce(p.accuracy_m, 0) <= %(coarsest)s"
+    params = {
+        "located": PostState.LOCATED,
+        "coarsest": settings.INCIDENTS_GROUP_MAX_ACCURACY_M,
+        "near": distance_m,
+        "along": segment_distance_m,
+    }
+    cursor.execute(
+        f"SELECT p.id, p.category, p.posted_at, p.segment_id, p.accuracy_m FROM {relation} p "
+        f"WHERE {batch_filter} ORDER BY p.posted_at, p.id",
+        params,
+    )
+    posts = [_Post(*row) for row in cursor.fetchall()]
+    if not posts:
+        return result
+    pairs = _batch_pairs(cursor, relation, batch_filter, params)
+    stored = _stored_candidates(cursor, relation, batch_filter, params, posts, window)
+    incidents = _assign(posts, stored, pairs, distance_m, segment_distance_m, window)
+    new = [incident for incident in incidents if incident.id is None]
+    _create(cursor, relation, new)
+    cursor.execute(
+        f"UPDATE {relation} b SET incident_id = a.incident_id "
+        "FROM unnest(%s::bigint[], %s::bigint[]) AS a(post_id, incident_id) WHERE b.id = a.post_id",
+        [
+            [post_id for incident in incidents for post_id in incident.posts],
+            [incident.id for incident in incidents for _ in incident.posts],
+        ],
+    )
+    result.created = len(new)
+    result.created_ids = {incident.id for incident in new}
+    result.incident_ids = {incident.id for incident in incidents}
+    return result
+
+
+# Neighbours looked at per post of a batch, nearest first: more than any real street corner has.
+CANDIDATES_PER_POST = 50
+
+
+def _near_or_along(alias: str, table: str, columns: str, conditions: str) -> str:
+    """SQL: rows of ``table`` (as ``alias``) within ``%(near)s`` metres of post ``p``, or on its segment
+    within ``%(along)s`` — the two ways a post may join — each branch a bounded index probe.
+
+    Searching the long radius only along the post's own segment keeps the rows examined to
+    what can match: in a dense centre, 150 m around a post holds many times more posts
+    than 50 m does.
+    """
+    here, there = geog("p.location"), geog(f"{alias}.location")
+    return f"""
+        (SELECT {columns} FROM {table} {alias}
+         WHERE ST_DWithin({there}, {here}, %(near)s) AND {conditions}
+         ORDER BY {there} <-> {here} LIMIT {CANDIDATES_PER_POST})
+        UNION
+        (SELECT {columns} FROM {table} {alias}
+         WHERE {alias}.segment_id = p.segment_id AND ST_DWithin({there}, {here}, %(along)s) AND {conditions}
+         -- unsorted (sorting means measuring them all); one segment never has this many
+         LIMIT {4 * CANDIDATES_PER_POST})
+    """
+
+
+def _stored_candidates(
+    cursor, relation: str, batch_filter: str, params: dict, posts: list[_Post], window: dt.timedelta
+) -> dict[int, list[tuple]]:
+    """Open incidents of the same category a post may join, around the batch's time span.
+
+    Two ways to the same answer, whichever examines fewer rows: when few incidents are
+    alive in the batch's time span (a city posting day after day), each of them probes
+    the batch's spatial index; when many are (a backlog of one busy week), each post
+    probes the incidents' spatial index, near it or along its segment.
+    """
+    params = {
+        **params,
+        "open": sorted(OPEN_STATUSES),
+        "earliest": posts[0].posted_at - window,
+        "latest": posts[-1].posted_at + window,
+    }
+    alive = "i.status = ANY(%(open)s) AND i.last_post_at >= %(earliest)s AND i.first_post_at <= %(latest)s"
+    cursor.execute(f"SELECT count(*) FROM {INCIDENT} i WHERE {alive}", params)
+    (alive_count,) = cursor.fetchone()
+    columns = (
+        f"i.id, ST_Distance({geog('i.location')}, {geog('p.location')}) AS distance_m, i.category, "
+        "i.first_post_at, i.last_post_at, i.segment_id"
+    )
+    if alive_count <= len(posts):
+        query = f"""
+            SELECT p.id, {columns}
+            FROM {INCIDENT} i
+            CROSS JOIN LATERAL (
+                SELECT p.id, p.location, p.segment_id FROM {relation} p
+                WHERE ST_DWithin({geog("p.location")}, {geog("i.location")}, greatest(%(near)s, %(along)s))
+                  AND p.category = i.category AND {batch_filter}
+                OFFSET 0  -- each incident probes the batch's index; never flattened into a join
+            ) p
+            WHERE {alive}
+              AND (ST_DWithin({geog("p.location")}, {geog("i.location")}, %(near)s) OR p.segment_id = i.segment_id)
+        """
+    else:
+        query = f"""
+            SELECT p.id, c.*
+            FROM {relation} p
+            CROSS JOIN LATERAL ({_near_or_along("i", INCIDENT, columns, f"i.category = p.category AND {alive}")}) c
+            WHERE {batch_filter}
+        """
+    cursor.execute(query, params)
+    rows = cursor.fetchall()
+    # How accurately each candidate's point is known: a more accurate post of the batch takes its place.
+    cursor.execute(
+        f"SELECT incident_id, min(location_accuracy_m) FROM {POST} WHERE incident_id = ANY(%s) GROUP BY incident_id",
+        [sorted({row[1] for row in rows})],
+    )
+    accuracy = dict(cursor.fetchall())
+    candidates: dict[int, list[tuple]] = defaultdict(list)
+    for post_id, incident_id, *incident in rows:
+        candidates[post_id].append((incident_id, *incident, accuracy.get(incident_id)))
+    return candidates
+
+
+def _batch_pairs(cursor, relation: str, batch_filter: str, params: dict) -> dict[int, dict[int, float]]:
+    """Distances between posts of the batch that may join each other's incident (same category)."""
+    pairs: dict[int, dict[int, float]] = defaultdict(dict)
+    # One index probe per post (``relation`` has a GiST index on its geography and a btree one
+    # on its segment), never a comparison of every post with every other. Each pair comes
+    # twice, once from each end, which keeps each probe a plain index scan.
+    columns = f"b.id, ST_Distance({geog('p.location')}, {geog('b.location')}) AS distance_m"
+    conditions = f"b.category = p.category AND b.id <> p.id AND {batch_filter.replace('p.', 'b.')}"
+    cursor.execute(
+        f"""
+        SELECT p.id, b.id, b.distance_m
+        FROM {relation} p
+        CROSS JOIN LATERAL ({_near_or_along("b", relation, columns, conditions)}) b
+        WHERE {batch_filter}
+        """,
+        params,
+    )
+    for a, b, distance in cursor.fetchall():
+        pairs[a][b] = distance
+    return pairs
+
+
+def _assign(
+    posts: list[_Post],
+    stored: dict[int, list[tuple]],
+    pairs: dict[int, dict[int, float]],
+    distance_m: float,
+    segment_distance_m: float,
+    window: dt.timedelta,
+) -> list[_Incident]:
+    """Decide, in time order, which incident each post joins; return the incidents that got posts."""
+    incidents: dict[tuple[int, int], _Incident] = {}
+    represented_by: dict[int, _Incident] = {}  # batch post -> the incident whose point it is
+    touched: dict[tuple[int, int], _Incident] = {}
+
+    for post in posts:
+        options: list[tuple[float, tuple[int, int], _Incident]] = []
+        for incident_id, distance, category, first, last, segment_id, accuracy in stored.get(post.id, ()):
+            key = (0, incident_id)
+            incident = incidents.setdefault(
+                key, _Incident(key, incident_id, category, first, last, segment_id, accuracy, None, [])
+            )
+            if incident.rep_post is None:
+                options.append((distance, key, incident))
+        for other, distance in pairs.get(post.id, {}).items():
+            incident = represented_by.get(other)
+            if incident is not None:
+                options.append((distance, incident.key, incident))
+
+        best = None
+        for distance, _key, incident in sorted(options, key=lambda option: (option[0], option[1])):
+            near = distance <= distance_m or (
+                post.segment_id is not None
+                and incident.segment_id == post.segment_id
+                and distance <= segment_distance_m
+            )
+            in_time = incident.first - window <= post.posted_at <= incident.last + window
+            if near and in_time:
+                best = incident
+                break
+
+        if best is None:
+            key = (1, len(incidents))
+            best = _Incident(key, None, post.category, post.posted_at, post.posted_at, None, None, None, [])
+            incidents[key] = best
+            _represent(best, post, represented_by)
+        else:
+            best.first = min(best.first, post.posted_at)
+            best.last = max(best.last, post.posted_at)
+            if _more_accurate(post.accuracy_m, best.accuracy_m):
+                _represent(best, post, represented_by)
+        best.posts.append(post.id)
+        touched[best.key] = best
+    return sorted(touched.values(), key=lambda incident: incident.key)
+
+
+def _represent(incident: _Incident, post: _Post, represented_by: dict[int, _Incident]) -> None:
+    if incident.rep_post is not None:
+        represented_by.pop(incident.rep_post, None)
+    incident.rep_post = post.id
+    incident.segment_id = post.segment_id
+    incident.accuracy_m = post.accuracy_m
+    represented_by[post.id] = incident
+
+
+def _create(cursor, relation: str, new: list[_Incident]) -> None:
+    """Insert the incidents started by this batch (totals are filled by :func:`refresh_incidents`)."""
+    if not new:
+        return
+    cursor.execute(
+        f"""
+        INSERT INTO {INCIDENT} (location, category, status, first_post_at, last_post_at, post_count, engagement,
+                                priority, created_at, updated_at)
+        SELECT p.location, p.category, %s, p.posted_at, p.posted_at, 0, 0, 0, now(), now()
+        FROM unnest(%s::bigint[]) WITH ORDINALITY AS seed(post_id, n)
+        JOIN {relation} p ON p.id = seed.post_id
+        ORDER BY seed.n
+        RETURNING id
+        """,
+        [IncidentStatus.NEW, [incident.posts[0] for incident in new]],
+    )
+    # INSERT ... SELECT ... ORDER BY returns the rows in that order (Django's bulk_create relies on it too).
+    for incident, (incident_id,) in zip(new, cursor.fetchall(), strict=True):
+        incident.id = incident_id
+
+
+def refresh_incidents(incident_ids: Sequence[int]) -> int:
+    """Recompute totals, point, segment, works links, district and priority of ``incident_ids``.
+
+    Runs in the caller's transaction, under the grouping lock; returns how many incidents
+    were refreshed. Each incident row is written once: an incident has a dozen indexes.
+    """
+    incident_ids = sorted(set(incident_ids))
+    if not incident_ids:
+        return 0
+    weights = PRIORITY_WEIGHTS
+    with connection.cursor() as cursor:
+        _lock(cursor)
+        cursor.execute(
+            f"""
+            CREATE TEMPORARY TABLE incident_refresh ON COMMIT DROP AS
+            SELECT t.incident_id, t.n, t.engagement, t.first_at, t.last_at,
+                   r.location, r.segment_id, r.segment_distance_m
+            FROM (
+                -- One pass over the posts; the representative is the first in accuracy order.
+                SELECT incident_id, count(*) AS n,
+                       least(sum(like_count::bigint + repost_count + reply_count + quote_count), %s) AS engagement,
+                       min(posted_at) AS first_at, max(posted_at) AS last_at,
+                       (array_agg(id ORDER BY location_accuracy_m ASC NULLS LAST, posted_at, id))[1] AS rep_id
+                FROM {POST} WHERE incident_id = ANY(%s) GROUP BY incident_id
+            ) t
+            JOIN {POST} r ON r.id = t.rep_id
+            """,
+            [MAX_INTEGER, incident_ids],
+        )
+        cursor.execute(f"DELETE FROM {INCIDENT_WORKS} WHERE incident_id = ANY(%s)", [incident_ids])
+        cursor.execute(
+            f"""
+            INSERT INTO {INCIDENT_WORKS} (incident_id, works_zone_id, distance_m)
+            SELECT x.incident_id, w.id, ST_Distance({geog("x.location")}, {geog("w.impact_area")})
+            FROM incident_refresh x
+            JOIN (
+                SELECT DISTINCT p.incident_id, l.works_zone_id
+                FROM {POST} p JOIN {POST_WORKS} l ON l.post_id = p.id
+                WHERE p.incident_id = ANY(%s)
+            ) linked ON linked.incident_id = x.incident_id
+            JOIN {WORKS} w ON w.id = linked.works_zone_id
+            """,
+            [incident_ids],
+        )
+        cursor.execute(
+            f"""
+            UPDATE {INCIDENT} i SET
+                post_count = x.n, engagement = x.engagement, first_post_at = x.first_at, last_post_at = x.last_at,
+                location = x.location, segment_id = x.segment_id, segment_distance_m = x.segment_distance_m,
+                -- SET sees the old row: keep the district while the point stays put (most refreshes)
+                district_id = CASE WHEN i.district_id IS NOT NULL AND i.location ~= x.location THEN i.district_id
+                    ELSE (SELECT d.id FROM {DISTRICT} d WHERE ST_Intersects(d.geom, x.location) ORDER BY d.id LIMIT 1)
+                    END,
+                priority = round((
+                    %(w_posts)s * ln(1 + x.n)
+                    + %(w_engagement)s * ln(1 + x.engagement)
+                    + %(w_works)s * coalesce(works.nearness, 0)
+                    + %(w_pedestrians)s * (
+                        CASE WHEN x.category_is_pedestrian THEN 1 ELSE 0 END
+                        + CASE WHEN works.pedestrian THEN %(pedestrian_works)s ELSE 0 END
+                    )
+                )::numeric, 4),
+                updated_at = now()
+            FROM (
+                SELECT r.*, j.category = ANY(%(pedestrian_categories)s) AS category_is_pedestrian
+                FROM incident_refresh r JOIN {INCIDENT} j ON j.id = r.incident_id
+            ) x
+            LEFT JOIN (
+                SELECT l.incident_id,
+                       max(greatest(0, 1 - l.distance_m / %(radius)s)) AS nearness,
+                       bool_or(w.impact_pedestrian) AS pedestrian
+                FROM {INCIDENT_WORKS} l JOIN {WORKS} w ON w.id = l.works_zone_id
+                WHERE l.incident_id = ANY(%(ids)s)
+                GROUP BY l.incident_id
+            ) works ON works.incident_id = x.incident_id
+            WHERE i.id = x.incident_id
+            """,
+            {
+                "ids": incident_ids,
+                "w_posts": weights["posts"],
+                "w_engagement": weights["engagement"],
+                "w_works": weights["works"],
+                "w_pedestrians": weights["pedestrians"],
+                "pedestrian_works": PEDESTRIAN_WORKS_BONUS,
+                "pedestrian_categories": sorted(str(category) for category in PEDESTRIAN_CATEGORIES),
+                "radius": max(settings.INCIDENTS_WORKS_RADIUS_M, 1.0),
+            },
+        )
+        refreshed = cursor.rowcount
+        cursor.execute("DROP TABLE incident_refresh")
+    return refreshed

@@ -1,0 +1,205 @@
+"""
+Link located posts to the nearest street segment and to the works zones active nearby.
+
+Both links are computed in SQL for a whole batch, on the geography GiST indexes:
+
+- the nearest segment within ``INCIDENTS_SEGMENT_MAX_DISTANCE_M``: a ``LATERAL``
+  nearest-neighbour query per post (``ORDER BY geog <-> geog LIMIT 1``, bounded by
+  ``ST_DWithin`` so a post far from every street stops at once); ties go to the lower id;
+- every works zone whose impact area lies within ``INCIDENTS_WORKS_RADIUS_M`` of the
+  post and that was active when it was posted, give or take
+  ``INCIDENTS_WORKS_GRACE_HOURS`` (a barrier often stays a day after the permit ends).
+
+Distances are metres on the spheroid (``ST_Distance`` on geography). Incidents take
+their links from their posts (:func:`incidents.group.refresh_incidents`), so
+:func:`relink_incidents` — called by the street and works importers — relinks the
+posts near what changed and refreshes their incidents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry, Polygon
+from django.db import connection, transaction
+
+from incidents.geo import WGS84, geog
+from incidents.group import refresh_incidents
+from incidents.models import Post, PostState, PostWorksZone, StreetSegment, WorksZone
+
+POST = Post._meta.db_table
+SEGMENT = StreetSegment._meta.db_table
+WORKS = WorksZone._meta.db_table
+POST_WORKS = PostWorksZone._meta.db_table
+
+# Posts relinked per transaction by relink_incidents(): bounded memory and lock time.
+RELINK_CHUNK = 5000
+
+
+def nearest_segment_join(point: str) -> str:
+    """SQL: ``LEFT JOIN LATERAL`` the nearest segment (``nearest.id``, ``nearest.distance_m``) to ``point``.
+
+    ``point`` is a geometry expression of the outer query; the limit is the
+    ``%(segment_m)s`` parameter. The ``ST_DWithin`` bound lets the nearest-neighbour
+    index scan stop at once for a post far from every street.
+    """
+    return f"""
+        LEFT JOIN LATERAL (
+            SELECT s.id, ST_Distance({geog("s.geom")}, {geog(point)}) AS distance_m
+            FROM {SEGMENT} s
+            WHERE ST_DWithin({geog("s.geom")}, {geog(point)}, %(segment_m)s)
+            ORDER BY {geog("s.geom")} <-> {geog(point)}, s.id
+            LIMIT 1
+        ) nearest ON true
+    """
+
+
+def link_segments(cursor, relation: str, where: str, params: dict) -> None:
+    """Set ``segment_id`` and ``segment_distance_m`` of the rows of ``relation`` matching ``where``.
+
+    ``relation`` is the post table or the pipeline's batch table (both have ``id``,
+    ``location``, ``segment_id`` and ``segment_distance_m``); ``where`` is about its
+    alias ``q``. A row with no segment within range gets none.
+    """
+    cursor.execute(
+        f"""
+        UPDATE {relation} t SET segment_id = found.segment_id, segment_distance_m = found.distance_m
+        FROM (
+            SELECT q.id, nearest.id AS segment_id, nearest.distance_m
+            FROM {relation} q {nearest_segment_join("q.location")}
+            WHERE {where}
+        ) found
+        WHERE t.id = found.id
+        """,
+        {"segment_m": settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M, **params},
+    )
+
+
+def link_works(cursor, post_ids: Sequence[int]) -> None:
+    """(Re)create the works links of the located posts among ``post_ids``, with their distances."""
+    post_ids = list(post_ids)
+    cursor.execute(f"DELETE FROM {POST_WORKS} WHERE post_id = ANY(%s)", [post_ids])
+    cursor.execute(
+        f"""
+        INSERT INTO {POST_WORKS} (post_id, works_zone_id, distance_m)
+        SELECT q.id, w.id, ST_Distance({geog("w.impact_area")}, {geog("q.location")})
+        FROM {POST} q
+        JOIN {WORKS} w ON ST_DWithin({geog("w.impact_area")}, {geog("q.location")}, %(works_m)s)
+        WHERE q.id = ANY(%(ids)s) AND q.state = %(located)s
+          AND w.starts_at <= q.posted_at + %(grace)s
+          -- the effective end, as in incidents.models.works.effective_end()
+          AND (LEAST(w.ends_at, w.withdrawn_at) IS NULL
+               OR LEAST(w.ends_at, w.withdrawn_at) >= q.posted_at - %(grace)s)
+        """,
+        {
+            "ids": post_ids,
+            "located": PostState.LOCATED,
+            "works_m": settings.INCIDENTS_WORKS_RADIUS_M,
+            "grace": dt.timedelta(hours=settings.INCIDENTS_WORKS_GRACE_HOURS),
+        },
+    )
+
+
+def link_posts(post_ids: Sequence[int]) -> None:
+    """Recompute the segment and works links of the located posts among ``post_ids`` (caller's transaction)."""
+    post_ids = list(post_ids)
+    with connection.cursor() as cursor:
+        link_segments(
+            cursor,
+            POST,
+            "q.id = ANY(%(ids)s) AND q.state = %(located)s",
+            {"ids": post_ids, "located": PostState.LOCATED},
+        )
+        link_works(cursor, post_ids)
+
+
+@dataclass(slots=True)
+class RelinkReport:
+    posts: int = 0
+    incidents: int = 0
+
+
+Extent = GEOSGeometry | tuple[float, float, float, float]
+
+
+def _extent_geometry(extent: Extent) -> GEOSGeometry:
+    if isinstance(extent, GEOSGeometry):
+        geometry = extent.clone()
+        if geometry.srid is None:
+            geometry.srid = WGS84
+        elif geometry.srid != WGS84:
+            geometry.transform(WGS84)
+        return geometry
+    min_lon, min_lat, max_lon, max_lat = (float(value) for value in extent)
+    return Polygon.from_bbox((min_lon, min_lat, max_lon, max_lat))
+
+
+def affected_post_ids(
+    *,
+    extent: Extent | None = None,
+    segment_ids: Iterable[int] | None = None,
+    works_zone_ids: Iterable[int] | None = None,
+) -> list[int]:
+    """Located posts whose links may change after streets or works changed (all of them when nothing is said)."""
+    segment_m = settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M
+    works_m = settings.INCIDENTS_WORKS_RADIUS_M
+    conditions: list[str] = []
+    params: dict[str, object] = {"located": PostState.LOCATED}
+    if extent is not None:
+        geometry = _extent_geometry(extent)
+        conditions.append(f"ST_DWithin({geog('p.location')}, {geog('ST_GeomFromEWKT(%(extent)s)')}, %(reach)s)")
+        params.update(extent=geometry.ewkt, reach=max(segment_m, works_m))
+    if segment_ids is not None:
+        conditions.append(
+            f"""(p.segment_id = ANY(%(segments)s) OR EXISTS (
+                SELECT 1 FROM {SEGMENT} s WHERE s.id = ANY(%(segments)s)
+                AND ST_DWithin({geog("s.geom")}, {geog("p.location")}, %(segment_m)s)))"""
+        )
+        params.update(segments=list(segment_ids), segment_m=segment_m)
+    if works_zone_ids is not None:
+        conditions.append(
+            f"""(EXISTS (SELECT 1 FROM {POST_WORKS} l WHERE l.post_id = p.id AND l.works_zone_id = ANY(%(works)s))
+                OR EXISTS (SELECT 1 FROM {WORKS} w WHERE w.id = ANY(%(works)s)
+                AND ST_DWithin({geog("w.impact_area")}, {geog("p.location")}, %(works_m)s)))"""
+        )
+        params.update(works=list(works_zone_ids), works_m=works_m)
+    where = " OR ".join(conditions) if conditions else "true"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT p.id FROM {POST} p WHERE p.state = %(located)s AND ({where}) ORDER BY p.id", params)
+        return [post_id for (post_id,) in cursor.fetchall()]
+
+
+def relink_incidents(
+    *,
+    extent: Extent | None = None,
+    segment_ids: Iterable[int] | None = None,
+    works_zone_ids: Iterable[int] | None = None,
+) -> RelinkReport:
+    """Recompute the links of posts near what an import changed, then their incidents.
+
+    Give what the importer knows: the ``extent`` it covered (a WGS84 geometry or a
+    ``(min_lon, min_lat, max_lon, max_lat)`` box — deleted rows can only be found
+    this way), and/or the ids of segments or works zones it created or changed. With
+    nothing at all, every located post is relinked; an empty list means nothing
+    changed. Incident grouping is kept (operators may be working on them); totals,
+    segment, works links and priority are recomputed.
+    """
+    post_ids = affected_post_ids(extent=extent, segment_ids=segment_ids, works_zone_ids=works_zone_ids)
+    report = RelinkReport(posts=len(post_ids))
+    incidents: set[int] = set()
+    for start in range(0, len(post_ids), RELINK_CHUNK):
+        chunk = post_ids[start : start + RELINK_CHUNK]
+        with transaction.atomic():
+            link_posts(chunk)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT DISTINCT incident_id FROM {POST} WHERE id = ANY(%s) AND incident_id IS NOT NULL", [chunk]
+                )
+                chunk_incidents = [incident_id for (incident_id,) in cursor.fetchall()]
+            refresh_incidents(chunk_incidents)
+            incidents.update(chunk_incidents)
+    report.incidents = len(incidents)
+    return report

@@ -1,0 +1,597 @@
+"""
+A batch of posts through the stages: store → classify → locate → out of area → link → group.
+
+Two entry points, each one transaction:
+
+- :func:`store` writes a batch of parsed records exactly once (``COPY`` into a temporary
+  table, then ``INSERT ... ON CONFLICT`` on the ``(source, external_id)`` constraint)
+  and counts reposts as engagement of their original. It always runs in the process
+  that received the posts, so callers learn at once what was created, duplicate or a
+  repost, and nothing is lost if a worker or the broker fails afterwards: stored posts
+  wait in state ``pending``.
+- :func:`process` takes stored ``pending`` posts through classification and location
+  (Python, behind the stage interfaces), writes the results in one ``UPDATE``, marks
+  posts outside the service area in SQL, links them (:mod:`incidents.link`) and groups
+  them into incidents (:mod:`incidents.group`). It runs synchronously, or in a Celery
+  worker (:mod:`incidents.tasks`) when ``CELERY_BROKER_URL`` is set. It only touches
+  posts still ``pending``, so running it twice on the same ids is harmless.
+
+Only relevant posts are located: locating is the costly step, and an off-topic post
+needs no place. Everything per post that can be done in SQL is done in SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+from incidents.classify.lexicon import classify_many
+from incidents.classify.result import Classification
+from incidents.geo import geog
+from incidents.group import group_batch, refresh_incidents
+from incidents.link import link_segments, link_works
+from incidents.locate.locator import Locator
+from incidents.locate.result import Location
+from incidents.models import LocationMethod, Post, PostState, Repost, ServiceArea, StreetSegment
+from incidents.sources.parsing import dump_raw
+from incidents.sources.record import PostRecord
+
+POST = Post._meta.db_table
+REPOST = Repost._meta.db_table
+SERVICE_AREA = ServiceArea._meta.db_table
+SEGMENT = StreetSegment._meta.db_table
+
+# Advisory lock (namespace, key) serialising the store step across processes: see store().
+LOCK_NAMESPACE = 0x43495459  # "CITY"
+STORE_LOCK = 1
+
+_POST_COLUMNS = (
+    "source",
+    "external_id",
+    "url",
+    "author_handle",
+    "author_id",
+    "text",
+    "language",
+    "media_urls",
+    "posted_at",
+    "like_count",
+    "repost_count",
+    "reply_count",
+    "quote_count",
+    "repost_of",
+    "quote_of",
+    "reply_to",
+    "raw",
+    "gps_lon",
+    "gps_lat",
+    "place_name",
+    "place_type",
+    "bbox_min_lon",
+    "bbox_min_lat",
+    "bbox_max_lon",
+    "bbox_max_lat",
+)
+_STAGED_POSTS = """
+    CREATE TEMPORARY TABLE ingest_post (
+        source varchar(32), external_id varchar(255), url varchar(1000), author_handle varchar(255),
+        author_id varchar(255), text text, language varchar(16), media_urls varchar(1000)[],
+        posted_at timestamptz, like_count integer, repost_count integer, reply_count integer,
+        quote_count integer, repost_of varchar(255), quote_of varchar(255), reply_to varchar(255),
+        raw jsonb, gps_lon float8, gps_lat float8, place_name varchar(255), place_type varchar(32),
+        bbox_min_lon float8, bbox_min_lat float8, bbox_max_lon float8, bbox_max_lat float8
+    ) ON COMMIT DROP
+"""
+_COPY_POSTS = f"COPY ingest_post ({', '.join(_POST_COLUMNS)}) FROM STDIN"
+_ENGAGEMENT = ("like_count", "repost_count", "reply_count", "quote_count")
+
+
+# --- store --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Stored:
+    """What became of one record: ``created``, ``duplicate`` or ``repost`` (a new repost counted)."""
+
+    status: str
+    post_id: int | None = None
+
+
+@dataclass(slots=True)
+class StoreResult:
+    """Outcome per primary record (same order), plus what processing must take up."""
+
+    outcomes: list[Stored]
+    created_post_ids: list[int] = field(default_factory=list)
+    # The records of the posts created, by post id (primary and embedded alike).
+    created: dict[int, PostRecord] = field(default_factory=dict)
+    embedded_created: int = 0
+    # Incidents whose posts gained engagement (a repost, a fresher count): their totals change.
+    incident_ids: set[int] = field(default_factory=set)
+
+
+def _key(record: PostRecord) -> tuple[str, str]:
+    return record.source, record.external_id
+
+
+def _merge_engagement(kept: PostRecord, again: PostRecord) -> None:
+    # The same post twice in one batch: keep the freshest counts, as ON CONFLICT does across batches.
+    for name in _ENGAGEMENT:
+        if getattr(again, name) > getattr(kept, name):
+            setattr(kept, name, getattr(again, name))
+
+
+def _post_row(record: PostRecord) -> tuple:
+    box = record.place_bbox or (None, None, None, None)
+    return (
+        record.source,
+        record.external_id,
+        record.url,
+        record.author_handle,
+        record.author_id,
+        record.text,
+        record.language,
+        record.media_urls,
+        record.posted_at,
+        record.like_count,
+        record.repost_count,
+        record.reply_count,
+        record.quote_count,
+        record.repost_of,
+        record.quote_of,
+        record.reply_to,
+        dump_raw(record.raw),
+        record.lon,
+        record.lat,
+        record.place_name,
+        record.place_type,
+        *box,
+    )
+
+
+def store(primary: Sequence[PostRecord], embedded: Sequence[PostRecord] = ()) -> StoreResult:
+    """Store a batch exactly once; return what became of each of ``primary``.
+
+    ``embedded`` records (originals carried by a retweet or a boost) are stored too but
+    have no outcome of their own. A record seen before is a ``duplicate``; its
+    engagement counts are raised if the new copy has higher ones. A repost is counted
+    once for its original, stored or not yet: the original's ``repost_count`` is the
+    larger of what the platform reported and the reposts seen.
+    """
+    posts: dict[tuple[str, str], PostRecord] = {}
+    reposts: dict[tuple[str, str], PostRecord] = {}
+    first_index: dict[tuple[str, str], int] = {}
+    repeats: list[int] = []
+    for index, record in enumerate(primary):
+        key = _key(record)
+        pool = reposts if record.repost_of else posts
+        if key in pool:
+            _merge_engagement(pool[key], record)
+            repeats.append(index)
+        else:
+            pool[key] = record
+            first_index[key] = index
+    embedded_keys = []
+    for record in embedded:
+        key = _key(record)
+        if record.repost_of or key in posts:
+            if key in posts:
+                _merge_engagement(posts[key], record)
+            continue
+        posts[key] = record
+        embedded_keys.append(key)
+
+    outcomes: list[Stored | None] = [None] * len(primary)
+    result = StoreResult(outcomes=[])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        post_ids: dict[tuple[str, str], tuple[int, bool]] = {}
+        if posts:
+            cursor.execute(_STAGED_POSTS)
+            # Django's error wrapping does not cover psycopg's COPY: add it so callers see DataError.
+            with connection.wrap_database_errors, cursor.cursor.copy(_COPY_POSTS) as copy:
+                for key in sorted(posts):
+                    copy.write_row(_post_row(posts[key]))
+        # Serialise the rest across processes: an original and its repost stored at the
+        # same moment by two processes must each see the other, or a repost would not be
+        # counted. The costly COPY above runs in parallel.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, STORE_LOCK])
+        if posts:
+            post_ids = _insert_posts(cursor, result, staged=len(posts))
+        new_reposts = _insert_reposts(cursor, sorted(reposts.values(), key=_key), result) if reposts else set()
+        if posts:
+            cursor.execute("DROP TABLE ingest_post")
+
+    for key, index in first_index.items():
+        if key in reposts:
+            outcomes[index] = Stored("repost" if key in new_reposts else "duplicate")
+        else:
+            post_id, created = post_ids[key]
+            outcomes[index] = Stored("created" if created else "duplicate", post_id)
+    for index in repeats:
+        record = primary[index]
+        earlier = outcomes[first_index[_key(record)]]
+        outcomes[index] = Stored("duplicate", earlier.post_id if earlier else None)
+    result.outcomes = [outcome or Stored("duplicate") for outcome in outcomes]
+    result.created = {post_id: posts[key] for key, (post_id, created) in post_ids.items() if created}
+    result.embedded_created = sum(1 for key in embedded_keys if post_ids.get(key, (0, False))[1])
+    return result
+
+
+def _insert_posts(cursor, result: StoreResult, staged: int) -> dict[tuple[str, str], tuple[int, bool]]:
+    raise_counts = " OR ".join(f"EXCLUDED.{name} > p.{name}" for name in _ENGAGEMENT)
+    post_ids: dict[tuple[str, str], tuple[int, bool]] = {}
+    # Posts already stored with counts at least as high are plain duplicates: set them aside
+    # with a read, which waits for nobody. Left in, ON CONFLICT would lock each of them and
+    # wait for whatever transaction holds it (a worker processing it, say).
+    cursor.execute(
+        f"""
+        DELETE FROM ingest_post s USING {POST} p
+        WHERE p.source = s.source AND p.external_id = s.external_id
+          AND {" AND ".join(f"p.{name} >= s.{name}" for name in _ENGAGEMENT)}
+        RETURNING p.id, p.source, p.external_id
+        """
+    )
+    for post_id, source, external_id in cursor.fetchall():
+        post_ids[(source, external_id)] = (post_id, False)
+    cursor.execute(
+        f"""
+        INSERT INTO {POST} AS p (
+            source, external_id, url, author_handle, author_id, text, language, media_urls, posted_at,
+            like_count, repost_count, reply_count, quote_count, repost_of, quote_of, reply_to, raw,
+            gps_location, place_name, place_type, place_bbox,
+            location_method, location_text, category, state, received_at
+        )
+        SELECT source, external_id, url, author_handle, author_id, text, language, media_urls, posted_at,
+            like_count, repost_count, reply_count, quote_count, repost_of, quote_of, reply_to, raw,
+            CASE WHEN gps_lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(gps_lon, gps_lat), 4326) END,
+            place_name, place_type,
+            CASE WHEN bbox_min_lon IS NOT NULL
+                THEN ST_MakeEnvelope(bbox_min_lon, bbox_min_lat, bbox_max_lon, bbox_max_lat, 4326) END,
+            %s, '', '', %s, now()
+        FROM ingest_post
+        ORDER BY source, external_id
+        ON CONFLICT ON CONSTRAINT post_unique_source_external_id DO UPDATE SET
+            {", ".join(f"{name} = GREATEST(p.{name}, EXCLUDED.{name})" for name in _ENGAGEMENT)}
+            WHERE {raise_counts}
+        RETURNING p.id, p.source, p.external_id, (p.xmax = 0) AS created, p.incident_id
+        """,
+        [LocationMethod.NONE, PostState.PENDING],
+    )
+    for post_id, source, external_id, created, incident_id in cursor.fetchall():
+        post_ids[(source, external_id)] = (post_id, created)
+        if created:
+            result.created_post_ids.append(post_id)
+        elif incident_id is not None:
+            result.incident_ids.add(incident_id)
+    if len(post_ids) < staged:
+        # Duplicates whose counts did not rise are not returned by the INSERT: look their ids up.
+        cursor.execute(
+            f"""
+            SELECT p.id, p.source, p.external_id FROM {POST} p
+            JOIN ingest_post s ON s.source = p.source AND s.external_id = p.external_id
+            """
+        )
+        for post_id, source, external_id in cursor.fetchall():
+            post_ids.setdefault((source, external_id), (post_id, False))
+    # New posts whose reposts arrived first: count those reposts now.
+    cursor.execute(
+        f"""
+        UPDATE {POST} p SET repost_count = seen.n
+        FROM (
+            SELECT r.source, r.original_external_id, count(*) AS n
+            FROM {REPOST} r JOIN ingest_post s ON s.source = r.source AND s.external_id = r.original_external_id
+            GROUP BY r.source, r.original_external_id
+        ) seen
+        WHERE p.source = seen.source AND p.external_id = seen.original_external_id AND p.repost_count < seen.n
+        RETURNING p.incident_id
+        """
+    )
+    result.incident_ids.update(incident_id for (incident_id,) in cursor.fetchall() if incident_id is not None)
+    return post_ids
+
+
+def _insert_reposts(cursor, records: list[PostRecord], result: StoreResult) -> set[tuple[str, str]]:
+    cursor.execute(
+        f"""
+        INSERT INTO {REPOST} (source, external_id, original_external_id, author_handle, author_id, posted_at,
+                              received_at)
+        SELECT *, now() FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[],
+                                    %s::timestamptz[])
+        ON CONFLICT ON CONSTRAINT repost_unique_source_external_id DO NOTHING
+        RETURNING source, external_id, original_external_id
+        """,
+        [
+            [r.source for r in records],
+            [r.external_id for r in records],
+            [r.repost_of for r in records],
+            [r.author_handle for r in records],
+            [r.author_id for r in records],
+            [r.posted_at for r in records],
+        ],
+    )
+    created = cursor.fetchall()
+    originals = sorted({(source, original) for source, _, original in created})
+    if originals:
+        cursor.execute(
+            f"""
+            UPDATE {POST} p SET repost_count = seen.n
+            FROM (
+                SELECT r.source, r.original_external_id, count(*) AS n
+                FROM {REPOST} r
+                JOIN unnest(%s::varchar[], %s::varchar[]) AS o(source, external_id)
+                  ON o.source = r.source AND o.external_id = r.original_external_id
+                GROUP BY r.source, r.original_external_id
+            ) seen
+            WHERE p.source = seen.source AND p.external_id = seen.original_external_id AND p.repost_count < seen.n
+            RETURNING p.incident_id
+            """,
+            [[source for source, _ in originals], [original for _, original in originals]],
+        )
+        result.incident_ids.update(incident_id for (incident_id,) in cursor.fetchall() if incident_id is not None)
+    return {(source, external_id) for source, external_id, _ in created}
+
+
+# --- process ------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ProcessReport:
+    """Counts of one or more processed batches."""
+
+    posts: int = 0
+    located: int = 0
+    unlocated: int = 0
+    out_of_area: int = 0
+    irrelevant: int = 0
+    incidents_created: int = 0
+    incidents_updated: int = 0
+
+    def add(self, other: ProcessReport) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class _LocatorCache:
+    """One locator per process, shared by its threads, rebuilt when the loaded streets change.
+
+    Building one can mean reading every street name, so it is not rebuilt per batch nor
+    per thread; ``Locator.locate_many`` only reads it.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.locator: Locator | None = None
+        self.stamp: tuple | None = None
+
+
+_locator_cache = _LocatorCache()
+
+
+def current_locator() -> Locator:
+    """Return the locator for the streets loaded now (built once, rebuilt after a street import)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), max(updated_at) FROM {SEGMENT}")
+        stamp = cursor.fetchone()
+    with _locator_cache.lock:
+        if _locator_cache.locator is None or _locator_cache.stamp != stamp:
+            _locator_cache.locator = Locator.from_database()
+            _locator_cache.stamp = stamp
+        return _locator_cache.locator
+
+
+def stage_record(record: PostRecord) -> PostRecord:
+    """What the classify and locate stages see of a post: what is stored about it, nothing more.
+
+    Records parsed a moment ago and records read back from the database (a worker, a
+    re-run) must give the same decisions, so both go through this.
+    """
+    return PostRecord(
+        source=record.source,
+        external_id=record.external_id,
+        text=record.text,
+        posted_at=record.posted_at.astimezone(dt.UTC),
+        language=record.language,
+        lon=record.lon,
+        lat=record.lat,
+        place_name=record.place_name,
+        place_type=record.place_type,
+        place_bbox=tuple(record.place_bbox) if record.place_bbox else None,
+    )
+
+
+Decision = tuple[Classification, Location | None]
+
+
+def decide(records: Sequence[PostRecord]) -> list[Decision]:
+    """Classify ``records`` and locate the relevant ones (pure Python: no database)."""
+    records = [stage_record(record) for record in records]
+    classifications = classify_many((record.text, record.language) for record in records)
+    relevant = [index for index, classification in enumerate(classifications) if classification.is_relevant]
+    locations: list[Location | None] = [None] * len(records)
+    if relevant:
+        found = current_locator().locate_many([records[index] for index in relevant])
+        for index, location in zip(relevant, found, strict=True):
+            locations[index] = location
+    return list(zip(classifications, locations, strict=True))
+
+
+def _claim(cursor, post_ids: Sequence[int], decided: dict[int, tuple[PostRecord, Decision]]) -> list[tuple]:
+    """Lock the posts of ``post_ids`` still pending; return ``(id, record, decision)`` for each.
+
+    Decisions already taken (``decided``, by the process that stored the posts) are
+    used as they are; the other posts are read back and decided here.
+    """
+    cursor.execute(
+        f"SELECT id FROM {POST} WHERE id = ANY(%s) AND state = %s ORDER BY id FOR UPDATE",
+        [list(post_ids), PostState.PENDING],
+    )
+    pending = [post_id for (post_id,) in cursor.fetchall()]
+    claimed = {post_id: (*decided[post_id],) for post_id in pending if post_id in decided}
+    missing = [post_id for post_id in pending if post_id not in decided]
+    if missing:
+        cursor.execute(
+            f"""
+            SELECT id, source, external_id, text, language, posted_at,
+                   ST_X(gps_location), ST_Y(gps_location), place_name, place_type,
+                   ST_XMin(place_bbox), ST_YMin(place_bbox), ST_XMax(place_bbox), ST_YMax(place_bbox)
+            FROM {POST} WHERE id = ANY(%s)
+            """,
+            [missing],
+        )
+        read: list[tuple[int, PostRecord]] = []
+        for row in cursor.fetchall():
+            post_id, source, external_id, text, language, posted_at, lon, lat, place_name, place_type, *box = row
+            record = PostRecord(
+                source=source,
+                external_id=external_id,
+                text=text,
+                posted_at=posted_at,
+                language=language,
+                lon=lon,
+                lat=lat,
+                place_name=place_name,
+                place_type=place_type,
+                place_bbox=tuple(box) if box[0] is not None else None,
+            )
+            read.append((post_id, record))
+        for (post_id, record), decision in zip(read, decide([record for _, record in read]), strict=True):
+            claimed[post_id] = (record, decision)
+    return [(post_id, *claimed[post_id]) for post_id in pending]
+
+
+# The batch being processed: one narrow row per post, where every stage writes its decision
+# (location, out of area, segment, incident), so that each post row — wide, with its raw
+# payload and nine indexes — is rewritten once, at the end, instead of once per stage.
+BATCH = "pipeline_batch"
+_BATCH_TABLE = f"""
+    CREATE TEMPORARY TABLE {BATCH} (
+        id bigint PRIMARY KEY, posted_at timestamptz, location geometry(Point, 4326), method varchar(8),
+        accuracy_m float8, matched varchar(500), note varchar(255), category varchar(32), score float8,
+        relevance float8, evidence varchar(200)[], state varchar(16),
+        segment_id bigint, segment_distance_m float8, incident_id bigint
+    ) ON COMMIT DROP
+"""
+_BATCH_COLUMNS = (
+    "id, posted_at, location, method, accuracy_m, matched, note, category, score, relevance, evidence, state"
+)
+
+
+def _stage_batch(cursor, rows: list[tuple]) -> None:
+    cursor.execute(_BATCH_TABLE)
+    with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {BATCH} ({_BATCH_COLUMNS}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    # Indexed and analysed before any UPDATE: an index built over updated rows is not usable
+    # by the transaction that built it (pg_index.indcheckxmin), and the grouping needs it.
+    cursor.execute(f"CREATE INDEX ON {BATCH} USING gist (({geog('location')}))")
+    cursor.execute(f"CREATE INDEX ON {BATCH} (segment_id)")
+    # (no ANALYZE: every query on the batch is a per-post index probe, whatever the statistics)
+
+
+def _clamp01(value: float) -> float:
+    return min(1.0, max(0.0, float(value)))
+
+
+def _result_row(post_id: int, record: PostRecord, classification, location: Location | None) -> tuple:
+    relevant = classification.is_relevant
+    found = location is not None and location.found and location.lon is not None and location.lat is not None
+    if not relevant:
+        state = PostState.IRRELEVANT
+    elif not found:
+        state = PostState.UNLOCATED
+    else:
+        state = PostState.LOCATED
+    accuracy = location.accuracy_m if found and location.accuracy_m is not None else None
+    return (
+        post_id,
+        record.posted_at,
+        f"SRID=4326;POINT({location.lon!r} {location.lat!r})" if found else None,
+        location.method if found else LocationMethod.NONE,
+        max(0.0, accuracy) if accuracy is not None else None,
+        (location.matched_text if location else "")[:500],
+        (location.note if location else "")[:255],
+        classification.category,
+        _clamp01(classification.score),
+        _clamp01(classification.relevance),
+        [str(item)[:200] for item in classification.evidence],
+        state,
+    )
+
+
+def _mark_out_of_area(cursor) -> int:
+    """Located posts that no service area covers become ``out_of_area`` (none defined: none are)."""
+    cursor.execute(
+        f"""
+        UPDATE {BATCH} b SET state = %s
+        WHERE b.state = %s
+          AND EXISTS (SELECT 1 FROM {SERVICE_AREA})
+          AND NOT EXISTS (SELECT 1 FROM {SERVICE_AREA} a WHERE ST_Intersects(a.geom, b.location))
+        """,
+        [PostState.OUT_OF_AREA, PostState.LOCATED],
+    )
+    return cursor.rowcount
+
+
+def _write_posts(cursor) -> None:
+    cursor.execute(
+        f"""
+        UPDATE {POST} p SET
+            location = b.location, location_method = b.method, location_accuracy_m = b.accuracy_m,
+            location_text = b.matched, location_note = b.note, category = b.category, category_score = b.score,
+            relevance = b.relevance, category_evidence = b.evidence, state = b.state,
+            segment_id = b.segment_id, segment_distance_m = b.segment_distance_m, incident_id = b.incident_id,
+            processed_at = now()
+        FROM {BATCH} b WHERE p.id = b.id
+        """
+    )
+
+
+def process(
+    post_ids: Iterable[int],
+    incident_ids: Iterable[int] = (),
+    decided: dict[int, tuple[PostRecord, Decision]] | None = None,
+) -> ProcessReport:
+    """Take the still-pending posts of ``post_ids`` through every stage; refresh ``incident_ids`` too.
+
+    ``decided`` holds classifications and locations already computed for some posts (see
+    :func:`decide`). Idempotent: posts already processed (by an earlier run or another
+    worker) are skipped, so a redelivered Celery task changes nothing.
+    """
+    post_ids = sorted(set(post_ids))
+    refresh = set(incident_ids)
+    report = ProcessReport()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Short set-based statements: compiling them (JIT) costs more than running them.
+        cursor.execute("SET LOCAL jit = off")
+        claimed = _claim(cursor, post_ids, decided or {}) if post_ids else []
+        if not claimed:
+            if refresh:
+                report.incidents_updated = refresh_incidents(sorted(refresh))
+            return report
+        rows = [_result_row(post_id, record, *decision) for post_id, record, decision in claimed]
+        states = [row[-1] for row in rows]
+        report.posts = len(rows)
+        report.irrelevant = states.count(PostState.IRRELEVANT)
+        report.unlocated = states.count(PostState.UNLOCATED)
+
+        _stage_batch(cursor, rows)
+        report.out_of_area = _mark_out_of_area(cursor)
+        report.located = states.count(PostState.LOCATED) - report.out_of_area
+        link_segments(cursor, BATCH, "q.state = %(located)s", {"located": PostState.LOCATED})
+        grouped = group_batch(cursor, BATCH)
+        _write_posts(cursor)
+        cursor.execute(f"SELECT id FROM {BATCH} WHERE state = %s", [PostState.LOCATED])
+        link_works(cursor, [post_id for (post_id,) in cursor.fetchall()])
+        cursor.execute(f"DROP TABLE {BATCH}")
+        refresh_incidents(sorted(grouped.incident_ids | refresh))
+        report.incidents_created = grouped.created
+        report.incidents_updated = len((grouped.incident_ids | refresh) - grouped.created_ids)
+    return report

@@ -1,0 +1,111 @@
+"""
+Mastodon status objects (REST API ``/api/v1/statuses``, timelines, search, streaming).
+
+A file holds one status, an array of statuses (a timeline page), a search result
+(``{"statuses": [...]}``) or one of those per line.
+
+- The external id is the status ``uri``: the ActivityPub id is the same whichever
+  instance the status was fetched from, while ``id`` is local to each instance. For
+  the same reason ``in_reply_to_id`` (a local id) is not kept as ``reply_to``.
+- ``content`` is HTML: it becomes plain text (:func:`html_to_text`); a content warning
+  (``spoiler_text``) comes first; a post with only media keeps the media descriptions
+  as its text.
+- A boost (``reblog`` set) becomes a repost record of ``reblog.uri``; the boosted
+  status is stored as a post with its own counts.
+- Only public and unlisted statuses are ingested: private and direct messages are
+  rejected, the city listens to public posts only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .htmltext import html_to_text
+from .parsing import (
+    MAX_HANDLE,
+    ParsedItem,
+    RecordError,
+    aware_datetime,
+    check_record,
+    count,
+    http_url,
+    identifier,
+    language,
+    optional_text,
+    text_field,
+)
+from .record import PostRecord
+
+FORMAT = "mastodon"
+PUBLIC_VISIBILITIES = frozenset({"public", "unlisted", ""})
+
+
+def looks_like(document: Any) -> bool:
+    """True when ``document`` is a status or a search result holding statuses."""
+    return isinstance(document, dict) and (("content" in document and "account" in document) or "statuses" in document)
+
+
+def parse_document(document: Any, *, position: str, source: str) -> Iterator[ParsedItem]:
+    """Yield one item per status in ``document`` (a status or a search result)."""
+    if isinstance(document, dict) and "statuses" in document and "content" not in document:
+        statuses = document["statuses"] if isinstance(document["statuses"], list) else []
+        for index, status in enumerate(statuses):
+            yield status_item(status, position=f"{position} statuses[{index}]".strip(), source=source)
+        return
+    yield status_item(document, position=position, source=source)
+
+
+def status_item(status: Any, *, position: str, source: str) -> ParsedItem:
+    """Parse one status; a boost yields a repost record with the boosted status embedded."""
+    if not isinstance(status, dict) or ("content" not in status and "reblog" not in status):
+        return ParsedItem.rejected(position, "not a Mastodon status (expected an object with 'content' and 'account')")
+    external_id = str(status.get("uri") or status.get("id") or "")
+    visibility = str(status.get("visibility") or "")
+    if visibility not in PUBLIC_VISIBILITIES:
+        return ParsedItem.rejected(position, f"not public (visibility={visibility}): only public posts are ingested")
+    try:
+        reblog = status.get("reblog")
+        if isinstance(reblog, dict):
+            original = status_record(reblog, source)
+            record = status_record(status, source, repost_of=original.external_id)
+            return ParsedItem(position, record, external_id=record.external_id, embedded=(original,))
+        record = status_record(status, source)
+    except RecordError as error:
+        return ParsedItem.rejected(position, str(error), external_id)
+    return ParsedItem(position, record, external_id=record.external_id)
+
+
+def status_record(status: dict[str, Any], source: str, *, repost_of: str = "") -> PostRecord:
+    """Build the record of one status; raise :class:`RecordError` if it is not a valid post."""
+    external_id = identifier(status.get("uri") or status.get("url") or status.get("id"), "uri")
+    account = status.get("account") if isinstance(status.get("account"), dict) else {}
+    attachments = [m for m in status.get("media_attachments") or [] if isinstance(m, dict)]
+
+    text = ""
+    if not repost_of:
+        parts = [text_field(status.get("spoiler_text"), "spoiler_text"), html_to_text(str(status.get("content") or ""))]
+        text = "\n\n".join(part for part in parts if part)
+        if not text:
+            text = "\n".join(text_field(m.get("description"), "description") for m in attachments).strip()
+        text = text_field(text, "content", required=True)
+
+    return check_record(
+        PostRecord(
+            source=source,
+            external_id=external_id,
+            text=text,
+            posted_at=aware_datetime(status.get("created_at"), "created_at"),
+            url=http_url(status.get("url")),
+            author_handle=optional_text(account.get("acct") or account.get("username"), MAX_HANDLE),
+            author_id=optional_text(account.get("id"), MAX_HANDLE),
+            language=language(status.get("language")),
+            media_urls=[url for url in (http_url(m.get("url") or m.get("remote_url")) for m in attachments) if url],
+            like_count=count(status.get("favourites_count"), "favourites_count"),
+            repost_count=count(status.get("reblogs_count"), "reblogs_count"),
+            reply_count=count(status.get("replies_count"), "replies_count"),
+            quote_count=count(status.get("quotes_count"), "quotes_count"),
+            repost_of=repost_of,
+            raw=status,
+        )
+    )

@@ -1,0 +1,190 @@
+"""Posts about the same problem join one incident; its totals and priority follow its posts."""
+
+from __future__ import annotations
+
+import pytest
+
+from incidents.models import Incident, IncidentStatus, Post
+from incidents.services.incidents import change_incident_status
+from tests.conftest import CAPITOLE, offset, paris
+from tests.pipeline.conftest import post
+
+pytestmark = pytest.mark.django_db
+
+POTHOLE = "Énorme nid de poule sur la chaussée"
+LIGHT = "Lampadaire en panne, plus d'éclairage le soir"
+WORKS = "Chantier : barrière de travaux en travers du trottoir"
+
+
+def incident_of(external_id: str) -> Incident:
+    return Post.objects.get(external_id=external_id).incident
+
+
+class TestJoining:
+    def test_same_problem_nearby_is_one_incident_with_totals(self, push):
+        push(
+            post(POTHOLE, CAPITOLE, paris(2014, 9, 8, 9), id="a", like_count=3),
+            post(POTHOLE, offset(CAPITOLE, east_m=20), paris(2014, 9, 8, 11), id="b", reply_count=2),
+        )
+        push(post(POTHOLE, offset(CAPITOLE, north_m=-25), paris(2014, 9, 9, 8), id="c", repost_count=1))
+        (incident,) = Incident.objects.all()
+        assert incident.post_count == 3
+        assert incident.engagement == 6
+        assert incident.first_post_at == paris(2014, 9, 8, 9)
+        assert incident.last_post_at == paris(2014, 9, 9, 8)
+        assert incident.category == "road_surface_pothole"
+        assert incident.status == IncidentStatus.NEW
+        assert set(incident.posts.values_list("external_id", flat=True)) == {"a", "b", "c"}
+
+    def test_another_category_at_the_same_place_is_another_incident(self, push):
+        push(post(POTHOLE, CAPITOLE, id="hole"), post(LIGHT, offset(CAPITOLE, east_m=5), id="light"))
+        assert incident_of("hole") != incident_of("light")
+
+    def test_too_far_apart_is_two_incidents(self, push, settings):
+        settings.INCIDENTS_GROUP_DISTANCE_M = 50
+        push(post(POTHOLE, CAPITOLE, id="a"), post(POTHOLE, offset(CAPITOLE, east_m=80), id="b"))
+        assert incident_of("a") != incident_of("b")
+
+    def test_same_segment_joins_farther_but_not_without_limit(self, push, make_segment, settings):
+        settings.INCIDENTS_GROUP_DISTANCE_M = 50
+        settings.INCIDENTS_GROUP_SEGMENT_DISTANCE_M = 150
+        make_segment(coords=[CAPITOLE.coords, offset(CAPITOLE, east_m=400).coords])
+        push(
+            post(WORKS, offset(CAPITOLE, north_m=5), id="a"),
+            post(WORKS, offset(CAPITOLE, east_m=120, north_m=5), id="same-block"),
+            post(WORKS, offset(CAPITOLE, east_m=330, north_m=5), id="far-end"),
+        )
+        assert incident_of("a") == incident_of("same-block")
+        assert incident_of("far-end") != incident_of("a")
+
+    def test_different_segments_do_not_extend_the_distance(self, push, make_segment, settings):
+        settings.INCIDENTS_GROUP_DISTANCE_M = 50
+        make_segment("RUE A", [offset(CAPITOLE, north_m=0).coords, offset(CAPITOLE, east_m=60).coords])
+        make_segment("RUE B", [offset(CAPITOLE, east_m=70).coords, offset(CAPITOLE, east_m=200).coords])
+        push(post(WORKS, offset(CAPITOLE, east_m=10, north_m=3), id="a"), post(WORKS, offset(CAPITOLE, 130, 3), id="b"))
+        assert incident_of("a") != incident_of("b")
+
+    def test_the_nearest_incident_wins(self, push, settings):
+        settings.INCIDENTS_GROUP_DISTANCE_M = 50
+        push(post(POTHOLE, CAPITOLE, id="west"), post(POTHOLE, offset(CAPITOLE, east_m=90), id="east"))
+        push(post(POTHOLE, offset(CAPITOLE, east_m=60), id="between"))
+        assert incident_of("between") == incident_of("east")
+
+
+class TestTimeWindow:
+    def test_a_post_weeks_later_starts_a_new_incident(self, push, settings):
+        settings.INCIDENTS_GROUP_WINDOW_HOURS = 72
+        push(post(POTHOLE, CAPITOLE, paris(2014, 9, 8), id="sept"))
+        push(post(POTHOLE, CAPITOLE, paris(2014, 9, 29), id="later"))
+        old, new = incident_of("sept"), incident_of("later")
+        assert old != new
+        assert old.post_count == 1
+        assert old.last_post_at == paris(2014, 9, 8)
+
+    def test_a_chain_of_posts_keeps_the_incident_alive(self, push, settings):
+        settings.INCIDENTS_GROUP_WINDOW_HOURS = 72
+        push(*(post(WORKS, CAPITOLE, paris(2014, 9, 1 + 2 * n), id=f"day{n}") for n in range(5)))
+        (incident,) = Incident.objects.all()
+        assert incident.post_count == 5
+
+    def test_a_late_arriving_older_post_joins_within_the_window(self, push):
+        push(post(POTHOLE, CAPITOLE, paris(2014, 9, 10), id="new"))
+        push(post(POTHOLE, CAPITOLE, paris(2014, 9, 9), id="older"))
+        incident = incident_of("new")
+        assert incident_of("older") == incident
+        assert incident.first_post_at == paris(2014, 9, 9)
+
+    def test_resolved_incidents_are_not_reopened(self, push):
+        push(post(POTHOLE, CAPITOLE, paris(2014, 9, 8), id="first"))
+        change_incident_status(incident_of("first"), IncidentStatus.RESOLVED, note="Rebouché")
+        push(post(POTHOLE, CAPITOLE, paris(2014, 9, 9), id="again"))
+        assert incident_of("again") != incident_of("first")
+        assert incident_of("first").status == IncidentStatus.RESOLVED
+
+
+class TestIncidentFields:
+    def test_point_and_segment_come_from_the_most_accurate_post(self, push, make_segment):
+        segment = make_segment(coords=[offset(CAPITOLE, north_m=4).coords, offset(CAPITOLE, 100, 4).coords])
+        box = ",".join(str(v) for v in (*offset(CAPITOLE, -30, -30).coords, *offset(CAPITOLE, 30, 30).coords))
+        push(post(POTHOLE, id="place", place_name="Capitole", place_type="poi", place_bbox=box))
+        push(post(POTHOLE, offset(CAPITOLE, east_m=12), paris(2014, 9, 8, 10), id="gps"))
+        incident = incident_of("place")
+        assert incident_of("gps") == incident
+        assert incident.location.coords == pytest.approx(offset(CAPITOLE, east_m=12).coords)
+        assert incident.segment == segment
+        assert incident.segment_distance_m == pytest.approx(4, abs=0.5)
+
+    def test_district(self, push, make_district):
+        district = make_district("3155501", "Capitole", (1.43, 43.60, 1.45, 43.61))
+        push(post(POTHOLE, CAPITOLE, id="p"))
+        assert incident_of("p").district == district
+
+    def test_works_links_measured_from_the_incident(self, push, make_works_zone):
+        zone = make_works_zone(offset(CAPITOLE, east_m=60), buffer_m=25)
+        push(post(WORKS, CAPITOLE, id="p"))
+        (link,) = incident_of("p").works_links.all()
+        assert link.works_zone == zone
+        assert link.distance_m == pytest.approx(35, abs=1.5)
+
+
+class TestPriority:
+    def test_rises_with_posts_and_engagement(self, push):
+        push(post(POTHOLE, CAPITOLE, id="one"))
+        lone = incident_of("one").priority
+        push(post(POTHOLE, offset(CAPITOLE, east_m=10), id="two"))
+        two = incident_of("one").priority
+        push(post(POTHOLE, offset(CAPITOLE, east_m=15), id="three", like_count=50))
+        assert lone < two < incident_of("one").priority
+
+    def test_rises_near_active_works_and_more_when_nearer(self, push, make_works_zone):
+        far_away = offset(CAPITOLE, east_m=2000)
+        make_works_zone(offset(CAPITOLE, east_m=40), buffer_m=5)
+        make_works_zone(offset(far_away, east_m=90), buffer_m=5)
+        push(
+            post(POTHOLE, CAPITOLE, id="near-works"),
+            post(POTHOLE, far_away, id="farther-works"),
+            post(POTHOLE, offset(CAPITOLE, east_m=5000), id="no-works"),
+        )
+        assert incident_of("near-works").priority > incident_of("farther-works").priority
+        assert incident_of("farther-works").priority > incident_of("no-works").priority
+
+    def test_pedestrian_harm_weighs_more(self, push, make_works_zone):
+        push(
+            post("Passage piéton effacé, trottoir impraticable", CAPITOLE, id="pedestrians"),
+            post(LIGHT, offset(CAPITOLE, east_m=3000), id="light"),
+        )
+        assert incident_of("pedestrians").category == "pedestrian_crossing_sidewalk"
+        assert incident_of("pedestrians").priority > incident_of("light").priority
+
+    def test_works_taking_the_pavement_weigh_more(self, push, make_works_zone):
+        elsewhere = offset(CAPITOLE, east_m=3000)
+        make_works_zone(CAPITOLE, impact_pedestrian=True)
+        make_works_zone(elsewhere, impact_pedestrian=False)
+        push(post(POTHOLE, CAPITOLE, id="pavement"), post(POTHOLE, elsewhere, id="road"))
+        assert incident_of("pavement").priority > incident_of("road").priority
+
+
+def test_batch_size_does_not_change_the_grouping_of_posts_in_time_order(push):
+    rows = [
+        post(
+            POTHOLE if n % 3 else WORKS,
+            offset(CAPITOLE, east_m=37 * (n % 7), north_m=23 * (n % 5)),
+            paris(2014, 9, 8, n % 24, n),
+        )
+        for n in range(40)
+    ]
+    rows.sort(key=lambda row: row["posted_at"])
+
+    def grouping():
+        groups = {}
+        for external_id, incident_id in Post.objects.values_list("external_id", "incident_id"):
+            groups.setdefault(incident_id, set()).add(external_id)
+        return sorted(sorted(group) for group in groups.values())
+
+    push(*rows, batch_size=1000)
+    in_one_batch = grouping()
+    Post.objects.all().delete()
+    Incident.objects.all().delete()
+    push(*rows, batch_size=1)
+    assert grouping() == in_one_batch
+    assert len(in_one_batch) > 2

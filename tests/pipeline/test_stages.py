@@ -1,0 +1,125 @@
+"""Processing: classification decides relevance, posts out of the service area are recognised,
+located posts link to the nearest segment and to the works active nearby, with distances."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from incidents import pipeline
+from incidents.models import Post, PostState, PostWorksZone
+from incidents.services.areas import set_service_area_from_streets
+from tests.conftest import CAPITOLE, offset, paris
+from tests.pipeline.conftest import post
+
+pytestmark = pytest.mark.django_db
+
+WORKS_TEXT = "Chantier : barrière de travaux en travers du trottoir"
+
+
+def stored(external_id: str) -> Post:
+    return Post.objects.get(external_id=external_id)
+
+
+class TestStates:
+    def test_located_posts_record_method_accuracy_and_category(self, push):
+        push(post(WORKS_TEXT, CAPITOLE, id="p"))
+        p = stored("p")
+        assert p.state == PostState.LOCATED
+        assert p.location_method == "gps"
+        assert p.location.coords == pytest.approx(CAPITOLE.coords)
+        assert p.location_accuracy_m > 0
+        assert p.category == "works_obstruction"
+        assert 0 < p.category_score <= 1
+        assert p.relevance == 1
+        assert "chantier" in p.category_evidence
+        assert p.processed_at is not None
+
+    def test_place_bounding_boxes_locate_but_a_city_does_not(self, push):
+        push(
+            post(
+                WORKS_TEXT, id="poi", place_name="École", place_type="poi", place_bbox="1.4395,43.6131,1.4403,43.6137"
+            ),
+            post(WORKS_TEXT, id="city", place_name="Toulouse", place_type="city", place_bbox="1.35,43.53,1.51,43.67"),
+        )
+        assert stored("poi").location_method == "place"
+        assert stored("poi").location_text == "École"
+        assert stored("city").state == PostState.UNLOCATED
+
+    def test_out_of_area(self, push, make_segment):
+        make_segment(coords=[CAPITOLE.coords, offset(CAPITOLE, east_m=300).coords])
+        set_service_area_from_streets(buffer_m=200)
+        push(post(WORKS_TEXT, offset(CAPITOLE, north_m=100), id="in"), post(WORKS_TEXT, Point(2.35, 48.85), id="paris"))
+        assert stored("in").state == PostState.LOCATED
+        paris_post = stored("paris")
+        assert paris_post.state == PostState.OUT_OF_AREA
+        assert paris_post.location is not None  # where it is stays known
+        assert paris_post.incident is None
+
+    def test_processing_twice_changes_nothing(self, push):
+        report = push(post(WORKS_TEXT, CAPITOLE, id="p"))
+        post_id = report.results[0].post_id
+        again = pipeline.process([post_id])
+        assert again.posts == 0
+        assert again.incidents_created == 0
+        assert stored("p").incident.post_count == 1
+
+
+class TestSegmentLink:
+    def test_nearest_segment_within_the_limit_with_its_distance(self, push, make_segment):
+        near = make_segment("RUE NEAR", [offset(CAPITOLE, north_m=10).coords, offset(CAPITOLE, 100, 10).coords])
+        make_segment("RUE FAR", [offset(CAPITOLE, north_m=-20).coords, offset(CAPITOLE, 100, -20).coords])
+        push(post(WORKS_TEXT, offset(CAPITOLE, east_m=50), id="p"))
+        p = stored("p")
+        assert p.segment == near
+        assert p.segment_distance_m == pytest.approx(10, abs=0.5)
+
+    def test_no_segment_beyond_the_limit(self, push, make_segment, settings):
+        settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M = 30
+        make_segment(coords=[offset(CAPITOLE, north_m=40).coords, offset(CAPITOLE, 100, 40).coords])
+        push(post(WORKS_TEXT, offset(CAPITOLE, east_m=50), id="p"))
+        assert stored("p").segment is None
+        assert stored("p").segment_distance_m is None
+
+
+class TestWorksLinks:
+    def test_active_works_nearby_are_linked_with_the_distance_to_their_impact_area(self, push, make_works_zone):
+        zone = make_works_zone(offset(CAPITOLE, east_m=60), buffer_m=25)
+        push(post(WORKS_TEXT, CAPITOLE, paris(2014, 9, 8, 9), id="p"))
+        link = PostWorksZone.objects.get(post=stored("p"))
+        assert link.works_zone == zone
+        assert link.distance_m == pytest.approx(35, abs=1.5)
+
+    def test_inside_the_impact_area_is_distance_zero(self, push, make_works_zone):
+        make_works_zone(CAPITOLE, buffer_m=25)
+        push(post(WORKS_TEXT, offset(CAPITOLE, north_m=10), id="p"))
+        assert PostWorksZone.objects.get(post=stored("p")).distance_m == 0
+
+    def test_works_beyond_the_radius_are_not_linked(self, push, make_works_zone, settings):
+        settings.INCIDENTS_WORKS_RADIUS_M = 100
+        make_works_zone(offset(CAPITOLE, east_m=140), buffer_m=25)  # impact area 115 m away
+        push(post(WORKS_TEXT, CAPITOLE, id="p"))
+        assert not PostWorksZone.objects.exists()
+
+    def test_only_works_active_at_the_post_time_give_or_take_the_grace(self, push, make_works_zone, settings):
+        settings.INCIDENTS_WORKS_GRACE_HOURS = 24
+        when = paris(2014, 9, 10, 12)
+        ended_yesterday = make_works_zone(starts_at=paris(2014, 9, 1), ends_at=paris(2014, 9, 9, 18))
+        make_works_zone(starts_at=paris(2014, 9, 1), ends_at=paris(2014, 9, 8, 9))  # ended 2 days before
+        starts_tomorrow = make_works_zone(starts_at=paris(2014, 9, 11, 8), ends_at=paris(2014, 9, 30))
+        make_works_zone(starts_at=paris(2014, 9, 15), ends_at=paris(2014, 9, 30))  # starts in 5 days
+        withdrawn = make_works_zone(starts_at=paris(2014, 9, 1), ends_at=paris(2014, 9, 30))
+        withdrawn.withdrawn_at = paris(2014, 9, 5)
+        withdrawn.save()
+        push(post(WORKS_TEXT, CAPITOLE, when, id="p"))
+        linked = set(PostWorksZone.objects.values_list("works_zone", flat=True))
+        assert linked == {ended_yesterday.pk, starts_tomorrow.pk}
+
+
+def test_the_locator_is_built_once_and_again_after_a_street_import(make_segment):
+    first = pipeline.current_locator()
+    assert pipeline.current_locator() is first
+    make_segment()
+    rebuilt = pipeline.current_locator()
+    assert rebuilt is not first
+    assert pipeline.current_locator() is rebuilt
