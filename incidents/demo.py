@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from incidents.importers import ImportResult, import_districts, import_streets, import_works, read_paths
 from incidents.models import ServiceArea
 from incidents.services.areas import set_service_area_from_districts, set_service_area_from_streets
+from incidents.services.demo_posts import load_demo_posts
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 TOULOUSE = "toulouse"
@@ -86,9 +87,23 @@ def set_service_area(context: DemoContext) -> str:
     return "set: " + ", ".join(area.name for area in areas if area is not None)
 
 
+def load_posts(context: DemoContext) -> str:
+    """The generated posts (X, Mastodon, citizen form), through the whole pipeline into incidents."""
+    report = load_demo_posts()
+    return _(
+        "%(created)d posts created, %(duplicate)d already stored, %(reposts)d reposts, %(incidents)d incidents created"
+    ) % {
+        "created": report.created,
+        "duplicate": report.duplicate,
+        "reposts": report.reposts,
+        "incidents": report.processed.incidents_created,
+    }
+
+
 DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep(_("districts"), load_districts),
     DemoStep(_("streets"), load_streets),
     DemoStep(_("service area"), set_service_area),
     DemoStep(_("works"), load_works),
+    DemoStep(_("posts"), load_posts),
 )

@@ -49,6 +49,7 @@ from incidents.models import (
     WorksZone,
 )
 from incidents.models.incidents import OPEN_STATUSES
+from incidents.services.clusters import mark_incidents_changed
 
 POST = Post._meta.db_table
 INCIDENT = Incident._meta.db_table
@@ -441,4 +442,6 @@ def refresh_incidents(incident_ids: Sequence[int]) -> int:
         )
         refreshed = cursor.rowcount
         cursor.execute("DROP TABLE incident_refresh")
+    # Same transaction: the map's cluster index sees the change exactly when it commits.
+    mark_incidents_changed(incident_ids)
     return refreshed

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
+from incidents.categories import Category
 from incidents.classify.lexicon import classify_many
 from incidents.classify.result import Classification
 from incidents.geo import geog
@@ -75,6 +76,7 @@ _POST_COLUMNS = (
     "bbox_min_lat",
     "bbox_max_lon",
     "bbox_max_lat",
+    "declared_category",
 )
 _STAGED_POSTS = """
     CREATE TEMPORARY TABLE ingest_post (
@@ -83,7 +85,8 @@ _STAGED_POSTS = """
         posted_at timestamptz, like_count integer, repost_count integer, reply_count integer,
         quote_count integer, repost_of varchar(255), quote_of varchar(255), reply_to varchar(255),
         raw jsonb, gps_lon float8, gps_lat float8, place_name varchar(255), place_type varchar(32),
-        bbox_min_lon float8, bbox_min_lat float8, bbox_max_lon float8, bbox_max_lat float8
+        bbox_min_lon float8, bbox_min_lat float8, bbox_max_lon float8, bbox_max_lat float8,
+        declared_category varchar(32)
     ) ON COMMIT DROP
 """
 _COPY_POSTS = f"COPY ingest_post ({', '.join(_POST_COLUMNS)}) FROM STDIN"
@@ -150,6 +153,7 @@ def _post_row(record: PostRecord) -> tuple:
         record.place_name,
         record.place_type,
         *box,
+        record.declared_category,
     )
 
 
@@ -243,7 +247,7 @@ def _insert_posts(cursor, result: StoreResult, staged: int) -> dict[tuple[str, s
         INSERT INTO {POST} AS p (
             source, external_id, url, author_handle, author_id, text, language, media_urls, posted_at,
             like_count, repost_count, reply_count, quote_count, repost_of, quote_of, reply_to, raw,
-            gps_location, place_name, place_type, place_bbox,
+            gps_location, place_name, place_type, place_bbox, declared_category,
             location_method, location_text, category, state, received_at
         )
         SELECT source, external_id, url, author_handle, author_id, text, language, media_urls, posted_at,
@@ -252,7 +256,7 @@ def _insert_posts(cursor, result: StoreResult, staged: int) -> dict[tuple[str, s
             place_name, place_type,
             CASE WHEN bbox_min_lon IS NOT NULL
                 THEN ST_MakeEnvelope(bbox_min_lon, bbox_min_lat, bbox_max_lon, bbox_max_lat, 4326) END,
-            %s, '', '', %s, now()
+            declared_category, %s, '', '', %s, now()
         FROM ingest_post
         ORDER BY source, external_id
         ON CONFLICT ON CONSTRAINT post_unique_source_external_id DO UPDATE SET
@@ -404,16 +408,31 @@ def stage_record(record: PostRecord) -> PostRecord:
         place_name=record.place_name,
         place_type=record.place_type,
         place_bbox=tuple(record.place_bbox) if record.place_bbox else None,
+        declared_category=record.declared_category,
     )
 
 
 Decision = tuple[Classification, Location | None]
 
 
+def _declared(record: PostRecord) -> Classification | None:
+    """The reporter's own category (Open311 service code): relevant by definition, sure."""
+    if not record.declared_category:
+        return None
+    return Classification(
+        relevance=1.0, category=Category(record.declared_category), score=1.0, evidence=("declared by the reporter",)
+    )
+
+
 def decide(records: Sequence[PostRecord]) -> list[Decision]:
     """Classify ``records`` and locate the relevant ones (pure Python: no database)."""
     records = [stage_record(record) for record in records]
-    classifications = classify_many((record.text, record.language) for record in records)
+    classifications = [
+        _declared(record) or classification
+        for record, classification in zip(
+            records, classify_many((record.text, record.language) for record in records), strict=True
+        )
+    ]
     relevant = [index for index, classification in enumerate(classifications) if classification.is_relevant]
     locations: list[Location | None] = [None] * len(records)
     if relevant:
@@ -441,7 +460,8 @@ def _claim(cursor, post_ids: Sequence[int], decided: dict[int, tuple[PostRecord,
             f"""
             SELECT id, source, external_id, text, language, posted_at,
                    ST_X(gps_location), ST_Y(gps_location), place_name, place_type,
-                   ST_XMin(place_bbox), ST_YMin(place_bbox), ST_XMax(place_bbox), ST_YMax(place_bbox)
+                   ST_XMin(place_bbox), ST_YMin(place_bbox), ST_XMax(place_bbox), ST_YMax(place_bbox),
+                   declared_category
             FROM {POST} WHERE id = ANY(%s)
             """,
             [missing],
@@ -449,6 +469,7 @@ def _claim(cursor, post_ids: Sequence[int], decided: dict[int, tuple[PostRecord,
         read: list[tuple[int, PostRecord]] = []
         for row in cursor.fetchall():
             post_id, source, external_id, text, language, posted_at, lon, lat, place_name, place_type, *box = row
+            *box, declared_category = box
             record = PostRecord(
                 source=source,
                 external_id=external_id,
@@ -460,6 +481,7 @@ def _claim(cursor, post_ids: Sequence[int], decided: dict[int, tuple[PostRecord,
                 place_name=place_name,
                 place_type=place_type,
                 place_bbox=tuple(box) if box[0] is not None else None,
+                declared_category=declared_category,
             )
             read.append((post_id, record))
         for (post_id, record), decision in zip(read, decide([record for _, record in read]), strict=True):

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from incidents.demo import DEMO_STEPS
-from incidents.models import District, ServiceArea, StreetSegment, WorksZone
+from incidents.models import District, Incident, Post, ServiceArea, StreetSegment, WorksZone
 from incidents.services.areas import is_in_service_area
 from tests.conftest import CAPITOLE, paris
 from tests.importing import run
@@ -12,16 +12,20 @@ from tests.importing import run
 pytestmark = pytest.mark.django_db
 
 
+# A field that moves whenever the row is written again.
+CHANGE_MARK = {District: "name", Post: "processed_at"}
+
+
 def snapshot() -> dict:
     return {
-        model.__name__: sorted(model.objects.values_list("id", "updated_at" if model is not District else "name"))
-        for model in (StreetSegment, WorksZone, District, ServiceArea)
+        model.__name__: sorted(model.objects.values_list("id", CHANGE_MARK.get(model, "updated_at")))
+        for model in (StreetSegment, WorksZone, District, ServiceArea, Post, Incident)
     }
 
 
 def test_load_demo_then_again_changes_nothing():
     out = run("load_demo")
-    assert [step.label for step in DEMO_STEPS][:4] == ["districts", "streets", "service area", "works"]
+    assert [step.label for step in DEMO_STEPS] == ["districts", "streets", "service area", "works", "posts"]
     assert "districts: 60 read, 60 created" in out
     assert "streets (source toulouse): 3,785 read, 3,310 created" in out
     assert "works (source toulouse): 2,676 read, 478 created" in out
@@ -37,10 +41,18 @@ def test_load_demo_then_again_changes_nothing():
     # Works active on the demo's day, some of them on the pavement.
     assert WorksZone.objects.active_on(paris(2014, 9, 8).date()).affecting_pedestrians().count() > 100
 
+    # The generated posts, through the pipeline: the founding story is the first incident by priority.
+    assert Post.objects.filter(state="located").count() > 300
+    top = Incident.objects.by_priority().first()
+    assert top.segment.name == "RUE DE LA BALANCE"
+    assert top.post_count >= 5
+    assert top.works_zones.filter(impact_pedestrian=True).exists()
+
     before = snapshot()
     again = run("load_demo")
     assert "3,310 unchanged" in again
     assert "478 unchanged" in again
-    assert "[3/4] service area" in again
+    assert "[3/5] service area" in again
+    assert "0 posts created" in again
     assert "unchanged" in again.split("service area")[1].splitlines()[0]
     assert snapshot() == before

@@ -151,6 +151,7 @@ COUNT_NAMES = {
     "merged": gettext_lazy("merged"),
     "withdrawn": gettext_lazy("withdrawn"),
     "skipped": gettext_lazy("skipped"),
+    "relinked": gettext_lazy("incidents relinked"),
 }
 
 
@@ -181,6 +182,7 @@ class ImportResult:
     updated_ids: list[int] = field(default_factory=list)
     withdrawn_ids: list[int] = field(default_factory=list)
     changed_extent: Extent | None = None
+    relinked: int = 0
     seconds: float = 0.0
 
     @property
@@ -216,6 +218,8 @@ class ImportResult:
             counts["withdrawn"] = self.withdrawn
         if self.skipped:
             counts["skipped"] = sum(self.skipped.values())
+        if self.relinked:
+            counts["relinked"] = self.relinked
         return counts
 
     def summary(self) -> str:

@@ -50,6 +50,7 @@ from incidents.importers.records import (
     WorksRecord,
     no_progress,
 )
+from incidents.link import relink_incidents
 from incidents.locate.normalize import normalize_street_name
 from incidents.models import District, StreetSegment, WorksZone
 
@@ -301,6 +302,16 @@ def _rows(records: list, make_row: Callable[[Any], tuple], result: ImportResult)
     return rows
 
 
+def _relink(result: ImportResult, **changed_ids: list[int]) -> None:
+    """Refresh the links of the incidents near what the import changed, once it is committed.
+
+    Posts near the changed rows' old and new geometries (``changed_extent``) or linked to
+    them get their nearest segment and works zones again; their incidents are refreshed.
+    """
+    if result.changed:
+        result.relinked = relink_incidents(extent=result.changed_extent, **changed_ids).incidents
+
+
 def import_streets(
     inputs: Sequence[InputFile],
     *,
@@ -332,6 +343,7 @@ def import_streets(
             values=values,
             progress=progress,
         )
+    _relink(result, segment_ids=result.changed_ids)
     result.seconds = time.monotonic() - started
     return result
 
@@ -537,6 +549,7 @@ def import_works(
             pk__in=[*result.created_ids, *result.updated_ids], withdrawn_at__isnull=False
         ).count()
     result.withdrawn = len(result.withdrawn_ids) + withdrawn_in_batch
+    _relink(result, works_zone_ids=result.changed_ids)
     result.seconds = time.monotonic() - started
     return result
 

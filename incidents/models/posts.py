@@ -106,6 +106,15 @@ class Post(models.Model):
         spatial_index=False,
         help_text=_("Bounding box of the place (WGS84)."),
     )
+    declared_category = models.CharField(
+        _("declared category"),
+        max_length=32,
+        choices=Category.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Category the reporter chose (an Open311 service code); it decides over the classifier."),
+    )
 
     location = models.PointField(_("location"), srid=4326, null=True, blank=True)
     location_method = models.CharField(

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.models import IncidentChange
@@ -21,11 +21,15 @@ def mark_incidents_changed(incident_ids: Iterable[int] | None = None) -> int:
     cluster index within ``INCIDENTS_CLUSTER_CHECK_SECONDS``. Returns the number of notes.
     """
     now = timezone.now()
-    if incident_ids is None:
-        notes = [IncidentChange(incident_id=None, changed_at=now)]
-    else:
-        notes = [IncidentChange(incident_id=pk, changed_at=now) for pk in sorted(set(incident_ids))]
-    IncidentChange.objects.bulk_create(notes, batch_size=5000)
-    keep = dt.timedelta(hours=settings.INCIDENTS_CHANGES_KEEP_HOURS)
-    IncidentChange.objects.filter(changed_at__lt=now - keep).delete()
-    return len(notes)
+    ids = None if incident_ids is None else sorted(set(incident_ids))
+    table = IncidentChange._meta.db_table
+    with connection.cursor() as cursor:
+        # One statement however many ids: the pipeline calls this for every batch.
+        cursor.execute(
+            f"INSERT INTO {table} (incident_id, changed_at) SELECT unnest(%s::bigint[]), %s",
+            [[None] if ids is None else ids, now],
+        )
+        written = cursor.rowcount
+        keep = dt.timedelta(hours=settings.INCIDENTS_CHANGES_KEEP_HOURS)
+        cursor.execute(f"DELETE FROM {table} WHERE changed_at < %s", [now - keep])
+    return written

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.contrib.gis.geos import Point
-from django.db import transaction
 from django.utils import timezone
 
-from incidents.models import LocationMethod, Post, PostState
+from incidents.ingest import ingest
+from incidents.models import Post
+from incidents.sources.parsing import ParsedItem
+from incidents.sources.record import PostRecord
 
 SOURCE = "open311"
 
@@ -31,14 +32,14 @@ class ServiceRequest:
     account_id: str = ""
 
 
-@transaction.atomic
 def submit_service_request(request: ServiceRequest, *, submitted_by: str = "") -> Post:
-    """Store ``request`` as a pending post from source ``open311``; the pipeline locates and groups it.
+    """Ingest ``request`` as a post from source ``open311`` through the pipeline; return the post.
 
-    The citizen's chosen service code is their category (score 1); the position they
-    gave is a GPS location. Returns the post; its ``external_id`` is the request token.
+    It takes the same path as every other post (stored exactly once, then processed here
+    or by the Celery workers): the citizen's chosen service code is its declared category,
+    the position they gave its GPS location. Its ``external_id`` is the request token.
     """
-    post = Post.objects.create(
+    record = PostRecord(
         source=SOURCE,
         external_id=uuid.uuid4().hex,
         text=request.description,
@@ -46,11 +47,9 @@ def submit_service_request(request: ServiceRequest, *, submitted_by: str = "") -
         author_id=request.account_id or request.device_id,
         author_handle=request.email,
         media_urls=[request.media_url] if request.media_url else [],
-        location=Point(request.lon, request.lat, srid=4326),
-        location_method=LocationMethod.GPS,
-        category=request.service_code,
-        category_score=1.0,
-        state=PostState.PENDING,
+        lon=request.lon,
+        lat=request.lat,
+        declared_category=request.service_code,
         raw={
             "service_code": request.service_code,
             "lat": request.lat,
@@ -66,4 +65,5 @@ def submit_service_request(request: ServiceRequest, *, submitted_by: str = "") -
             "submitted_by": submitted_by,
         },
     )
-    return post
+    ingest([ParsedItem(position="request", record=record)])
+    return Post.objects.get(source=SOURCE, external_id=record.external_id)

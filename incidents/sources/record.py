@@ -37,6 +37,8 @@ class PostRecord:
     place_name: str = ""
     place_type: str = ""  # X place_type: poi, neighborhood, city, admin, country
     place_bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+    # A category the reporter chose (Open311 service_code): it decides over the classifier.
+    declared_category: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -102,26 +102,26 @@ class TestPost:
         "first_name": "Jeanne",
     }
 
-    def test_api_key_creates_a_pending_open311_post(self, client_anon, plain_user, make_incident):
+    def test_api_key_creates_an_open311_post_that_goes_through_the_pipeline(self, client_anon, plain_user):
         key = Token.objects.create(user=plain_user).key
         response = client_anon.post("/open311/v2/requests.json", {**self.FORM, "api_key": key})
         assert response.status_code == 201
         (answer,) = body(response)
         post = Post.objects.get(source="open311", external_id=answer["token"])
-        assert post.state == "pending"
         assert post.text == "Nid de poule devant le 12"
-        assert post.category == "road_surface_pothole"
+        # The citizen's service code decides over the classifier.
+        assert post.declared_category == post.category == "road_surface_pothole"
+        assert post.category_score == 1
+        assert post.state == "located"
         assert (round(post.location.x, 4), round(post.location.y, 4)) == (1.444, 43.6045)
         assert post.location_method == "gps"
         assert post.raw["email"] == "jeanne@example.fr"
         assert post.raw["submitted_by"] == "partner"
-
+        # Grouped into an incident, which the token now names.
+        assert post.incident is not None
+        assert post.incident.category == "road_surface_pothole"
         token = body(client_anon.get(f"/open311/v2/tokens/{answer['token']}.json"))
-        assert token == [{"token": answer["token"], "service_request_id": None}]
-        incident = make_incident()
-        Post.objects.filter(pk=post.pk).update(incident=incident)
-        token = body(client_anon.get(f"/open311/v2/tokens/{answer['token']}.json"))
-        assert token[0]["service_request_id"] == str(incident.pk)
+        assert token == [{"token": answer["token"], "service_request_id": str(post.incident_id)}]
 
     def test_token_header_works_too(self, client_staff):
         assert client_staff.post("/open311/v2/requests.json", self.FORM, format="json").status_code == 201

@@ -150,7 +150,7 @@ class TestPriority:
 
     def test_pedestrian_harm_weighs_more(self, push, make_works_zone):
         push(
-            post("Passage piéton effacé, trottoir impraticable", CAPITOLE, id="pedestrians"),
+            post("Trottoir impraticable, impossible de passer avec une poussette", CAPITOLE, id="pedestrians"),
             post(LIGHT, offset(CAPITOLE, east_m=3000), id="light"),
         )
         assert incident_of("pedestrians").category == "pedestrian_crossing_sidewalk"
