@@ -51,6 +51,10 @@ class InputFile:
                     _("%(name)s: not UTF-8 text (%(reason)s at byte %(byte)s)")
                     % {"name": self.name, "reason": error.reason, "byte": error.start}
                 ) from None
+            except RecursionError:
+                raise InputError(
+                    _("%(name)s: malformed JSON: nested too deeply to be GeoJSON") % {"name": self.name}
+                ) from None
             except json.JSONDecodeError as error:
                 raise InputError(
                     _("%(name)s: malformed JSON at line %(line)s, column %(column)s: %(message)s")
