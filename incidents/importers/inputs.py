@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from dataclasses import dataclass, field
@@ -28,6 +29,15 @@ class InputFile:
     # The path the user gave (the folder, for a file read from a folder).
     origin: str = ""
     _json: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # A UTF-8 byte-order mark (Windows tools write one) would hide the JSON or XML behind it.
+        if self.data.startswith(codecs.BOM_UTF8):
+            self.data = self.data[len(codecs.BOM_UTF8) :]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.data.strip()
 
     @property
     def looks_like_xml(self) -> bool:
