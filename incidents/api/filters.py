@@ -81,11 +81,11 @@ def parse_instant(text: str, *, end: bool) -> dt.datetime:
             _("%(value)r has no time zone: add Z or an offset such as +02:00.") % {"value": text}
         )
     try:
-        # The database compares in UTC: 0001-01-01T00:00+14:00 has no UTC equivalent.
-        moment.astimezone(dt.UTC)
+        # The database compares in UTC: 0001-01-01T00:00+14:00 has no UTC equivalent. The same
+        # instant goes on in UTC: PostgreSQL takes offsets up to 15:59 only, RFC 3339 up to 23:59.
+        return moment.astimezone(dt.UTC)
     except OverflowError:
         raise forms.ValidationError(_("%(value)r is out of range.") % {"value": text}) from None
-    return moment
 
 
 def parse_datetime_interval(value: str) -> tuple[dt.datetime | None, dt.datetime | None]:
