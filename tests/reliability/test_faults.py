@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
+import uuid
 
 import pytest
+from django.db import connection
 
 from tests.pipeline.conftest import ROOT
 from tests.pipeline.test_concurrency import CLUSTERS, row
@@ -107,3 +111,124 @@ def test_postgresql_restarted_during_an_ingest_loses_nothing_and_stores_nothing_
     assert missing == 0
     incidents, grouped = cluster.query("SELECT count(*), sum(post_count) FROM incidents_incident")[0]
     assert (incidents, grouped) == (CLUSTERS, RESTART_POSTS)
+
+
+# --- Celery: a worker killed in the middle of a batch --------------------------------------
+
+# A Redis database of its own (the suite's other Celery tests use 0) and a queue per test.
+BROKER = "redis://127.0.0.1:6379/11"
+KILL_POSTS = 4000
+KILL_BATCH = 1000
+
+
+class Worker:
+    """A real ``celery worker`` subprocess (one prefork child) on a queue of its own; its log is kept."""
+
+    def __init__(self, queue: str, env: dict[str, str]):
+        self.log: list[str] = []
+        self.ready = threading.Event()
+        self.received = threading.Event()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "cityincidents", "worker", "-Q", queue, "-n", f"{queue}@%h",
+             "--concurrency", "1", "--pool", "prefork", "--without-gossip", "--without-mingle", "-l", "INFO"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        threading.Thread(target=self._watch, daemon=True).start()
+        if not self.ready.wait(60):
+            self.stop()
+            pytest.fail("the Celery worker did not start:\n" + "".join(self.log[-30:]))
+
+    def _watch(self) -> None:
+        for line in self.process.stderr:
+            self.log.append(line)
+            if " ready." in line:
+                self.ready.set()
+            if "incidents.process_posts" in line and "received" in line:
+                self.received.set()
+
+    def children(self) -> list[int]:
+        path = f"/proc/{self.process.pid}/task/{self.process.pid}/children"
+        with open(path) as children:
+            return [int(pid) for pid in children.read().split()]
+
+    def text(self) -> str:
+        return "".join(self.log)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def celery_queue(settings):
+    import redis
+
+    from cityincidents.celery import app as celery_app
+    from tests.pipeline.conftest import manage_env
+
+    try:
+        redis.Redis.from_url(BROKER, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail("Redis does not answer on 127.0.0.1:6379: start it (scripts/test.sh does).")
+    queue = f"test-faults-{uuid.uuid4().hex[:10]}"
+    env = {**manage_env(), "CELERY_BROKER_URL": BROKER, "CELERY_TASK_DEFAULT_QUEUE": queue}
+    saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_default_queue")}
+    celery_app.conf.update(broker_url=BROKER, result_backend=BROKER, task_default_queue=queue)
+    settings.CELERY_BROKER_URL = BROKER
+    yield queue, env
+    celery_app.conf.update(saved)
+    redis.Redis.from_url(BROKER).delete(queue)
+
+
+def in_transaction_elsewhere() -> bool:
+    """Whether another session of the test database (the worker's) is inside a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend' AND xact_start IS NOT NULL"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_batch_has_its_batch_redelivered_and_nothing_doubles(celery_queue):
+    from incidents.ingest import ingest, wait_for_workers
+    from incidents.models import Incident, Post, PostState
+    from incidents.sources.columns import row_item
+
+    queue, env = celery_queue
+    worker = Worker(queue, env)
+    try:
+        items = [row_item(row(n), position=str(n), source="celery-kill") for n in range(KILL_POSTS)]
+        # Stored here, processed by the worker: one task per batch.
+        report = ingest(items, batch_size=KILL_BATCH, synchronous=False)
+        assert (report.created, report.queued) == (KILL_POSTS, KILL_POSTS // KILL_BATCH)
+        assert worker.received.wait(30), worker.text()
+
+        # Kill the pool process while its transaction is open: really in the middle of the batch.
+        deadline = time.monotonic() + 30
+        while not in_transaction_elsewhere():
+            assert time.monotonic() < deadline, "the worker never started the batch:\n" + worker.text()
+            time.sleep(0.005)
+        (child,) = worker.children()
+        os.kill(child, signal.SIGKILL)
+
+        wait_for_workers(report, timeout=120)  # the redelivered batch is run by the replacement child
+        log = worker.text()
+        assert "WorkerLostError" in log or "signal 9" in log, log
+        assert log.count("succeeded") == KILL_POSTS // KILL_BATCH, log
+        # Each post processed by exactly one successful run: the killed one left nothing behind.
+        assert report.processed.posts == KILL_POSTS
+    finally:
+        worker.stop()
+
+    assert Post.objects.count() == KILL_POSTS
+    assert not Post.objects.filter(state=PostState.PENDING).exists()
+    assert Incident.objects.count() == CLUSTERS
+    assert sum(Incident.objects.values_list("post_count", flat=True)) == KILL_POSTS
+    assert sum(Incident.objects.values_list("engagement", flat=True)) == sum(n % 5 for n in range(KILL_POSTS))
