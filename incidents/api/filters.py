@@ -69,8 +69,10 @@ def parse_instant(text: str, *, end: bool) -> dt.datetime:
     try:
         if len(text) == 10:
             day = dt.date.fromisoformat(text)
-            moment = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
-            return timezone.make_aware(moment)
+            moment = timezone.make_aware(dt.datetime.combine(day, dt.time.max if end else dt.time.min))
+            # Before standard time zones (Paris: 1911) the local offset has seconds (+00:09:21),
+            # which RFC 3339 cannot write: such days are given in UTC.
+            return moment.astimezone(dt.UTC) if moment.utcoffset().seconds % 60 else moment
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise forms.ValidationError(
@@ -81,11 +83,11 @@ def parse_instant(text: str, *, end: bool) -> dt.datetime:
             _("%(value)r has no time zone: add Z or an offset such as +02:00.") % {"value": text}
         )
     try:
-        # The database compares in UTC: 0001-01-01T00:00+14:00 has no UTC equivalent.
-        moment.astimezone(dt.UTC)
+        # The database compares in UTC: 0001-01-01T00:00+14:00 has no UTC equivalent. The same
+        # instant goes on in UTC: PostgreSQL takes offsets up to 15:59 only, RFC 3339 up to 23:59.
+        return moment.astimezone(dt.UTC)
     except OverflowError:
         raise forms.ValidationError(_("%(value)r is out of range.") % {"value": text}) from None
-    return moment
 
 
 def parse_datetime_interval(value: str) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -282,7 +284,13 @@ def _filter_codes(field: str):
 
 
 class IdFilter(django_filters.Filter):
+    """A database id: 1 to 2**63 - 1, as documented; a larger number is a 400, not an empty page."""
+
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 def _filter_near_works(qs, layer, value):

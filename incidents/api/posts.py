@@ -107,7 +107,13 @@ class PostIngestView(APIView):
         operation_id="posts_ingest",
         summary=_("Push one post or a batch"),
         request=PostInputSerializer(many=True),
-        responses={201: IngestResultSerializer, 200: IngestResultSerializer, 400: OpenApiTypes.OBJECT},
+        responses={
+            201: IngestResultSerializer,
+            200: IngestResultSerializer,
+            400: OpenApiTypes.OBJECT,
+            401: OpenApiTypes.OBJECT,
+            403: OpenApiTypes.OBJECT,
+        },
         parameters=[
             OpenApiParameter("input", str, enum=list(INPUTS), description=_("Body format (default: posts).")),
             OpenApiParameter("source", str, description=_("Source name for items that do not give one.")),

@@ -25,7 +25,7 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -58,6 +58,17 @@ def json_response(body, status: int = 200) -> HttpResponse:
 
 def rfc3339(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(timezone.get_current_timezone()).isoformat(timespec="seconds") if moment else None
+
+
+SUBMITTED = {
+    "type": "object",
+    "required": ["token", "service_notice", "account_id"],
+    "properties": {
+        "token": {"type": "string"},
+        "service_notice": {"type": "string"},
+        "account_id": {"type": "string", "nullable": True},
+    },
+}
 
 
 class Open311View(APIView):
@@ -330,12 +341,8 @@ class RequestsView(Open311View):
         tags=["open311"],
         request=PostRequestSerializer,
         responses={
-            201: inline_serializer(
-                "Open311Token",
-                {"token": serializers.CharField(), "service_notice": serializers.CharField(),
-                 "account_id": serializers.CharField(allow_null=True)},
-                many=True,
-            ),
+            # GeoReport v2 answers a POST with a list of one request; spectacular drops many=True.
+            201: {"type": "array", "items": SUBMITTED},
             400: ERRORS, 401: ERRORS, 403: ERRORS, 429: ERRORS,
         },
     )  # fmt: skip
@@ -374,8 +381,11 @@ class RequestsView(Open311View):
         key = key or request.query_params.get("api_key")
         if not key:
             raise exceptions.NotAuthenticated(_("Posting needs an API key (api_key)."))
+        key = str(key)
+        if "\x00" in key:  # PostgreSQL text cannot hold NUL: no key has one, and the lookup would fail
+            raise exceptions.AuthenticationFailed(_("This API key is not valid."))
         try:
-            user, _token = TokenAuthentication().authenticate_credentials(str(key))
+            user, _token = TokenAuthentication().authenticate_credentials(key)
         except exceptions.AuthenticationFailed:
             raise exceptions.AuthenticationFailed(_("This API key is not valid.")) from None
         return user

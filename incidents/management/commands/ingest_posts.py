@@ -6,6 +6,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import InterfaceError, OperationalError
 
 from incidents.ingest import IngestReport, celery_enabled, ingest, wait_for_workers
 from incidents.sources.parsing import SourceError, source_name
@@ -48,6 +49,7 @@ class Command(BaseCommand):
         if celery_enabled():
             self.stdout.write("CELERY_BROKER_URL is set: batches are processed by Celery workers.")
         failures: list[str] = []
+        progress: dict[str, IngestReport] = {}  # the latest counts of each file, for a failure message
         total = IngestReport()
         started = time.monotonic()
         for file in files if files is not None else [None]:
@@ -62,10 +64,12 @@ class Command(BaseCommand):
                     source_input.items,
                     batch_size=batch_size,
                     store_ahead=settings.INCIDENTS_INGEST_STORE_AHEAD,
-                    on_batch=lambda report, label=label: self._progress(label, report, verbosity),
+                    on_batch=lambda report, label=label: self._progress(label, report, verbosity, progress),
                 )
                 if options["wait"] and report.task_ids:
                     wait_for_workers(report)
+            except (OperationalError, InterfaceError) as error:
+                raise CommandError(self._lost_database(label, error, progress.get(label))) from None
             except SourceError as error:
                 if files is None or len(files) == 1:
                     raise CommandError(f"{label}: {error}") from None
@@ -83,7 +87,23 @@ class Command(BaseCommand):
                 f"{len(failures)} file(s) could not be read (the others were ingested):\n" + "\n".join(failures)
             )
 
-    def _progress(self, label: str, report: IngestReport, verbosity: int) -> None:
+    @staticmethod
+    def _lost_database(label: str, error: Exception, report: IngestReport | None) -> str:
+        done = (
+            f"{report.items:,} items were read and {report.created:,} new posts stored before that"
+            if report is not None
+            else "no batch of it was finished"
+        )
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return (
+            f"{label}: the database connection was lost ({reason}); {done}. Nothing stored is lost and "
+            "nothing will be stored twice: re-run the same command once the database answers again (posts "
+            "already stored count as duplicates), then run `manage.py process_pending` to finish the posts "
+            "that were stored but not processed."
+        )
+
+    def _progress(self, label: str, report: IngestReport, verbosity: int, progress: dict) -> None:
+        progress[label] = report
         if verbosity >= 2 or (verbosity >= 1 and report.batches % 20 == 0):
             self.stdout.write(f"  {label}: {report.items:,} items read, {report.created:,} new posts so far")
 
