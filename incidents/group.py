@@ -188,8 +188,11 @@ def _near_or_along(alias: str, table: str, columns: str, conditions: str) -> str
          WHERE ST_DWithin({there}, {here}, %(near)s) AND {conditions}
          ORDER BY {there} <-> {here} LIMIT {CANDIDATES_PER_POST})
         UNION
-        (SELECT {columns} FROM {table} {alias}
-         WHERE {alias}.segment_id = p.segment_id AND ST_DWithin({there}, {here}, %(along)s) AND {conditions}
+        (SELECT {columns}
+         -- the segment's rows by its btree alone (a handful), then filtered: OFFSET 0 keeps the
+         -- planner from also scanning the spatial or category index and intersecting them
+         FROM (SELECT * FROM {table} WHERE segment_id = p.segment_id OFFSET 0) {alias}
+         WHERE ST_DWithin({there}, {here}, %(along)s) AND {conditions}
          -- unsorted (sorting means measuring them all); one segment never has this many
          LIMIT {4 * CANDIDATES_PER_POST})
     """
