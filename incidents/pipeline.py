@@ -23,6 +23,7 @@ needs no place. Everything per post that can be done in SQL is done in SQL.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -526,6 +527,17 @@ def _clamp01(value: float) -> float:
     return min(1.0, max(0.0, float(value)))
 
 
+@functools.lru_cache(maxsize=4096)
+def _text_array(items: tuple[str, ...]) -> str:
+    """A ``varchar[]`` literal of ``items`` (each cut to 200 characters), for COPY.
+
+    Posts share a few hundred evidence lists: each is written out once, not dumped
+    element by element for every post.
+    """
+    quoted = ('"' + str(item)[:200].replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
+    return "{" + ",".join(quoted) + "}"
+
+
 def _is_found(location: Location | None) -> bool:
     return location is not None and location.found and location.lon is not None and location.lat is not None
 
@@ -560,7 +572,7 @@ def _result_row(
         classification.category,
         _clamp01(classification.score),
         _clamp01(classification.relevance),
-        [str(item)[:200] for item in classification.evidence],
+        _text_array(tuple(classification.evidence)),
         state,
         *(segment if state == PostState.LOCATED else (None, None)),
     )
