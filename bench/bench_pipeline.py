@@ -385,7 +385,12 @@ def main() -> None:
                 connection.close()
                 profile = args.profile if number == args.runs else None
                 runs.append(run_child("pipeline", directory, args.baseline, BENCH_DB, profile))
-                print(f"pipeline run {number}: {runs[-1]['items'] / runs[-1]['seconds']:,.0f} items/s", flush=True)
+                run = runs[-1]
+                print(
+                    f"pipeline run {number}: {run['items'] / run['seconds']:,.0f} items/s, "
+                    f"{run['processed']['incidents_created']:,} incidents",
+                    flush=True,
+                )
     report(runs, naive)
 
 
