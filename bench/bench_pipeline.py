@@ -426,6 +426,9 @@ def report(runs: list[dict], naive: dict) -> None:
         f"speed-up over the naive per-post ORM loop: {median_rate / naive_rate:.1f}x median, "
         f"{pipeline_rate / naive_rate:.1f}x best (target 15x)"
     )
+    from django.conf import settings
+
+    print(f"batch size {settings.INCIDENTS_INGEST_BATCH_SIZE:,} (INCIDENTS_INGEST_BATCH_SIZE), DEBUG {settings.DEBUG}")
     print(
         f"end to end: {median_rate:,.0f} items/s median, {pipeline_rate:,.0f} best of {len(runs)} "
         f"(target 5,000/s on 2 cores; this machine has {os.cpu_count()} CPUs)"

@@ -428,9 +428,13 @@ def _declared(record: PostRecord) -> Classification | None:
     )
 
 
-def decide(records: Sequence[PostRecord]) -> list[Decision]:
-    """Classify ``records`` and locate the relevant ones (pure Python: no database)."""
-    records = [stage_record(record) for record in records]
+def decide(records: Sequence[PostRecord], *, staged: bool = False) -> list[Decision]:
+    """Classify ``records`` and locate the relevant ones (pure Python: no database).
+
+    ``staged``: the records already went through :func:`stage_record`.
+    """
+    if not staged:
+        records = [stage_record(record) for record in records]
     classifications = [
         _declared(record) or classification
         for record, classification in zip(
