@@ -137,6 +137,9 @@ def main() -> None:
         if errors:
             detail = {key: row[key] for key in ("connect", "read", "write", "timeout") if row[key]}
             print(f"  errors: non-2xx {row['non2xx']} {row['statuses']} {detail}")
+    load = os.getloadavg()
+    print(f"\nmachine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min) "
+          "at the end: other processes' load skews the figures")  # fmt: skip
     if failed:
         raise SystemExit(f"errors under load: see {log}")
 
