@@ -104,6 +104,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Bodies over INCIDENTS_MAX_REQUEST_BYTES answer 413 before anything parses them.
+    "incidents.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -239,6 +241,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # DRF's JSON parser, with a 400 (not a 500) for JSON nested too deep or not UTF-8.
+    "DEFAULT_PARSER_CLASSES": [
+        "incidents.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Anonymous reads are throttled at INCIDENTS_API_ANON_RATE (429 with Retry-After).
@@ -331,6 +339,12 @@ INCIDENTS_LANDMARKS_FILE = env_str(
 INCIDENTS_LEXICON_FILE = env_str("INCIDENTS_LEXICON_FILE", "")
 
 # --- Open-data API ------------------------------------------------------------------------
+
+# Largest request body accepted, in bytes (413 above it, before parsing; 0: no limit). The
+# default holds a full POST /api/posts/ batch of INCIDENTS_API_MAX_BATCH plain posts.
+INCIDENTS_MAX_REQUEST_BYTES = env_int("INCIDENTS_MAX_REQUEST_BYTES", 5 * 1024 * 1024)
+# Django's own cap on form fields read into memory follows the same limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = INCIDENTS_MAX_REQUEST_BYTES or None
 
 # Requests per period an anonymous caller may make (DRF rate syntax, e.g. 600/min); "none": unlimited.
 INCIDENTS_API_ANON_RATE = env_str("INCIDENTS_API_ANON_RATE", "600/min")

@@ -6,7 +6,10 @@ A located, relevant post joins an open incident (new, acknowledged, dispatched) 
 - the category is the same, and
 - it lies within ``INCIDENTS_GROUP_DISTANCE_M`` of the incident's point, or on the same
   street segment within ``INCIDENTS_GROUP_SEGMENT_DISTANCE_M`` (people describe the
-  same barrier from either end of the block), and
+  same barrier from either end of the block), or on the same street when the post or the
+  incident is located only to the whole street (a post naming "rue de Metz" and no more
+  says nothing of where along it: it is consistent with any problem of that street,
+  and joins the nearest one), and
 - it was posted no more than ``INCIDENTS_GROUP_WINDOW_HOURS`` before the incident's
   first post or after its last one. An incident whose posts stopped arriving is
   therefore never re-opened by a post weeks later: that post starts a new incident.
@@ -49,6 +52,7 @@ from incidents.models import (
     WorksZone,
 )
 from incidents.models.incidents import OPEN_STATUSES
+from incidents.models.streets import StreetSegment
 from incidents.services.clusters import mark_incidents_changed
 
 POST = Post._meta.db_table
@@ -56,6 +60,7 @@ INCIDENT = Incident._meta.db_table
 INCIDENT_WORKS = IncidentWorksZone._meta.db_table
 POST_WORKS = PostWorksZone._meta.db_table
 WORKS = WorksZone._meta.db_table
+SEGMENT = StreetSegment._meta.db_table
 DISTRICT = District._meta.db_table
 
 LOCK_NAMESPACE = 0x43495459  # "CITY", shared with incidents.pipeline
@@ -147,7 +152,8 @@ def group_batch(cursor, relation: str) -> GroupResult:
         return result
     pairs = _batch_pairs(cursor, relation, batch_filter, params)
     stored = _stored_candidates(cursor, relation, batch_filter, params, posts, window)
-    incidents = _assign(posts, stored, pairs, distance_m, segment_distance_m, window)
+    streets = _streets_of(cursor, posts, stored)
+    incidents = _assign(posts, stored, pairs, streets, distance_m, segment_distance_m, window)
     new = [incident for incident in incidents if incident.id is None]
     _create(cursor, relation, new)
     cursor.execute(
@@ -182,11 +188,28 @@ def _near_or_along(alias: str, table: str, columns: str, conditions: str) -> str
          WHERE ST_DWithin({there}, {here}, %(near)s) AND {conditions}
          ORDER BY {there} <-> {here} LIMIT {CANDIDATES_PER_POST})
         UNION
-        (SELECT {columns} FROM {table} {alias}
-         WHERE {alias}.segment_id = p.segment_id AND ST_DWithin({there}, {here}, %(along)s) AND {conditions}
+        (SELECT {columns}
+         -- the segment's rows by its btree alone (a handful), then filtered: OFFSET 0 keeps the
+         -- planner from also scanning the spatial or category index and intersecting them
+         FROM (SELECT * FROM {table} WHERE segment_id = p.segment_id OFFSET 0) {alias}
+         WHERE ST_DWithin({there}, {here}, %(along)s) AND {conditions}
          -- unsorted (sorting means measuring them all); one segment never has this many
          LIMIT {4 * CANDIDATES_PER_POST})
     """
+
+
+# Segments of one street: same normalised name in the same commune (what the locator calls a street).
+SAME_STREET = "s.name_normalized = ps.name_normalized AND s.insee_code = ps.insee_code"
+
+
+def _streets_of(cursor, posts: list[_Post], stored: dict[int, list[tuple]]) -> dict[int, tuple[str, str]]:
+    """The street (normalised name, commune) of every segment the batch's decisions may compare."""
+    segment_ids = {post.segment_id for post in posts} | {row[5] for rows in stored.values() for row in rows}
+    segment_ids.discard(None)
+    if not segment_ids:
+        return {}
+    cursor.execute(f"SELECT id, name_normalized, insee_code FROM {SEGMENT} WHERE id = ANY(%s)", [sorted(segment_ids)])
+    return {segment_id: (name, insee) for segment_id, name, insee in cursor.fetchall()}
 
 
 def _stored_candidates(
@@ -234,6 +257,22 @@ def _stored_candidates(
         """
     cursor.execute(query, params)
     rows = cursor.fetchall()
+    # Incidents of the same street, wherever along it: they matter when the post or the
+    # incident is located only to the whole street (decided in _assign). A street has a
+    # handful of segments, each an index probe.
+    cursor.execute(
+        f"""
+        SELECT p.id, {columns}
+        FROM {relation} p
+        JOIN {SEGMENT} ps ON ps.id = p.segment_id
+        JOIN {SEGMENT} s ON {SAME_STREET}
+        JOIN {INCIDENT} i ON i.segment_id = s.id AND i.category = p.category
+        WHERE {batch_filter} AND {alive}
+        """,
+        params,
+    )
+    seen = {(row[0], row[1]) for row in rows}
+    rows.extend(row for row in cursor.fetchall() if (row[0], row[1]) not in seen)
     # How accurately each candidate's point is known: a more accurate post of the batch takes its place.
     cursor.execute(
         f"SELECT incident_id, min(location_accuracy_m) FROM {POST} WHERE incident_id = ANY(%s) GROUP BY incident_id",
@@ -265,6 +304,21 @@ def _batch_pairs(cursor, relation: str, batch_filter: str, params: dict) -> dict
     )
     for a, b, distance in cursor.fetchall():
         pairs[a][b] = distance
+    # A post located only to its whole street may join any post of that street: both ends
+    # of each such pair are recorded, the other post may have come first.
+    cursor.execute(
+        f"""
+        SELECT p.id, b.id, ST_Distance({geog("p.location")}, {geog("b.location")})
+        FROM {relation} p
+        JOIN {SEGMENT} ps ON ps.id = p.segment_id
+        JOIN {SEGMENT} s ON {SAME_STREET}
+        JOIN {relation} b ON b.segment_id = s.id AND {conditions}
+        WHERE {batch_filter} AND p.accuracy_m > %(near)s
+        """,
+        params,
+    )
+    for a, b, distance in cursor.fetchall():
+        pairs[a][b] = pairs[b][a] = distance
     return pairs
 
 
@@ -272,6 +326,7 @@ def _assign(
     posts: list[_Post],
     stored: dict[int, list[tuple]],
     pairs: dict[int, dict[int, float]],
+    streets: dict[int, tuple[str, str]],
     distance_m: float,
     segment_distance_m: float,
     window: dt.timedelta,
@@ -297,10 +352,19 @@ def _assign(
 
         best = None
         for distance, _key, incident in sorted(options, key=lambda option: (option[0], option[1])):
-            near = distance <= distance_m or (
-                post.segment_id is not None
-                and incident.segment_id == post.segment_id
-                and distance <= segment_distance_m
+            near = (
+                distance <= distance_m
+                or (
+                    post.segment_id is not None
+                    and incident.segment_id == post.segment_id
+                    and distance <= segment_distance_m
+                )
+                or (
+                    _whole_street(post.accuracy_m, incident.accuracy_m, distance_m)
+                    and post.segment_id is not None
+                    and streets.get(post.segment_id) is not None
+                    and streets.get(post.segment_id) == streets.get(incident.segment_id)
+                )
             )
             in_time = incident.first - window <= post.posted_at <= incident.last + window
             if near and in_time:
@@ -320,6 +384,11 @@ def _assign(
         best.posts.append(post.id)
         touched[best.key] = best
     return sorted(touched.values(), key=lambda incident: incident.key)
+
+
+def _whole_street(post_accuracy_m: float | None, incident_accuracy_m: float | None, distance_m: float) -> bool:
+    """Whether the post or the incident is located too coarsely to tell where along the street it is."""
+    return any(accuracy is not None and accuracy > distance_m for accuracy in (post_accuracy_m, incident_accuracy_m))
 
 
 def _represent(incident: _Incident, post: _Post, represented_by: dict[int, _Incident]) -> None:

@@ -78,6 +78,21 @@ def link_segments(cursor, relation: str, where: str, params: dict) -> None:
     )
 
 
+_ACTIVE = """
+    w.starts_at <= {at_latest} + %(grace)s
+    -- the effective end, as in incidents.models.works.effective_end()
+    AND (LEAST(w.ends_at, w.withdrawn_at) IS NULL OR LEAST(w.ends_at, w.withdrawn_at) >= {at_earliest} - %(grace)s)
+"""
+
+
+def _works_params() -> dict:
+    return {
+        "located": PostState.LOCATED,
+        "works_m": settings.INCIDENTS_WORKS_RADIUS_M,
+        "grace": dt.timedelta(hours=settings.INCIDENTS_WORKS_GRACE_HOURS),
+    }
+
+
 def link_works(cursor, post_ids: Sequence[int]) -> None:
     """(Re)create the works links of the located posts among ``post_ids``, with their distances."""
     post_ids = list(post_ids)
@@ -89,17 +104,36 @@ def link_works(cursor, post_ids: Sequence[int]) -> None:
         FROM {POST} q
         JOIN {WORKS} w ON ST_DWithin({geog("w.impact_area")}, {geog("q.location")}, %(works_m)s)
         WHERE q.id = ANY(%(ids)s) AND q.state = %(located)s
-          AND w.starts_at <= q.posted_at + %(grace)s
-          -- the effective end, as in incidents.models.works.effective_end()
-          AND (LEAST(w.ends_at, w.withdrawn_at) IS NULL
-               OR LEAST(w.ends_at, w.withdrawn_at) >= q.posted_at - %(grace)s)
+          AND {_ACTIVE.format(at_latest="q.posted_at", at_earliest="q.posted_at")}
         """,
-        {
-            "ids": post_ids,
-            "located": PostState.LOCATED,
-            "works_m": settings.INCIDENTS_WORKS_RADIUS_M,
-            "grace": dt.timedelta(hours=settings.INCIDENTS_WORKS_GRACE_HOURS),
-        },
+        {"ids": post_ids, **_works_params()},
+    )
+
+
+def link_batch_works(cursor, relation: str, posted_at: Sequence[dt.datetime]) -> None:
+    """:func:`link_works` for the located posts of the pipeline's batch table, posted at ``posted_at``.
+
+    Skipped when no works zone can have been active at any of those times: most batches
+    of a city with few works, or posts replayed from a period no works file covers.
+    """
+    # Pending posts have no links yet; a post processed again keeps none of its old ones.
+    cursor.execute(f"DELETE FROM {POST_WORKS} l USING {relation} q WHERE l.post_id = q.id")
+    if not posted_at:
+        return
+    params = {**_works_params(), "earliest": min(posted_at), "latest": max(posted_at)}
+    active = _ACTIVE.format(at_latest="%(latest)s", at_earliest="%(earliest)s")
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {WORKS} w WHERE {active})", params)
+    if not cursor.fetchone()[0]:
+        return
+    cursor.execute(
+        f"""
+        INSERT INTO {POST_WORKS} (post_id, works_zone_id, distance_m)
+        SELECT q.id, w.id, ST_Distance({geog("w.impact_area")}, {geog("q.location")})
+        FROM {relation} q
+        JOIN {WORKS} w ON ST_DWithin({geog("w.impact_area")}, {geog("q.location")}, %(works_m)s)
+        WHERE q.state = %(located)s AND {_ACTIVE.format(at_latest="q.posted_at", at_earliest="q.posted_at")}
+        """,
+        params,
     )
 
 

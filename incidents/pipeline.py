@@ -27,6 +27,9 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import shapely
+from django.conf import settings
 from django.db import connection, transaction
 
 from incidents.categories import Category
@@ -34,7 +37,7 @@ from incidents.classify.lexicon import classify_many
 from incidents.classify.result import Classification
 from incidents.geo import geog
 from incidents.group import group_batch, refresh_incidents
-from incidents.link import link_segments, link_works
+from incidents.link import link_batch_works, nearest_segment_join
 from incidents.locate.locator import Locator
 from incidents.locate.result import Location
 from incidents.models import LocationMethod, Post, PostState, Repost, ServiceArea, StreetSegment
@@ -502,7 +505,8 @@ _BATCH_TABLE = f"""
     ) ON COMMIT DROP
 """
 _BATCH_COLUMNS = (
-    "id, posted_at, location, method, accuracy_m, matched, note, category, score, relevance, evidence, state"
+    "id, posted_at, location, method, accuracy_m, matched, note, category, score, relevance, evidence, state, "
+    "segment_id, segment_distance_m"
 )
 
 
@@ -522,13 +526,26 @@ def _clamp01(value: float) -> float:
     return min(1.0, max(0.0, float(value)))
 
 
-def _result_row(post_id: int, record: PostRecord, classification, location: Location | None) -> tuple:
+def _is_found(location: Location | None) -> bool:
+    return location is not None and location.found and location.lon is not None and location.lat is not None
+
+
+def _result_row(
+    post_id: int,
+    record: PostRecord,
+    classification,
+    location: Location | None,
+    in_area: bool = True,
+    segment: tuple[int | None, float | None] = (None, None),
+) -> tuple:
     relevant = classification.is_relevant
-    found = location is not None and location.found and location.lon is not None and location.lat is not None
+    found = _is_found(location)
     if not relevant:
         state = PostState.IRRELEVANT
     elif not found:
         state = PostState.UNLOCATED
+    elif not in_area:
+        state = PostState.OUT_OF_AREA
     else:
         state = PostState.LOCATED
     accuracy = location.accuracy_m if found and location.accuracy_m is not None else None
@@ -545,21 +562,107 @@ def _result_row(post_id: int, record: PostRecord, classification, location: Loca
         _clamp01(classification.relevance),
         [str(item)[:200] for item in classification.evidence],
         state,
+        *(segment if state == PostState.LOCATED else (None, None)),
     )
 
 
-def _mark_out_of_area(cursor) -> int:
-    """Located posts that no service area covers become ``out_of_area`` (none defined: none are)."""
-    cursor.execute(
-        f"""
-        UPDATE {BATCH} b SET state = %s
-        WHERE b.state = %s
-          AND EXISTS (SELECT 1 FROM {SERVICE_AREA})
-          AND NOT EXISTS (SELECT 1 FROM {SERVICE_AREA} a WHERE ST_Intersects(a.geom, b.location))
-        """,
-        [PostState.OUT_OF_AREA, PostState.LOCATED],
-    )
-    return cursor.rowcount
+class _AreaCache:
+    """The service areas, prepared for point-in-polygon tests, read again only when they change.
+
+    Testing a batch's points in Python (GEOS, prepared, vectorised) costs microseconds; in
+    SQL each point was a test against a large multipolygon that PostgreSQL had to
+    deserialise again and again.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stamp: tuple | None = None
+        self.areas: list = []
+
+
+_area_cache = _AreaCache()
+
+
+def _service_areas(cursor) -> list:
+    # xmin changes whenever a row is written; a deleted or added row changes the ids.
+    cursor.execute(f"SELECT id, xmin::text FROM {SERVICE_AREA} ORDER BY id")
+    stamp = tuple(cursor.fetchall())
+    with _area_cache.lock:
+        if _area_cache.stamp != stamp:
+            cursor.execute(f"SELECT id, xmin::text, ST_AsBinary(geom) FROM {SERVICE_AREA} ORDER BY id")
+            rows = cursor.fetchall()
+            areas = [shapely.from_wkb(bytes(wkb)) for _, _, wkb in rows]
+            for area in areas:
+                shapely.prepare(area)
+            _area_cache.areas = areas
+            _area_cache.stamp = tuple((area_id, xmin) for area_id, xmin, _ in rows)
+        return _area_cache.areas
+
+
+def _in_service_area(cursor, points: list[tuple[float, float]]) -> list[bool]:
+    """Whether any service area covers each point, as ``ST_Intersects`` says (no area at all: all are)."""
+    if not points:
+        return []
+    areas = _service_areas(cursor)
+    if not areas:
+        return [True] * len(points)
+    lon = np.fromiter((point[0] for point in points), dtype=float, count=len(points))
+    lat = np.fromiter((point[1] for point in points), dtype=float, count=len(points))
+    inside = np.zeros(len(points), dtype=bool)
+    for area in areas:
+        inside |= shapely.intersects_xy(area, lon, lat)
+    return inside.tolist()
+
+
+class _SegmentCache:
+    """Nearest street segment of each point already linked, for the streets loaded now.
+
+    Many posts share a point (those located to a street, a crossing or a landmark), so
+    most of a batch's points were linked before. Emptied when the streets or the maximum
+    distance change, and when it grows too large.
+    """
+
+    MAX_POINTS = 200_000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stamp: tuple | None = None
+        self.nearest: dict[tuple[float, float], tuple[int | None, float | None]] = {}
+
+
+_segment_cache = _SegmentCache()
+
+
+def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[int | None, float | None]]:
+    """``(segment id, distance in metres)`` of the nearest segment to each ``(lon, lat)``, or ``(None, None)``.
+
+    The same answer as :func:`incidents.link.link_segments`: the query is the same, asked
+    once per distinct point not seen before.
+    """
+    if not points:
+        return []
+    segment_m = settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M
+    cursor.execute(f"SELECT count(*), max(updated_at) FROM {SEGMENT}")
+    stamp = (*cursor.fetchone(), segment_m)
+    with _segment_cache.lock:
+        if _segment_cache.stamp != stamp or len(_segment_cache.nearest) > _SegmentCache.MAX_POINTS:
+            _segment_cache.nearest = {}
+            _segment_cache.stamp = stamp
+        nearest = _segment_cache.nearest
+    missing = sorted({point for point in points if point not in nearest})
+    if missing:
+        cursor.execute(
+            f"""
+            SELECT q.n, nearest.id, nearest.distance_m
+            FROM unnest(%(lon)s::float8[], %(lat)s::float8[]) WITH ORDINALITY AS q(lon, lat, n)
+            {nearest_segment_join("ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)")}
+            """,
+            {"lon": [lon for lon, _ in missing], "lat": [lat for _, lat in missing], "segment_m": segment_m},
+        )
+        found = {n: (segment_id, distance) for n, segment_id, distance in cursor.fetchall()}
+        for n, point in enumerate(missing, start=1):
+            nearest[point] = found.get(n, (None, None))
+    return [nearest[point] for point in points]
 
 
 def _write_posts(cursor) -> None:
@@ -598,20 +701,32 @@ def process(
             if refresh:
                 report.incidents_updated = refresh_incidents(sorted(refresh))
             return report
-        rows = [_result_row(post_id, record, *decision) for post_id, record, decision in claimed]
-        states = [row[-1] for row in rows]
+        # Decide every post's state, and its segment, before writing anything: out of area
+        # (Python, prepared areas), then the nearest segment of the points still located.
+        placed = [
+            (location.lon, location.lat) if classification.is_relevant and _is_found(location) else None
+            for _, _, (classification, location) in claimed
+        ]
+        points = [point for point in placed if point is not None]
+        in_area = iter(_in_service_area(cursor, points))
+        inside = [next(in_area) if point is not None else False for point in placed]
+        located = [point for point, ok in zip(placed, inside, strict=True) if ok]
+        segments = iter(nearest_segments(cursor, located))
+        rows = [
+            _result_row(post_id, record, *decision, in_area=ok, segment=next(segments) if ok else (None, None))
+            for (post_id, record, decision), ok in zip(claimed, inside, strict=True)
+        ]
+        states = [row[11] for row in rows]
         report.posts = len(rows)
         report.irrelevant = states.count(PostState.IRRELEVANT)
         report.unlocated = states.count(PostState.UNLOCATED)
+        report.out_of_area = states.count(PostState.OUT_OF_AREA)
+        report.located = states.count(PostState.LOCATED)
 
         _stage_batch(cursor, rows)
-        report.out_of_area = _mark_out_of_area(cursor)
-        report.located = states.count(PostState.LOCATED) - report.out_of_area
-        link_segments(cursor, BATCH, "q.state = %(located)s", {"located": PostState.LOCATED})
         grouped = group_batch(cursor, BATCH)
+        link_batch_works(cursor, BATCH, [row[1] for row in rows if row[11] == PostState.LOCATED])
         _write_posts(cursor)
-        cursor.execute(f"SELECT id FROM {BATCH} WHERE state = %s", [PostState.LOCATED])
-        link_works(cursor, [post_id for (post_id,) in cursor.fetchall()])
         cursor.execute(f"DROP TABLE {BATCH}")
         refresh_incidents(sorted(grouped.incident_ids | refresh))
         report.incidents_created = grouped.created

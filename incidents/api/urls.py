@@ -7,7 +7,14 @@ from rest_framework.routers import DefaultRouter
 from incidents.api import rest, triage
 from incidents.api.posts import PostIngestView
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    # The output format is the `format` query parameter (or the Accept header); suffix
+    # routes such as /api/incidents.json reached views that take no `format` argument (500).
+    include_format_suffixes = False
+
+
+router = Router()
 router.register("incidents", rest.IncidentViewSet, basename="incident")
 router.register("works-zones", rest.WorksZoneViewSet, basename="works-zone")
 router.register("street-segments", rest.StreetSegmentViewSet, basename="street-segment")

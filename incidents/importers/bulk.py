@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from incidents.importers.records import Extent, Progress, Rejection, no_progress
 from incidents.models import ServiceArea
+from incidents.sources.parsing import clean_text
 
 STAGE = "import_stage"
 COPY_PROGRESS_EVERY = 5_000
@@ -87,7 +88,8 @@ class Stage:
         raw = self.cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
             for index, row in enumerate(rows):
-                copy.write_row((index, *row))
+                # Text PostgreSQL refuses (NUL, lone surrogates) would fail the whole COPY: drop those characters.
+                copy.write_row((index, *(clean_text(value) if isinstance(value, str) else value for value in row)))
                 if index % COPY_PROGRESS_EVERY == 0:
                     progress("writing", index, total)
         progress("writing", total, total)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from dataclasses import dataclass, field
@@ -29,6 +30,15 @@ class InputFile:
     origin: str = ""
     _json: Any = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        # A UTF-8 byte-order mark (Windows tools write one) would hide the JSON or XML behind it.
+        if self.data.startswith(codecs.BOM_UTF8):
+            self.data = self.data[len(codecs.BOM_UTF8) :]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.data.strip()
+
     @property
     def looks_like_xml(self) -> bool:
         return self.data.lstrip()[:1] == b"<"
@@ -50,6 +60,10 @@ class InputFile:
                 raise InputError(
                     _("%(name)s: not UTF-8 text (%(reason)s at byte %(byte)s)")
                     % {"name": self.name, "reason": error.reason, "byte": error.start}
+                ) from None
+            except RecursionError:
+                raise InputError(
+                    _("%(name)s: malformed JSON: nested too deeply to be GeoJSON") % {"name": self.name}
                 ) from None
             except json.JSONDecodeError as error:
                 raise InputError(

@@ -53,6 +53,7 @@ from incidents.importers.records import (
 from incidents.link import relink_incidents
 from incidents.locate.normalize import normalize_street_name
 from incidents.models import District, StreetSegment, WorksZone
+from incidents.sources.parsing import storable_json
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ SAME_PIECE_TOLERANCE_DEG = 1e-5
 
 def detect_format(input_file: InputFile, formats: Mapping[str, Format]) -> str:
     """The name of the first format that recognises ``input_file``; raise :class:`InputError` if none does."""
+    if input_file.is_empty:
+        raise InputError(_("%(name)s: the file is empty.") % {"name": input_file.name})
     for name, fmt in formats.items():
         if fmt.detect is not None and fmt.detect(input_file):
             return name
@@ -288,7 +291,7 @@ def _street_row(record: StreetRecord, source: str) -> tuple:
         record.street_id,
         _fit(record.commune, StreetSegment, "commune"),
         record.insee_code,
-        json.dumps(record.properties, ensure_ascii=False, default=str),
+        json.dumps(storable_json(record.properties), ensure_ascii=False, default=str),
     )
 
 
@@ -441,7 +444,7 @@ def _works_row(folded: tuple, source: str) -> tuple:
         impact.text,
         first_seen,
         last_seen,
-        json.dumps(record.properties, ensure_ascii=False, default=str),
+        json.dumps(storable_json(record.properties), ensure_ascii=False, default=str),
     )
 
 
@@ -566,7 +569,7 @@ def _district_row(record: DistrictRecord) -> tuple:
         record.ewkt,
         record.code,
         _fit(record.name, District, "name"),
-        json.dumps(record.properties, ensure_ascii=False, default=str),
+        json.dumps(storable_json(record.properties), ensure_ascii=False, default=str),
     )
 
 

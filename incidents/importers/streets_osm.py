@@ -123,7 +123,7 @@ def parse(
     file_format = "pbf" if input_file.looks_like_pbf else "osm"
     try:
         handler.apply_buffer(input_file.data, file_format, locations=True)
-    except RuntimeError as error:
+    except (RuntimeError, osmium.InvalidLocationError) as error:
         kind = "PBF" if file_format == "pbf" else "XML"
         raise InputError(
             _("%(name)s: not a readable OpenStreetMap %(kind)s file (%(error)s).")

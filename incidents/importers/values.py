@@ -30,6 +30,19 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 
 def parse_datetime(value: Any, *, end: bool = False, label: str = "date") -> dt.datetime | None:
+    """See :func:`_parse_datetime`; a moment without a UTC equivalent (year 1 or 9999 at the edges) is refused."""
+    moment = _parse_datetime(value, end=end, label=label)
+    if moment is not None:
+        try:
+            moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise RecordError(
+                _("%(label)s %(value)r is out of range") % {"label": label, "value": str(value)}
+            ) from None
+    return moment
+
+
+def _parse_datetime(value: Any, *, end: bool = False, label: str = "date") -> dt.datetime | None:
     """Return ``value`` as an aware datetime, or ``None`` when it is empty.
 
     Accepts ISO 8601 (with or without offset; naive times are local), ``YYYY-MM-DD``,

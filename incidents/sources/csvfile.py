@@ -39,8 +39,17 @@ def read(lines: Iterator[str], *, source: str) -> Iterator[ParsedItem]:
         )
     reader = csv.DictReader(lines, fieldnames=fieldnames, delimiter=delimiter)
     consumed = 0  # physical lines the reader has consumed (a quoted field may span several)
-    for row in reader:
+    while True:
         position = f"line {header_lines + consumed + 1}"
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # A field longer than csv.field_size_limit() (128 KiB): that row only; the reader goes on after it.
+            consumed = reader.line_num
+            yield ParsedItem.rejected(position, f"unreadable CSV row: {error}")
+            continue
         consumed = reader.line_num
         if not any((value or "").strip() for key, value in row.items() if key is not None):
             continue

@@ -22,6 +22,14 @@ class Document:
     error: str = ""
 
 
+def _loads(text: str) -> Any:
+    """``json.loads``, with JSON nested deeper than Python can follow reported as a decoding error."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+
+
 def _split(position: str, value: Any) -> Iterator[Document]:
     if isinstance(value, list):
         for index, element in enumerate(value):
@@ -35,7 +43,7 @@ def _lines(lines: Iterator[tuple[int, str]]) -> Iterator[Document]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = _loads(line)
         except json.JSONDecodeError as error:
             yield Document(f"line {number}", error=f"invalid JSON: {error.msg} (column {error.colno})")
         else:
@@ -52,7 +60,7 @@ def documents(lines: Iterator[str]) -> Iterator[Document]:
     else:
         return
     try:
-        value = json.loads(first)
+        value = _loads(first)
     except json.JSONDecodeError:
         pass
     else:
@@ -64,7 +72,7 @@ def documents(lines: Iterator[str]) -> Iterator[Document]:
     # A document over several lines (pretty-printed), or JSON lines whose first line is broken.
     whole = first + "".join(lines)
     try:
-        value = json.loads(whole)
+        value = _loads(whole)
     except json.JSONDecodeError as error:
         if not first.lstrip().startswith(("{", "[")):
             raise SourceError(
@@ -83,7 +91,7 @@ def documents(lines: Iterator[str]) -> Iterator[Document]:
 
 def _is_json(line: str) -> bool:
     try:
-        json.loads(line)
+        _loads(line)
     except json.JSONDecodeError:
         return False
     return bool(line.strip())

@@ -151,6 +151,11 @@ def aware_datetime(value: Any, name: str = "posted_at") -> dt.datetime:
             raise RecordError(f"{name}: {text[:60]!r} is not a date-time; use ISO 8601, e.g. 2014-09-08T09:30:00+02:00")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_default_timezone())
+    try:
+        # Stored and compared in UTC: 0001-01-01T00:00+14:00 has no UTC equivalent.
+        moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise RecordError(f"{name}: {moment.isoformat()} is out of range") from None
     if moment > timezone.now() + FUTURE_TOLERANCE:
         raise RecordError(f"{name}: {moment.isoformat()} is in the future")
     return moment

@@ -64,6 +64,28 @@ class TestJoining:
         push(post(WORKS, offset(CAPITOLE, east_m=10, north_m=3), id="a"), post(WORKS, offset(CAPITOLE, 130, 3), id="b"))
         assert incident_of("a") != incident_of("b")
 
+    def test_a_post_naming_only_the_street_joins_a_problem_anywhere_along_it(self, push, make_segment, settings):
+        settings.INCIDENTS_GROUP_DISTANCE_M = 50
+        settings.INCIDENTS_GROUP_SEGMENT_DISTANCE_M = 150
+        make_segment("RUE DE METZ", [CAPITOLE.coords, offset(CAPITOLE, east_m=250).coords])
+        make_segment("RUE DE METZ", [offset(CAPITOLE, east_m=250).coords, offset(CAPITOLE, east_m=500).coords])
+        push(post(LIGHT, offset(CAPITOLE, east_m=460, north_m=3), paris(2014, 9, 8, 9), id="gps"))
+        push(post(f"{LIGHT} rue de Metz", None, paris(2014, 9, 8, 12), id="street"))
+        street_post = Post.objects.get(external_id="street")
+        assert street_post.location_accuracy_m > 50  # located to the whole street, not a point on it
+        assert incident_of("street") == incident_of("gps")
+
+    def test_two_precise_posts_far_apart_on_one_street_stay_apart(self, push, make_segment, settings):
+        settings.INCIDENTS_GROUP_DISTANCE_M = 50
+        settings.INCIDENTS_GROUP_SEGMENT_DISTANCE_M = 150
+        make_segment("RUE DE METZ", [CAPITOLE.coords, offset(CAPITOLE, east_m=250).coords])
+        make_segment("RUE DE METZ", [offset(CAPITOLE, east_m=250).coords, offset(CAPITOLE, east_m=500).coords])
+        push(
+            post(f"{LIGHT} rue de Metz", offset(CAPITOLE, east_m=30, north_m=3), id="west"),
+            post(f"{LIGHT} rue de Metz", offset(CAPITOLE, east_m=460, north_m=3), id="east"),
+        )
+        assert incident_of("west") != incident_of("east")
+
     def test_the_nearest_incident_wins(self, push, settings):
         settings.INCIDENTS_GROUP_DISTANCE_M = 50
         push(post(POTHOLE, CAPITOLE, id="west"), post(POTHOLE, offset(CAPITOLE, east_m=90), id="east"))

@@ -19,6 +19,7 @@ import json
 import math
 
 from django import forms
+from django.contrib.gis.geos import Point
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse
 from django.urls import reverse
@@ -27,18 +28,20 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from incidents.api.filters import CodeListField, parse_instant, reject_unknown
+from incidents.api.parsers import JSONParser
 from incidents.api.privacy import scrub_text, sees_personal_data
 from incidents.api.rest import parse_id
 from incidents.api.schema import INSTANT, OpenDataAutoSchema, codes
 from incidents.categories import Category
 from incidents.models import Incident, Post
 from incidents.models.incidents import OPEN_STATUSES
+from incidents.services.areas import is_in_service_area
 from incidents.services.open311 import SOURCE, ServiceRequest, submit_service_request
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -258,8 +261,21 @@ class PostRequestSerializer(serializers.Serializer):
     media_url = serializers.URLField(required=False, allow_blank=True, max_length=1000, default="")
 
     def validate(self, attrs):
-        if not (math.isfinite(attrs["lat"]) and math.isfinite(attrs["long"])):
+        lat, lon = attrs["lat"], attrs["long"]
+        if not (math.isfinite(lat) and math.isfinite(lon)):
             raise serializers.ValidationError({"lat": _("Give finite coordinates.")})
+        if lat == 0 and lon == 0:
+            raise serializers.ValidationError(
+                {"lat": _("lat 0, long 0 is not a real position (missing coordinates sent as zeros?).")}
+            )
+        if (
+            -90 <= lon <= 90
+            and not is_in_service_area(Point(lon, lat, srid=4326))
+            and is_in_service_area(Point(lat, lon, srid=4326))
+        ):
+            raise serializers.ValidationError(
+                {"lat": _("lat and long look swapped: lat is the latitude, long the longitude (WGS84 degrees).")}
+            )
         return attrs
 
 

@@ -77,6 +77,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"{label}: {error}")
                 continue
             self._summary(f"{label} ({source_input.format})", report, time.monotonic() - file_started, verbosity)
+            if not report.items:
+                self.stderr.write(f"{label}: no posts found (is the file empty?)")
             total.merge(report)
         if files is not None and len(files) > 1:
             self._summary(f"total, {len(files)} files", total, time.monotonic() - started, verbosity, rejections=False)
