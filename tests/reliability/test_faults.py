@@ -132,6 +132,7 @@ class Worker:
             [sys.executable, "-m", "celery", "-A", "cityincidents", "worker", "-Q", queue, "-n", f"{queue}@%h",
              "--concurrency", "1", "--pool", "prefork", "--without-gossip", "--without-mingle", "-l", "INFO"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,  # a process group of its own: the whole worker can be killed at once
         )  # fmt: skip
         threading.Thread(target=self._watch, daemon=True).start()
         if not self.ready.wait(60):
@@ -154,7 +155,14 @@ class Worker:
     def text(self) -> str:
         return "".join(self.log)
 
+    def kill(self) -> None:
+        """SIGKILL the main process and its pool at once, as when the worker's host is lost."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(30)
@@ -184,6 +192,25 @@ def celery_queue(settings):
     redis.Redis.from_url(BROKER).delete(queue)
 
 
+def wait_until_mid_batch(worker: Worker) -> None:
+    """Wait until the worker's pool process is inside the batch's transaction (seen by PostgreSQL)."""
+    assert worker.received.wait(30), worker.text()
+    deadline = time.monotonic() + 30
+    while not in_transaction_elsewhere():
+        assert time.monotonic() < deadline, "the worker never started the batch:\n" + worker.text()
+        time.sleep(0.005)
+
+
+def assert_processed_once(posts: int) -> None:
+    from incidents.models import Incident, Post, PostState
+
+    assert Post.objects.count() == posts
+    assert not Post.objects.filter(state=PostState.PENDING).exists()
+    assert Incident.objects.count() == CLUSTERS
+    assert sum(Incident.objects.values_list("post_count", flat=True)) == posts
+    assert sum(Incident.objects.values_list("engagement", flat=True)) == sum(n % 5 for n in range(posts))
+
+
 def in_transaction_elsewhere() -> bool:
     """Whether another session of the test database (the worker's) is inside a transaction."""
     with connection.cursor() as cursor:
@@ -198,7 +225,6 @@ def in_transaction_elsewhere() -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_batch_has_its_batch_redelivered_and_nothing_doubles(celery_queue):
     from incidents.ingest import ingest, wait_for_workers
-    from incidents.models import Incident, Post, PostState
     from incidents.sources.columns import row_item
 
     queue, env = celery_queue
@@ -208,13 +234,9 @@ def test_a_worker_killed_mid_batch_has_its_batch_redelivered_and_nothing_doubles
         # Stored here, processed by the worker: one task per batch.
         report = ingest(items, batch_size=KILL_BATCH, synchronous=False)
         assert (report.created, report.queued) == (KILL_POSTS, KILL_POSTS // KILL_BATCH)
-        assert worker.received.wait(30), worker.text()
 
         # Kill the pool process while its transaction is open: really in the middle of the batch.
-        deadline = time.monotonic() + 30
-        while not in_transaction_elsewhere():
-            assert time.monotonic() < deadline, "the worker never started the batch:\n" + worker.text()
-            time.sleep(0.005)
+        wait_until_mid_batch(worker)
         (child,) = worker.children()
         os.kill(child, signal.SIGKILL)
 
@@ -227,8 +249,36 @@ def test_a_worker_killed_mid_batch_has_its_batch_redelivered_and_nothing_doubles
     finally:
         worker.stop()
 
-    assert Post.objects.count() == KILL_POSTS
-    assert not Post.objects.filter(state=PostState.PENDING).exists()
-    assert Incident.objects.count() == CLUSTERS
-    assert sum(Incident.objects.values_list("post_count", flat=True)) == KILL_POSTS
-    assert sum(Incident.objects.values_list("engagement", flat=True)) == sum(n % 5 for n in range(KILL_POSTS))
+    assert_processed_once(KILL_POSTS)
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_worker_killed_mid_batch_has_its_batch_taken_up_by_the_next_worker(celery_queue):
+    """The main process and its pool killed at once (a lost host): the next worker restores the batch."""
+    from incidents.ingest import ingest, wait_for_workers
+    from incidents.sources.columns import row_item
+
+    queue, env = celery_queue
+    first = Worker(queue, env)
+    try:
+        items = [row_item(row(n), position=str(n), source="celery-lost") for n in range(KILL_BATCH)]
+        report = ingest(items, batch_size=KILL_BATCH, synchronous=False)
+        assert report.queued == 1
+        wait_until_mid_batch(first)
+        first.kill()
+    finally:
+        first.stop()
+    assert first.process.returncode == -signal.SIGKILL
+    assert "succeeded" not in first.text()
+
+    # The batch is neither acknowledged nor lost: the next worker takes it up once the broker's
+    # visibility timeout (CELERY_VISIBILITY_TIMEOUT, an hour by default; 2 s here) has passed.
+    second = Worker(queue, {**env, "CELERY_VISIBILITY_TIMEOUT": "2"})
+    try:
+        wait_for_workers(report, timeout=120)
+        assert second.text().count("succeeded") == 1, second.text()
+        assert report.processed.posts == KILL_BATCH
+    finally:
+        second.stop()
+    assert_processed_once(KILL_BATCH)
