@@ -44,9 +44,11 @@ def wait_until_up(port: int, path: str, timeout: float = 60.0) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(app: str, port: int, *, python: Path, env: dict[str, str], ready_path: str, log: Path) -> Iterator[None]:
-    """Run ``app`` under one synchronous gunicorn worker (same for every server compared)."""
-    command = [str(python), "-m", "gunicorn", app, "--bind", f"{HOST}:{port}", "--workers", "1",
+def gunicorn(
+    app: str, port: int, *, python: Path, env: dict[str, str], ready_path: str, log: Path, workers: int = 1
+) -> Iterator[None]:
+    """Run ``app`` under ``workers`` synchronous gunicorn workers (one: the same for every server compared)."""
+    command = [str(python), "-m", "gunicorn", app, "--bind", f"{HOST}:{port}", "--workers", str(workers),
                "--timeout", "120", "--log-level", "warning"]  # fmt: skip
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as output:

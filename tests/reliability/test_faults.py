@@ -132,6 +132,7 @@ class Worker:
             [sys.executable, "-m", "celery", "-A", "cityincidents", "worker", "-Q", queue, "-n", f"{queue}@%h",
              "--concurrency", "1", "--pool", "prefork", "--without-gossip", "--without-mingle", "-l", "INFO"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True,  # a process group of its own: the whole worker can be killed at once
         )  # fmt: skip
         threading.Thread(target=self._watch, daemon=True).start()
         if not self.ready.wait(60):
@@ -154,7 +155,21 @@ class Worker:
     def text(self) -> str:
         return "".join(self.log)
 
+    def logged(self, words: str, times: int, timeout: float = 15) -> bool:
+        """Wait until ``words`` appear ``times`` times in the log (the result may be stored before they are)."""
+        deadline = time.monotonic() + timeout
+        while self.text().count(words) < times and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.text().count(words) == times
+
+    def kill(self) -> None:
+        """SIGKILL the main process and its pool at once, as when the worker's host is lost."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(30)
@@ -178,10 +193,44 @@ def celery_queue(settings):
     env = {**manage_env(), "CELERY_BROKER_URL": BROKER, "CELERY_TASK_DEFAULT_QUEUE": queue}
     saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_default_queue")}
     celery_app.conf.update(broker_url=BROKER, result_backend=BROKER, task_default_queue=queue)
+    forget_connections(celery_app)
     settings.CELERY_BROKER_URL = BROKER
     yield queue, env
     celery_app.conf.update(saved)
+    forget_connections(celery_app)
     redis.Redis.from_url(BROKER).delete(queue)
+
+
+def forget_connections(app) -> None:
+    """Drop the broker connections and result backend the app built for another broker (another test's).
+
+    Celery builds them on first use and keeps them: without this, tasks would still go to the
+    Redis database of whichever test sent one first.
+    """
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.__dict__["amqp"]._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
+def wait_until_mid_batch(worker: Worker) -> None:
+    """Wait until the worker's pool process is inside the batch's transaction (seen by PostgreSQL)."""
+    assert worker.received.wait(30), worker.text()
+    deadline = time.monotonic() + 30
+    while not in_transaction_elsewhere():
+        assert time.monotonic() < deadline, "the worker never started the batch:\n" + worker.text()
+        time.sleep(0.005)
+
+
+def assert_processed_once(posts: int) -> None:
+    from incidents.models import Incident, Post, PostState
+
+    assert Post.objects.count() == posts
+    assert not Post.objects.filter(state=PostState.PENDING).exists()
+    assert Incident.objects.count() == CLUSTERS
+    assert sum(Incident.objects.values_list("post_count", flat=True)) == posts
+    assert sum(Incident.objects.values_list("engagement", flat=True)) == sum(n % 5 for n in range(posts))
 
 
 def in_transaction_elsewhere() -> bool:
@@ -198,7 +247,6 @@ def in_transaction_elsewhere() -> bool:
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_batch_has_its_batch_redelivered_and_nothing_doubles(celery_queue):
     from incidents.ingest import ingest, wait_for_workers
-    from incidents.models import Incident, Post, PostState
     from incidents.sources.columns import row_item
 
     queue, env = celery_queue
@@ -208,27 +256,51 @@ def test_a_worker_killed_mid_batch_has_its_batch_redelivered_and_nothing_doubles
         # Stored here, processed by the worker: one task per batch.
         report = ingest(items, batch_size=KILL_BATCH, synchronous=False)
         assert (report.created, report.queued) == (KILL_POSTS, KILL_POSTS // KILL_BATCH)
-        assert worker.received.wait(30), worker.text()
 
         # Kill the pool process while its transaction is open: really in the middle of the batch.
-        deadline = time.monotonic() + 30
-        while not in_transaction_elsewhere():
-            assert time.monotonic() < deadline, "the worker never started the batch:\n" + worker.text()
-            time.sleep(0.005)
+        wait_until_mid_batch(worker)
         (child,) = worker.children()
         os.kill(child, signal.SIGKILL)
 
         wait_for_workers(report, timeout=120)  # the redelivered batch is run by the replacement child
+        assert worker.logged("succeeded", KILL_POSTS // KILL_BATCH), worker.text()
         log = worker.text()
         assert "WorkerLostError" in log or "signal 9" in log, log
-        assert log.count("succeeded") == KILL_POSTS // KILL_BATCH, log
         # Each post processed by exactly one successful run: the killed one left nothing behind.
         assert report.processed.posts == KILL_POSTS
     finally:
         worker.stop()
 
-    assert Post.objects.count() == KILL_POSTS
-    assert not Post.objects.filter(state=PostState.PENDING).exists()
-    assert Incident.objects.count() == CLUSTERS
-    assert sum(Incident.objects.values_list("post_count", flat=True)) == KILL_POSTS
-    assert sum(Incident.objects.values_list("engagement", flat=True)) == sum(n % 5 for n in range(KILL_POSTS))
+    assert_processed_once(KILL_POSTS)
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_worker_killed_mid_batch_has_its_batch_taken_up_by_the_next_worker(celery_queue):
+    """The main process and its pool killed at once (a lost host): the next worker restores the batch."""
+    from incidents.ingest import ingest, wait_for_workers
+    from incidents.sources.columns import row_item
+
+    queue, env = celery_queue
+    first = Worker(queue, env)
+    try:
+        items = [row_item(row(n), position=str(n), source="celery-lost") for n in range(KILL_BATCH)]
+        report = ingest(items, batch_size=KILL_BATCH, synchronous=False)
+        assert report.queued == 1
+        wait_until_mid_batch(first)
+        first.kill()
+    finally:
+        first.stop()
+    assert first.process.returncode == -signal.SIGKILL
+    assert "succeeded" not in first.text()
+
+    # The batch is neither acknowledged nor lost: the next worker takes it up once the broker's
+    # visibility timeout (CELERY_VISIBILITY_TIMEOUT, an hour by default; 2 s here) has passed.
+    second = Worker(queue, {**env, "CELERY_VISIBILITY_TIMEOUT": "2"})
+    try:
+        wait_for_workers(report, timeout=120)
+        assert second.logged("succeeded", 1), second.text()
+        assert report.processed.posts == KILL_BATCH
+    finally:
+        second.stop()
+    assert_processed_once(KILL_BATCH)
