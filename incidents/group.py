@@ -421,11 +421,16 @@ def _create(cursor, relation: str, new: list[_Incident]) -> None:
         incident.id = incident_id
 
 
-def refresh_incidents(incident_ids: Sequence[int]) -> int:
+def refresh_incidents(incident_ids: Sequence[int], *, keep_distances: bool = False) -> int:
     """Recompute totals, point, segment, works links, district and priority of ``incident_ids``.
 
     Runs in the caller's transaction, under the grouping lock; returns how many incidents
     were refreshed. Each incident row is written once: an incident has a dozen indexes.
+
+    ``keep_distances``: a works link the incident had already keeps its distance when the
+    incident's point has not moved, instead of measuring it again on the spheroid (the
+    costly part). Only for the pipeline, where no zone changed: after an import, whose
+    zones may have moved, :func:`incidents.link.relink_incidents` measures everything.
     """
     incident_ids = sorted(set(incident_ids))
     if not incident_ids:
@@ -450,21 +455,48 @@ def refresh_incidents(incident_ids: Sequence[int]) -> int:
             """,
             [MAX_INTEGER, incident_ids],
         )
-        cursor.execute(f"DELETE FROM {INCIDENT_WORKS} WHERE incident_id = ANY(%s)", [incident_ids])
-        cursor.execute(
-            f"""
-            INSERT INTO {INCIDENT_WORKS} (incident_id, works_zone_id, distance_m)
-            SELECT x.incident_id, w.id, ST_Distance({geog("x.location")}, {geog("w.impact_area")})
-            FROM incident_refresh x
-            JOIN (
-                SELECT DISTINCT p.incident_id, l.works_zone_id
-                FROM {POST} p JOIN {POST_WORKS} l ON l.post_id = p.id
-                WHERE p.incident_id = ANY(%s)
-            ) linked ON linked.incident_id = x.incident_id
-            JOIN {WORKS} w ON w.id = linked.works_zone_id
-            """,
-            [incident_ids],
-        )
+        distance = f"ST_Distance({geog('x.location')}, {geog('w.impact_area')})"
+        if keep_distances:
+            # The old links, deleted and returned in the same statement; the incident row
+            # still holds its old point (it is updated below).
+            cursor.execute(
+                f"""
+                WITH old AS (
+                    DELETE FROM {INCIDENT_WORKS} WHERE incident_id = ANY(%(ids)s)
+                    RETURNING incident_id, works_zone_id, distance_m
+                )
+                INSERT INTO {INCIDENT_WORKS} (incident_id, works_zone_id, distance_m)
+                SELECT x.incident_id, w.id,
+                       CASE WHEN old.distance_m IS NOT NULL AND i.location ~= x.location THEN old.distance_m
+                            ELSE {distance} END
+                FROM incident_refresh x
+                JOIN {INCIDENT} i ON i.id = x.incident_id
+                JOIN (
+                    SELECT DISTINCT p.incident_id, l.works_zone_id
+                    FROM {POST} p JOIN {POST_WORKS} l ON l.post_id = p.id
+                    WHERE p.incident_id = ANY(%(ids)s)
+                ) linked ON linked.incident_id = x.incident_id
+                JOIN {WORKS} w ON w.id = linked.works_zone_id
+                LEFT JOIN old ON old.incident_id = x.incident_id AND old.works_zone_id = w.id
+                """,
+                {"ids": incident_ids},
+            )
+        else:
+            cursor.execute(f"DELETE FROM {INCIDENT_WORKS} WHERE incident_id = ANY(%s)", [incident_ids])
+            cursor.execute(
+                f"""
+                INSERT INTO {INCIDENT_WORKS} (incident_id, works_zone_id, distance_m)
+                SELECT x.incident_id, w.id, {distance}
+                FROM incident_refresh x
+                JOIN (
+                    SELECT DISTINCT p.incident_id, l.works_zone_id
+                    FROM {POST} p JOIN {POST_WORKS} l ON l.post_id = p.id
+                    WHERE p.incident_id = ANY(%s)
+                ) linked ON linked.incident_id = x.incident_id
+                JOIN {WORKS} w ON w.id = linked.works_zone_id
+                """,
+                [incident_ids],
+            )
         cursor.execute(
             f"""
             UPDATE {INCIDENT} i SET
