@@ -40,7 +40,7 @@ from django.conf import settings
 from django.db import connection
 
 from incidents.categories import PEDESTRIAN_CATEGORIES
-from incidents.geo import geog
+from incidents.geo import geog, planar_box, planar_box_holds
 from incidents.models import (
     District,
     Incident,
@@ -174,30 +174,14 @@ def group_batch(cursor, relation: str) -> GroupResult:
 CANDIDATES_PER_POST = 50
 
 
-# Metres in a degree of latitude, and in a degree of longitude at the equator, rounded down
-# (WGS84: at least 110,574 and 111,319): a box of d / these degrees holds everything within d.
-METRES_PER_DEGREE_AT_LEAST = 110_000.0
-
-
-def _planar_box(here: str, metres: str) -> str:
-    """SQL: a lon/lat box around the point ``here`` holding every point within ``metres`` of it.
-
-    Valid away from the poles and the antimeridian (see :func:`_planar_box_safe`). The
-    longitude span is taken at the box's highest latitude, where a degree is shortest.
-    """
-    dlat = f"({metres} / {METRES_PER_DEGREE_AT_LEAST})"
-    return f"ST_Expand({here}, {dlat} / cos(radians(abs(ST_Y({here})) + {dlat})), {dlat})"
-
-
 def _planar_box_safe(cursor, relation: str, batch_filter: str, params: dict) -> bool:
-    """Whether every post of the batch is far enough from the poles and the antimeridian for :func:`_planar_box`."""
+    """Whether every post of the batch is far enough from the poles and the antimeridian for ``planar_box``."""
     cursor.execute(
         f"SELECT coalesce(max(abs(ST_X(p.location))), 0), coalesce(max(abs(ST_Y(p.location))), 0) "
         f"FROM {relation} p WHERE {batch_filter}",
         params,
     )
-    lon, lat = cursor.fetchone()
-    return lon <= 179.0 and lat <= 80.0
+    return planar_box_holds(*cursor.fetchone())
 
 
 def _near_or_along(alias: str, table: str, columns: str, conditions: str, planar: bool = False) -> str:
@@ -207,13 +191,12 @@ def _near_or_along(alias: str, table: str, columns: str, conditions: str, planar
     Searching the long radius only along the post's own segment keeps the rows examined to
     what can match: in a dense centre, 150 m around a post holds many times more posts
     than 50 m does. ``planar``: the near branch probes the table's plain geometry index
-    with a lon/lat box that holds the radius (:func:`_planar_box`), then measures the few
-    rows found on the spheroid — the same rows, three times cheaper than walking the
-    geography index (``_ST_DWithin`` is ``ST_DWithin`` without its index support).
+    with a lon/lat box that holds the radius (:func:`incidents.geo.planar_box`), then
+    measures the few rows found on the spheroid: the same rows, cheaper.
     """
     here, there = geog("p.location"), geog(f"{alias}.location")
     if planar:
-        near = f"{alias}.location && {_planar_box('p.location', '%(near)s')} AND _ST_DWithin({there}, {here}, %(near)s)"
+        near = f"{alias}.location && {planar_box('p.location', '%(near)s')} AND _ST_DWithin({there}, {here}, %(near)s)"
     else:
         near = f"ST_DWithin({there}, {here}, %(near)s)"
     return f"""
