@@ -1,7 +1,7 @@
 """Schemathesis against our own OpenAPI schema: no 500s, every response valid against the schema.
 
-Every operation of ``/api/schema/`` (REST, OGC API – Features, Open311, the schema
-itself) gets generated requests, valid and invalid, anonymously and with a staff token,
+Every operation of ``/api/schema/`` (REST, OGC API – Features, Open311; schemathesis
+leaves the schema endpoint itself out) gets generated requests, valid and invalid, anonymously and with a staff token,
 through the real WSGI application and the real PostGIS test database. The suite runs a
 bounded number of examples; ``scripts/fuzz-api.sh`` runs many more
 (``FUZZ_MAX_EXAMPLES``).
@@ -28,7 +28,7 @@ from tests.reliability.conftest import FUZZ_COUNTS
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "12"))
 # The suite replays the same examples every run; scripts/fuzz-api.sh draws new ones (FUZZ_RANDOM=1).
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
-# Examples run per (operation, caller, mode), printed at the end of the module.
+# Examples run per (operation, caller, mode), printed in pytest's terminal summary.
 RUN: Counter = Counter()
 
 # The schema as the application serves it (drf-spectacular needs no database for it).
