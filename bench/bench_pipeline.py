@@ -76,20 +76,58 @@ def warm_up() -> float:
     return time.perf_counter() - started
 
 
+def postgres_cpu_seconds() -> float | None:
+    """CPU time (user + system) the local PostgreSQL server has used: its live processes and those it reaped.
+
+    Read from /proc, so only for a server on this machine (the project-local cluster);
+    ``None`` otherwise. On a shared machine wall-clock time depends on the neighbours;
+    CPU time much less.
+    """
+    from django.db import connection
+
+    def fields(pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (backend,) = cursor.fetchone()
+        postmaster = int(fields(backend)[1])
+        server = fields(postmaster)
+        ticks = sum(int(value) for value in server[11:15])  # utime, stime, cutime, cstime
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    child = fields(int(entry.name))
+                except OSError:
+                    continue
+                if int(child[1]) == postmaster:
+                    ticks += int(child[11]) + int(child[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_pipeline(directory: Path) -> dict:
     from incidents.ingest import IngestReport, ingest
     from incidents.sources.reader import open_file
 
     warm_up_seconds = warm_up()
     total = IngestReport()
+    postgres_cpu = postgres_cpu_seconds()
+    python_cpu = time.process_time()
     started = time.perf_counter()
     for name in FILES:
         # As manage.py ingest_posts does: parse, store and decide ahead in a second thread.
         total.merge(ingest(open_file(directory / name).items, synchronous=True, store_ahead=True))
     elapsed = time.perf_counter() - started
+    python_cpu = time.process_time() - python_cpu
+    postgres_after = postgres_cpu_seconds()
     return {
         "items": total.items,
         "seconds": elapsed,
+        "cpu_python": python_cpu,
+        "cpu_postgres": postgres_after - postgres_cpu if postgres_cpu is not None and postgres_after else None,
         "warm_up_seconds": warm_up_seconds,
         "created": total.created,
         "reposts": total.reposts,
@@ -347,7 +385,12 @@ def main() -> None:
                 connection.close()
                 profile = args.profile if number == args.runs else None
                 runs.append(run_child("pipeline", directory, args.baseline, BENCH_DB, profile))
-                print(f"pipeline run {number}: {runs[-1]['items'] / runs[-1]['seconds']:,.0f} items/s", flush=True)
+                run = runs[-1]
+                print(
+                    f"pipeline run {number}: {run['items'] / run['seconds']:,.0f} items/s, "
+                    f"{run['processed']['incidents_created']:,} incidents",
+                    flush=True,
+                )
     report(runs, naive)
 
 
@@ -365,6 +408,14 @@ def report(runs: list[dict], naive: dict) -> None:
         warm = f"{result['warm_up_seconds']:>14.1f} s"
         print(f"{name:<16} {result['items']:>9,} {result['seconds']:>8.1f} {rate:>9,.0f} {memory} {warm}")
     print()
+    for number, run in enumerate(runs, 1):
+        if run.get("cpu_postgres") is not None:
+            cpu = run["cpu_python"] + run["cpu_postgres"]
+            print(
+                f"pipeline run {number} CPU: {run['cpu_python']:.1f} s Python + {run['cpu_postgres']:.1f} s PostgreSQL "
+                f"= {cpu:.1f} s, {run['items'] / cpu:,.0f} items per CPU-second"
+            )
+    print()
     print(
         f"pipeline: {pipeline['created']:,} posts stored, {pipeline['reposts']:,} reposts counted; "
         f"{processed['located']:,} located, {processed['unlocated']:,} unlocated, "
@@ -375,6 +426,9 @@ def report(runs: list[dict], naive: dict) -> None:
         f"speed-up over the naive per-post ORM loop: {median_rate / naive_rate:.1f}x median, "
         f"{pipeline_rate / naive_rate:.1f}x best (target 15x)"
     )
+    from django.conf import settings
+
+    print(f"batch size {settings.INCIDENTS_INGEST_BATCH_SIZE:,} (INCIDENTS_INGEST_BATCH_SIZE), DEBUG {settings.DEBUG}")
     print(
         f"end to end: {median_rate:,.0f} items/s median, {pipeline_rate:,.0f} best of {len(runs)} "
         f"(target 5,000/s on 2 cores; this machine has {os.cpu_count()} CPUs)"

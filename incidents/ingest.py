@@ -135,10 +135,10 @@ def _stored_batches(items: Iterable[ParsedItem], size: int, decide: bool) -> Ite
         stored = _store_batch(batch)
         if decide and stored.created:
             ids = list(stored.created)
-            records = [stored.created[post_id] for post_id in ids]
+            records = [pipeline.stage_record(stored.created[post_id]) for post_id in ids]
             stored.decided = {
-                post_id: (pipeline.stage_record(record), decision)
-                for post_id, record, decision in zip(ids, records, pipeline.decide(records), strict=True)
+                post_id: (record, decision)
+                for post_id, record, decision in zip(ids, records, pipeline.decide(records, staged=True), strict=True)
             }
         yield stored
 

@@ -46,10 +46,9 @@ def too_large(request: HttpRequest, limit: int) -> HttpResponse:
         body = [{"code": 413, "description": message}]
     else:
         body = {"detail": message, "max_bytes": limit}
-    response = HttpResponse(json.dumps(body), status=413, content_type="application/json; charset=utf-8")
-    # The rest of the body is never read: the connection cannot be reused for another request.
-    response["Connection"] = "close"
-    return response
+    # No "Connection: close" here: hop-by-hop headers are the server's (wsgiref refuses them from the app);
+    # the server discards the unread rest of the body. Put the same limit in the reverse proxy.
+    return HttpResponse(json.dumps(body), status=413, content_type="application/json; charset=utf-8")
 
 
 class RequestSizeLimitMiddleware:

@@ -23,6 +23,7 @@ needs no place. Everything per post that can be done in SQL is done in SQL.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -427,9 +428,13 @@ def _declared(record: PostRecord) -> Classification | None:
     )
 
 
-def decide(records: Sequence[PostRecord]) -> list[Decision]:
-    """Classify ``records`` and locate the relevant ones (pure Python: no database)."""
-    records = [stage_record(record) for record in records]
+def decide(records: Sequence[PostRecord], *, staged: bool = False) -> list[Decision]:
+    """Classify ``records`` and locate the relevant ones (pure Python: no database).
+
+    ``staged``: the records already went through :func:`stage_record`.
+    """
+    if not staged:
+        records = [stage_record(record) for record in records]
     classifications = [
         _declared(record) or classification
         for record, classification in zip(
@@ -526,6 +531,17 @@ def _clamp01(value: float) -> float:
     return min(1.0, max(0.0, float(value)))
 
 
+@functools.lru_cache(maxsize=4096)
+def _text_array(items: tuple[str, ...]) -> str:
+    """A ``varchar[]`` literal of ``items`` (each cut to 200 characters), for COPY.
+
+    Posts share a few hundred evidence lists: each is written out once, not dumped
+    element by element for every post.
+    """
+    quoted = ('"' + str(item)[:200].replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
+    return "{" + ",".join(quoted) + "}"
+
+
 def _is_found(location: Location | None) -> bool:
     return location is not None and location.found and location.lon is not None and location.lat is not None
 
@@ -560,7 +576,7 @@ def _result_row(
         classification.category,
         _clamp01(classification.score),
         _clamp01(classification.relevance),
-        [str(item)[:200] for item in classification.evidence],
+        _text_array(tuple(classification.evidence)),
         state,
         *(segment if state == PostState.LOCATED else (None, None)),
     )

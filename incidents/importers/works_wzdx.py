@@ -59,12 +59,22 @@ def _feed_info(document: Mapping[str, Any]) -> Mapping[str, Any]:
     return info if isinstance(info, Mapping) else {}
 
 
+def _features(document: Mapping[str, Any]) -> list:
+    features = document.get("features")
+    return features if isinstance(features, list) else []
+
+
+def _properties(feature: Any) -> Mapping[str, Any]:
+    properties = feature.get("properties") if isinstance(feature, Mapping) else None
+    return properties if isinstance(properties, Mapping) else {}
+
+
 def _is_device_feed(document: Mapping[str, Any]) -> bool:
-    features = document.get("features") or []
-    return any(
-        isinstance(f, Mapping) and "device_type" in ((f.get("properties") or {}).get("core_details") or {})
-        for f in features
-    )
+    def core_details(feature: Any) -> Mapping[str, Any]:
+        core = _properties(feature).get("core_details")
+        return core if isinstance(core, Mapping) else {}
+
+    return any("device_type" in core_details(f) for f in _features(document))
 
 
 def detect(input_file: InputFile) -> bool:
@@ -75,8 +85,7 @@ def detect(input_file: InputFile) -> bool:
         return False
     if "feed_info" in document or "road_event_feed_info" in document:
         return True
-    features = document.get("features") or []
-    return any(isinstance(f, Mapping) and "core_details" in (f.get("properties") or {}) for f in features[:10])
+    return any("core_details" in _properties(f) for f in _features(document)[:10])
 
 
 def _error_text(error: ValidationError, skip: int = 0) -> str:

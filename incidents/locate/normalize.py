@@ -236,13 +236,14 @@ def merge_compound_types(tokens: list[str] | tuple[str, ...]) -> list[str]:
 def canonical_tokens(text: str) -> list[str]:
     """Tokens with street types and abbreviations made canonical and particles dropped.
 
-    Only the first word is read as a street type ("PAS PASTEUR" is the passage Pasteur,
+    Only the first word kept is read as a street type ("PAS PASTEUR" is the passage Pasteur,
     but "rue du pas" keeps its word).
     """
     tokens = merge_compound_types(tokenize(text))
     result: list[str] = []
-    for index, token in enumerate(tokens):
-        if index == 0 and token in STREET_TYPES:
+    for token in tokens:
+        # The first word kept, not the first written: "à R" must give the key of "R" (idempotence).
+        if not result and token in STREET_TYPES:
             result.append(STREET_TYPES[token])
             continue
         result.extend(canonical_word(token))

@@ -30,7 +30,10 @@ def read(lines: Iterator[str], *, source: str) -> Iterator[ParsedItem]:
         delimiter = csv.Sniffer().sniff(header, delimiters=DELIMITERS).delimiter
     except csv.Error:
         delimiter = ","
-    fieldnames = next(csv.reader([header], delimiter=delimiter))
+    try:
+        fieldnames = next(csv.reader([header], delimiter=delimiter))
+    except csv.Error as error:
+        raise SourceError(f"the CSV header cannot be read ({error}); check the first line of the file") from None
     missing = missing_columns(fieldnames)
     if missing:
         raise SourceError(

@@ -108,7 +108,8 @@ def tweet_record(tweet: Any, includes: _Includes, source: str) -> PostRecord:
         raise RecordError("expected a tweet object")
     tweet_id = identifier(tweet.get("id"))
     references: dict[str, str] = {}
-    for ref in tweet.get("referenced_tweets") or []:
+    refs = tweet.get("referenced_tweets")
+    for ref in refs if isinstance(refs, list) else []:
         if isinstance(ref, dict) and ref.get("type") in REFERENCE_FIELDS:
             references[REFERENCE_FIELDS[ref["type"]]] = identifier(ref.get("id"), f"referenced_tweets {ref['type']} id")
 
@@ -130,7 +131,8 @@ def tweet_record(tweet: Any, includes: _Includes, source: str) -> PostRecord:
     place = includes.places.get(str(geo.get("place_id")), {}) if geo.get("place_id") else {}
     place_geo = place.get("geo") if isinstance(place.get("geo"), dict) else {}
 
-    media_keys = (tweet.get("attachments") or {}).get("media_keys") or []
+    attachments = tweet.get("attachments") if isinstance(tweet.get("attachments"), dict) else {}
+    media_keys = attachments.get("media_keys") if isinstance(attachments.get("media_keys"), list) else []
     media = [includes.media[key] for key in media_keys if isinstance(key, str) and key in includes.media]
     media_urls = [url for url in (http_url(m.get("url") or m.get("preview_image_url")) for m in media) if url]
 

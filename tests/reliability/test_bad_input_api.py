@@ -82,8 +82,13 @@ def test_patch_unreadable_bodies(staff, make_incident, data):
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [(b"null", "Send a JSON object"), (b"42", "Send a JSON object"), (b'"a post"', "Send a JSON object")],
-    ids=["null", "number", "string"],
+    [
+        (b"null", "Send a JSON object"),
+        (b"42", "Send a JSON object"),
+        (b'"a post"', "Send a JSON object"),
+        (b"", "id is missing or empty"),  # no body at all: one empty post
+    ],
+    ids=["null", "number", "string", "empty-body"],
 )
 def test_posts_bodies_that_are_not_posts(feeder, data, message):
     response = raw_post(feeder, URL, data)

@@ -170,3 +170,12 @@ def test_the_limit_follows_the_setting(feeder):
 @override_settings(INCIDENTS_MAX_REQUEST_BYTES=100)
 def test_reads_are_never_limited(anon):
     assert anon.get("/api/incidents/").status_code == 200
+
+
+def test_the_413_carries_no_hop_by_hop_header(feeder):
+    # WSGI servers own hop-by-hop headers: wsgiref (runserver) fails on an app that sets one.
+    from wsgiref.util import is_hop_by_hop
+
+    response = feeder.post("/api/posts/", data=b"x" * (LIMIT + 1), content_type="application/json")
+    assert response.status_code == 413
+    assert not [name for name, _value in response.items() if is_hop_by_hop(name)]
