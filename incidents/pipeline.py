@@ -744,7 +744,7 @@ def process(
         link_batch_works(cursor, BATCH, [row[1] for row in rows if row[11] == PostState.LOCATED])
         _write_posts(cursor)
         cursor.execute(f"DROP TABLE {BATCH}")
-        refresh_incidents(sorted(grouped.incident_ids | refresh))
+        refresh_incidents(sorted(grouped.incident_ids | refresh), keep_distances=True)
         report.incidents_created = grouped.created
         report.incidents_updated = len((grouped.incident_ids | refresh) - grouped.created_ids)
     return report
