@@ -155,3 +155,15 @@ def bbox_half_diagonal_m(bbox: tuple[float, float, float, float]) -> float:
     x0, y0 = frame.to_xy(min_lon, min_lat)
     x1, y1 = frame.to_xy(max_lon, max_lat)
     return math.hypot(x1 - x0, y1 - y0) / 2
+
+
+# Within this many degrees of (0, 0) (about a metre) a position is "null island": what broken
+# clients and exports write for a missing position, zeros or float noise around them. PostGIS'
+# geography index also misorders nearest-neighbour probes among thousands of points packed
+# there (docs/reliability.md), so such positions never reach the database as locations.
+NULL_ISLAND_DEGREES = 1e-5
+
+
+def is_null_island(lon: float, lat: float) -> bool:
+    """Return whether (``lon``, ``lat``) is the missing-position placeholder (0, 0), give or take a metre."""
+    return abs(lon) < NULL_ISLAND_DEGREES and abs(lat) < NULL_ISLAND_DEGREES

@@ -23,8 +23,10 @@ if [ -z "${DATABASE_URL:-}" ]; then
     APT_PACKAGES+=(postgresql postgresql-15-postgis-3)
 fi
 if [ "$DEV" = 1 ]; then
-    # Browser tests drive Debian's Chromium (never a downloaded build); Celery tests use Redis.
+    # Browser tests drive Debian's Chromium (never a downloaded build); Celery tests use Redis;
+    # the fault tests restart a throwaway PostGIS cluster of their own, even with DATABASE_URL.
     APT_PACKAGES+=(chromium redis-server)
+    [ -n "${DATABASE_URL:-}" ] && APT_PACKAGES+=(postgresql postgresql-15-postgis-3)
 fi
 
 missing=()

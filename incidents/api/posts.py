@@ -22,7 +22,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -133,9 +133,10 @@ class PostIngestView(APIView):
         single = not isinstance(data, list)
         documents = [data] if single else data
         if single and not isinstance(data, dict):
-            raise ValidationError(_("Send a JSON object (one post) or an array of posts."))
+            # A 400 body is an object, as documented (a bare message would be rendered as a list).
+            raise ParseError(_("Send a JSON object (one post) or an array of posts."))
         if len(documents) > settings.INCIDENTS_API_MAX_BATCH:
-            raise ValidationError(
+            raise ParseError(
                 _("At most %(max)d posts per request; split the batch.") % {"max": settings.INCIDENTS_API_MAX_BATCH}
             )
 

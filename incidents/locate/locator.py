@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import shapely
 
+from incidents.geo import is_null_island
 from incidents.locate.gazetteer import Gazetteer, Street, commune_key, get_gazetteer
 from incidents.locate.normalize import token_span
 from incidents.locate.place import coarse_place_note, is_precise_place, place_location, place_radius_m
@@ -277,7 +278,7 @@ def _gps(record: PostRecord) -> Location | None:
     if lon is None or lat is None:
         return None
     # (0, 0) is what broken clients send for "no position".
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90) or (lon == 0 and lat == 0):
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90) or is_null_island(lon, lat):
         return None
     return Location(method=LocationMethod.GPS, lon=lon, lat=lat, accuracy_m=GPS_ACCURACY_M)
 

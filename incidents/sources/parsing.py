@@ -19,6 +19,8 @@ from typing import Any
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from incidents.geo import is_null_island
+
 from .record import PostRecord
 
 # Column widths of the Post model: longer values would make the whole batch fail in SQL.
@@ -194,7 +196,7 @@ def coordinates(lon: Any, lat: Any, *, decimal_comma: bool = False) -> tuple[flo
         raise RecordError(f"lon {x} is outside -180..180")
     if not -90 <= y <= 90:
         raise RecordError(f"lat {y} is outside -90..90 (are lon and lat swapped?)")
-    if x == 0 and y == 0:
+    if is_null_island(x, y):
         raise RecordError("coordinates 0,0 are not a real position (missing coordinates written as zeros?)")
     return x, y
 

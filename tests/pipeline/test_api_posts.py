@@ -124,7 +124,7 @@ def test_too_large_a_batch(feeder, settings):
     settings.INCIDENTS_API_MAX_BATCH = 2
     response = feeder.post(URL, [post(POTHOLE, id=str(n)) for n in range(3)], format="json")
     assert response.status_code == 400
-    assert "At most 2 posts per request" in response.json()[0]
+    assert "At most 2 posts per request" in response.json()["detail"]
     assert not Post.objects.exists()
 
 

@@ -130,6 +130,8 @@ BAD_ITEMS = {
     "lon-nan-string": ({"lon": "NaN", "lat": 43.6}, "lon: 'NaN' is not a finite number"),
     "lat-infinity-string": ({"lon": 1.44, "lat": "-Infinity"}, "lat: '-Infinity' is not a finite number"),
     "null-island": ({"lon": 0, "lat": 0}, "coordinates 0,0 are not a real position"),
+    # Float noise around zeros (found by schemathesis; such points crashed a nearest-neighbour probe)
+    "near-null-island": ({"lon": -1.2e-38, "lat": -4.1e-13}, "coordinates 0,0 are not a real position"),
     "only-lon": ({"lon": 1.44}, "give both lon and lat, or neither"),
     "lon-boolean": ({"lon": True, "lat": 43.6}, "lon: True is not a number"),
     "lon-list": ({"lon": [1.44], "lat": {"v": 43.6}}, "is not a number"),
@@ -248,6 +250,7 @@ BAD_REQUESTS = {
     "lat-nan": ({"lat": "NaN"}, "lat:"),
     "long-infinity": ({"long": "Infinity"}, "long:"),
     "null-island": ({"lat": 0, "long": 0}, "lat: lat 0, long 0 is not a real position"),
+    "near-null-island": ({"lat": 3e-9, "long": -1e-12}, "lat: lat 0, long 0 is not a real position"),
     "lat-missing": ({"lat": None}, "lat:"),
     "service-code-sql": ({"service_code": "' OR 1=1--"}, "service_code:"),
     "service-code-missing": ({"service_code": ""}, "service_code:"),

@@ -1,7 +1,7 @@
 """Schemathesis against our own OpenAPI schema: no 500s, every response valid against the schema.
 
-Every operation of ``/api/schema/`` (REST, OGC API – Features, Open311, the schema
-itself) gets generated requests, valid and invalid, anonymously and with a staff token,
+Every operation of ``/api/schema/`` (REST, OGC API – Features, Open311; schemathesis
+leaves the schema endpoint itself out) gets generated requests, valid and invalid, anonymously and with a staff token,
 through the real WSGI application and the real PostGIS test database. The suite runs a
 bounded number of examples; ``scripts/fuzz-api.sh`` runs many more
 (``FUZZ_MAX_EXAMPLES``).
@@ -28,7 +28,7 @@ from tests.reliability.conftest import FUZZ_COUNTS
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "12"))
 # The suite replays the same examples every run; scripts/fuzz-api.sh draws new ones (FUZZ_RANDOM=1).
 RANDOM = os.environ.get("FUZZ_RANDOM") == "1"
-# Examples run per (operation, caller, mode), printed at the end of the module.
+# Examples run per (operation, caller, mode), printed in pytest's terminal summary.
 RUN: Counter = Counter()
 
 # The schema as the application serves it (drf-spectacular needs no database for it).
@@ -147,3 +147,14 @@ def test_a_day_before_standard_time_is_given_as_rfc_3339(client):
     assert (body["from"], body["to"]) == ("0006-08-31T23:50:39+00:00", "0006-09-01T23:50:38.999999+00:00")
     body = client.get("/api/triage/metrics/", {"datetime": "2014-09-08"}).json()
     assert body["from"] == "2014-09-08T00:00:00+02:00"  # modern days keep the city's offset
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [b"0", b"null", b'"a post"'])
+def test_a_posts_body_that_is_no_post_is_a_documented_400(body, staff_token, client):
+    """Found by schemathesis: the 400 was a JSON list, the schema says an object."""
+    response = client.post(
+        "/api/posts/", body, content_type="application/json", HTTP_AUTHORIZATION=f"Token {staff_token}"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Send a JSON object (one post) or an array of posts."}

@@ -39,6 +39,7 @@ from incidents.api.privacy import scrub_text, sees_personal_data
 from incidents.api.rest import parse_id
 from incidents.api.schema import INSTANT, OpenDataAutoSchema, codes
 from incidents.categories import Category
+from incidents.geo import is_null_island
 from incidents.models import Incident, Post
 from incidents.models.incidents import OPEN_STATUSES
 from incidents.services.areas import is_in_service_area
@@ -264,7 +265,7 @@ class PostRequestSerializer(serializers.Serializer):
         lat, lon = attrs["lat"], attrs["long"]
         if not (math.isfinite(lat) and math.isfinite(lon)):
             raise serializers.ValidationError({"lat": _("Give finite coordinates.")})
-        if lat == 0 and lon == 0:
+        if is_null_island(lon, lat):
             raise serializers.ValidationError(
                 {"lat": _("lat 0, long 0 is not a real position (missing coordinates sent as zeros?).")}
             )
