@@ -247,10 +247,8 @@ def _stored_candidates(
     alive = "i.status = ANY(%(open)s) AND i.last_post_at >= %(earliest)s AND i.first_post_at <= %(latest)s"
     cursor.execute(f"SELECT count(*) FROM {INCIDENT} i WHERE {alive}", params)
     (alive_count,) = cursor.fetchone()
-    columns = (
-        f"i.id, ST_Distance({geog('i.location')}, {geog('p.location')}) AS distance_m, i.category, "
-        "i.first_post_at, i.last_post_at, i.segment_id"
-    )
+    # Only (incident, distance) per pair: the incidents' own columns are read once each, below.
+    columns = f"i.id, ST_Distance({geog('i.location')}, {geog('p.location')}) AS distance_m"
     if alive_count <= len(posts):
         query = f"""
             SELECT p.id, {columns}
@@ -291,15 +289,23 @@ def _stored_candidates(
     )
     seen = {(row[0], row[1]) for row in rows}
     rows.extend(row for row in cursor.fetchall() if (row[0], row[1]) not in seen)
+    incident_ids = sorted({row[1] for row in rows})
+    cursor.execute(
+        f"SELECT i.id, i.category, i.first_post_at, i.last_post_at, i.segment_id FROM {INCIDENT} i "
+        "WHERE i.id = ANY(%s)",
+        [incident_ids],
+    )
+    attributes = {incident_id: tuple(rest) for incident_id, *rest in cursor.fetchall()}
     # How accurately each candidate's point is known: a more accurate post of the batch takes its place.
     cursor.execute(
         f"SELECT incident_id, min(location_accuracy_m) FROM {POST} WHERE incident_id = ANY(%s) GROUP BY incident_id",
-        [sorted({row[1] for row in rows})],
+        [incident_ids],
     )
     accuracy = dict(cursor.fetchall())
     candidates: dict[int, list[tuple]] = defaultdict(list)
-    for post_id, incident_id, *incident in rows:
-        candidates[post_id].append((incident_id, *incident, accuracy.get(incident_id)))
+    for post_id, incident_id, distance in rows:
+        if incident_id in attributes:
+            candidates[post_id].append((incident_id, distance, *attributes[incident_id], accuracy.get(incident_id)))
     return candidates
 
 
