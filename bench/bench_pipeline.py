@@ -13,15 +13,17 @@ with the migrations, dropped at the end unless ``--keep``):
    real importers, as ``manage.py load_demo`` does (``incidents/demo.py``);
 2. posts are generated with the demo generator (``scripts/generate_demo_posts.py``) and
    written as the real input files: X API v2 pages, Mastodon statuses, form CSV;
-3. **pipeline**: the files are read, parsed, stored, classified, located, linked and
-   grouped through ``incidents.ingest.ingest`` (synchronous, default batch size);
-4. **naive**: the first ``--baseline`` items of the same files go through a per-post
+3. ``--runs`` times, taking turns so that both see the same neighbours:
+   **naive**: the first ``--baseline`` items of the same files go through a per-post
    ORM loop doing the same work (get-or-create, save, nearest segment, works, incident)
-   on emptied tables — the way one would write it without batches.
+   on emptied tables — the way one would write it without batches; then
+   **pipeline**: the files are read, parsed, stored, classified, located, linked and
+   grouped through ``incidents.ingest.ingest`` (synchronous, default batch size).
 
 Production settings: ``DEBUG`` off (no query log). Each run is its own process on
-emptied tables, so its peak resident memory (``VmHWM``) is its own; the pipeline runs
-``--runs`` times and the best and the median are printed. In each process, the warm-up
+emptied tables, so its peak resident memory (``VmHWM``) is its own; best and median are
+printed, the speed-up as median over median and run by run, and the CPU seconds of each
+run (Python, and the local PostgreSQL server from ``/proc``). In each process, the warm-up
 (building the street locator, loading the lexicon) is timed apart and left out of the
 throughput; it is printed. Throughput counts input items (posts and reposts) per second
 of wall-clock time, parsing included. This is a benchmark, not a test: the figures
