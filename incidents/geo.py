@@ -26,6 +26,33 @@ def geog(sql: str) -> str:
     return f"({sql})::geography"
 
 
+# Metres in a degree of latitude, and in a degree of longitude at the equator, rounded down
+# (WGS84: at least 110,574 and 111,319): a box of d / these degrees holds everything within d.
+METRES_PER_DEGREE_AT_LEAST = 110_000.0
+# Where planar_box() holds: away from the poles and the antimeridian.
+PLANAR_BOX_MAX_LON = 179.0
+PLANAR_BOX_MAX_LAT = 80.0
+
+
+def planar_box(point: str, metres: str) -> str:
+    """SQL: a lon/lat box around the point expression ``point`` holding everything within ``metres`` of it.
+
+    For a probe of a table's plain geometry GiST index (``geom && box``), followed by the
+    exact test on the spheroid (``_ST_DWithin``: ``ST_DWithin`` without its index support,
+    so the planner does not also walk the geography index). A planar index walk is about
+    three times cheaper than a geography one and finds the same rows. The longitude span
+    is taken at the box's highest latitude, where a degree is shortest. Only valid where
+    :func:`planar_box_holds` says so.
+    """
+    dlat = f"({metres} / {METRES_PER_DEGREE_AT_LEAST})"
+    return f"ST_Expand({point}, {dlat} / cos(radians(abs(ST_Y({point})) + {dlat})), {dlat})"
+
+
+def planar_box_holds(max_abs_lon: float, max_abs_lat: float) -> bool:
+    """Whether :func:`planar_box` is right for points no farther out than these (no wrap, no pole)."""
+    return max_abs_lon <= PLANAR_BOX_MAX_LON and max_abs_lat <= PLANAR_BOX_MAX_LAT
+
+
 class Geography(Func):
     """Cast a geometry expression to geography (the form the functional GiST indexes use)."""
 

@@ -40,7 +40,7 @@ from django.conf import settings
 from django.db import connection
 
 from incidents.categories import PEDESTRIAN_CATEGORIES
-from incidents.geo import geog
+from incidents.geo import geog, planar_box, planar_box_holds
 from incidents.models import (
     District,
     Incident,
@@ -174,30 +174,14 @@ def group_batch(cursor, relation: str) -> GroupResult:
 CANDIDATES_PER_POST = 50
 
 
-# Metres in a degree of latitude, and in a degree of longitude at the equator, rounded down
-# (WGS84: at least 110,574 and 111,319): a box of d / these degrees holds everything within d.
-METRES_PER_DEGREE_AT_LEAST = 110_000.0
-
-
-def _planar_box(here: str, metres: str) -> str:
-    """SQL: a lon/lat box around the point ``here`` holding every point within ``metres`` of it.
-
-    Valid away from the poles and the antimeridian (see :func:`_planar_box_safe`). The
-    longitude span is taken at the box's highest latitude, where a degree is shortest.
-    """
-    dlat = f"({metres} / {METRES_PER_DEGREE_AT_LEAST})"
-    return f"ST_Expand({here}, {dlat} / cos(radians(abs(ST_Y({here})) + {dlat})), {dlat})"
-
-
 def _planar_box_safe(cursor, relation: str, batch_filter: str, params: dict) -> bool:
-    """Whether every post of the batch is far enough from the poles and the antimeridian for :func:`_planar_box`."""
+    """Whether every post of the batch is far enough from the poles and the antimeridian for ``planar_box``."""
     cursor.execute(
         f"SELECT coalesce(max(abs(ST_X(p.location))), 0), coalesce(max(abs(ST_Y(p.location))), 0) "
         f"FROM {relation} p WHERE {batch_filter}",
         params,
     )
-    lon, lat = cursor.fetchone()
-    return lon <= 179.0 and lat <= 80.0
+    return planar_box_holds(*cursor.fetchone())
 
 
 def _near_or_along(alias: str, table: str, columns: str, conditions: str, planar: bool = False) -> str:
@@ -207,13 +191,12 @@ def _near_or_along(alias: str, table: str, columns: str, conditions: str, planar
     Searching the long radius only along the post's own segment keeps the rows examined to
     what can match: in a dense centre, 150 m around a post holds many times more posts
     than 50 m does. ``planar``: the near branch probes the table's plain geometry index
-    with a lon/lat box that holds the radius (:func:`_planar_box`), then measures the few
-    rows found on the spheroid — the same rows, three times cheaper than walking the
-    geography index (``_ST_DWithin`` is ``ST_DWithin`` without its index support).
+    with a lon/lat box that holds the radius (:func:`incidents.geo.planar_box`), then
+    measures the few rows found on the spheroid: the same rows, cheaper.
     """
     here, there = geog("p.location"), geog(f"{alias}.location")
     if planar:
-        near = f"{alias}.location && {_planar_box('p.location', '%(near)s')} AND _ST_DWithin({there}, {here}, %(near)s)"
+        near = f"{alias}.location && {planar_box('p.location', '%(near)s')} AND _ST_DWithin({there}, {here}, %(near)s)"
     else:
         near = f"ST_DWithin({there}, {here}, %(near)s)"
     return f"""
@@ -264,10 +247,8 @@ def _stored_candidates(
     alive = "i.status = ANY(%(open)s) AND i.last_post_at >= %(earliest)s AND i.first_post_at <= %(latest)s"
     cursor.execute(f"SELECT count(*) FROM {INCIDENT} i WHERE {alive}", params)
     (alive_count,) = cursor.fetchone()
-    columns = (
-        f"i.id, ST_Distance({geog('i.location')}, {geog('p.location')}) AS distance_m, i.category, "
-        "i.first_post_at, i.last_post_at, i.segment_id"
-    )
+    # Only (incident, distance) per pair: the incidents' own columns are read once each, below.
+    columns = f"i.id, ST_Distance({geog('i.location')}, {geog('p.location')}) AS distance_m"
     if alive_count <= len(posts):
         query = f"""
             SELECT p.id, {columns}
@@ -308,15 +289,23 @@ def _stored_candidates(
     )
     seen = {(row[0], row[1]) for row in rows}
     rows.extend(row for row in cursor.fetchall() if (row[0], row[1]) not in seen)
+    incident_ids = sorted({row[1] for row in rows})
+    cursor.execute(
+        f"SELECT i.id, i.category, i.first_post_at, i.last_post_at, i.segment_id FROM {INCIDENT} i "
+        "WHERE i.id = ANY(%s)",
+        [incident_ids],
+    )
+    attributes = {incident_id: tuple(rest) for incident_id, *rest in cursor.fetchall()}
     # How accurately each candidate's point is known: a more accurate post of the batch takes its place.
     cursor.execute(
         f"SELECT incident_id, min(location_accuracy_m) FROM {POST} WHERE incident_id = ANY(%s) GROUP BY incident_id",
-        [sorted({row[1] for row in rows})],
+        [incident_ids],
     )
     accuracy = dict(cursor.fetchall())
     candidates: dict[int, list[tuple]] = defaultdict(list)
-    for post_id, incident_id, *incident in rows:
-        candidates[post_id].append((incident_id, *incident, accuracy.get(incident_id)))
+    for post_id, incident_id, distance in rows:
+        if incident_id in attributes:
+            candidates[post_id].append((incident_id, distance, *attributes[incident_id], accuracy.get(incident_id)))
     return candidates
 
 
