@@ -316,6 +316,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # worker killed) goes back to the queue after this many seconds. Keep it above the longest
 # batch: a batch still running when it expires is run a second time (harmless, but wasted).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# A prefix for every Redis key of the broker (queues, unacknowledged batches and their lock),
+# so that deployments or test runs sharing one Redis database never see each other's.
+if env_str("CELERY_BROKER_KEYPREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEYPREFIX")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

@@ -170,6 +170,10 @@ def group_batch(cursor, relation: str) -> GroupResult:
     return result
 
 
+# The order in which a batch's posts come to stand for an incident's point (see _represent):
+# the most accurately located first, the earliest on ties.
+REPRESENTATIVES = "b.accuracy_m ASC NULLS LAST, b.posted_at, b.id"
+
 # Neighbours looked at per post of a batch, nearest first: more than any real street corner has.
 CANDIDATES_PER_POST = 50
 
@@ -184,7 +188,9 @@ def _planar_box_safe(cursor, relation: str, batch_filter: str, params: dict) -> 
     return planar_box_holds(*cursor.fetchone())
 
 
-def _near_or_along(alias: str, table: str, columns: str, conditions: str, planar: bool = False) -> str:
+def _near_or_along(
+    alias: str, table: str, columns: str, conditions: str, planar: bool = False, representatives: str | None = None
+) -> str:
     """SQL: rows of ``table`` (as ``alias``) within ``%(near)s`` metres of post ``p``, or on its segment
     within ``%(along)s`` — the two ways a post may join — each branch a bounded index probe.
 
@@ -193,24 +199,40 @@ def _near_or_along(alias: str, table: str, columns: str, conditions: str, planar
     than 50 m does. ``planar``: the near branch probes the table's plain geometry index
     with a lon/lat box that holds the radius (:func:`incidents.geo.planar_box`), then
     measures the few rows found on the spheroid: the same rows, cheaper.
+
+    ``representatives`` (an ORDER BY over ``alias``): the order in which rows come to stand
+    for an incident's point. Each branch then also keeps the first rows in that order: in a
+    crowded spot (hundreds of reports of one pothole in one batch) the nearest rows are
+    rarely the one standing for the incident, which must be among the candidates.
     """
     here, there = geog("p.location"), geog(f"{alias}.location")
     if planar:
         near = f"{alias}.location && {planar_box('p.location', '%(near)s')} AND _ST_DWithin({there}, {here}, %(near)s)"
     else:
         near = f"ST_DWithin({there}, {here}, %(near)s)"
+    # Unsorted along the segment (sorting means measuring them all; one segment rarely has this
+    # many), unless the representatives' order is asked for.
+    along_order = f"ORDER BY {representatives}" if representatives else ""
+    first_representatives = (
+        f"""
+        UNION
+        (SELECT {columns} FROM {table} {alias}
+         WHERE {near} AND {conditions}
+         ORDER BY {representatives} LIMIT {CANDIDATES_PER_POST})"""
+        if representatives
+        else ""
+    )
     return f"""
         (SELECT {columns} FROM {table} {alias}
          WHERE {near} AND {conditions}
-         ORDER BY {there} <-> {here} LIMIT {CANDIDATES_PER_POST})
+         ORDER BY {there} <-> {here} LIMIT {CANDIDATES_PER_POST}){first_representatives}
         UNION
         (SELECT {columns}
          -- the segment's rows by its btree alone (a handful), then filtered: OFFSET 0 keeps the
          -- planner from also scanning the spatial or category index and intersecting them
          FROM (SELECT * FROM {table} WHERE segment_id = p.segment_id OFFSET 0) {alias}
          WHERE ST_DWithin({there}, {here}, %(along)s) AND {conditions}
-         -- unsorted (sorting means measuring them all); one segment never has this many
-         LIMIT {4 * CANDIDATES_PER_POST})
+         {along_order} LIMIT {4 * CANDIDATES_PER_POST})
     """
 
 
@@ -321,7 +343,7 @@ def _batch_pairs(cursor, relation: str, batch_filter: str, params: dict) -> dict
         f"""
         SELECT p.id, b.id, b.distance_m
         FROM {relation} p
-        CROSS JOIN LATERAL ({_near_or_along("b", relation, columns, conditions)}) b
+        CROSS JOIN LATERAL ({_near_or_along("b", relation, columns, conditions, representatives=REPRESENTATIVES)}) b
         WHERE {batch_filter}
         """,
         params,

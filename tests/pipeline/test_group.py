@@ -210,3 +210,23 @@ def test_batch_size_does_not_change_the_grouping_of_posts_in_time_order(push):
     push(*rows, batch_size=1)
     assert grouping() == in_one_batch
     assert len(in_one_batch) > 2
+
+
+def test_a_crowded_spot_in_one_batch_is_one_incident(push):
+    """Hundreds of reports of one pothole in one batch: each post must still find the incident's point.
+
+    The batch's neighbour probe keeps a bounded number of posts per post; with 600 posts within
+    a few metres, the nearest ones are rarely the incident's representative post.
+    """
+    rows = [
+        post(
+            POTHOLE,
+            offset(CAPITOLE, east_m=(n * 7) % 11, north_m=(n * 3) % 9),
+            paris(2014, 9, 8, 6 + n % 14, n % 60),
+            id=f"crowd{n}",
+        )
+        for n in range(600)
+    ]
+    push(*rows, batch_size=1000)
+    assert Incident.objects.count() == 1
+    assert Incident.objects.get().post_count == 600

@@ -190,15 +190,27 @@ def celery_queue(settings):
     except redis.exceptions.ConnectionError:
         pytest.fail("Redis does not answer on 127.0.0.1:6379: start it (scripts/test.sh does).")
     queue = f"test-faults-{uuid.uuid4().hex[:10]}"
-    env = {**manage_env(), "CELERY_BROKER_URL": BROKER, "CELERY_TASK_DEFAULT_QUEUE": queue}
-    saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_default_queue")}
-    celery_app.conf.update(broker_url=BROKER, result_backend=BROKER, task_default_queue=queue)
+    # Every broker key under a prefix of this test's own: queues, and also the index of
+    # unacknowledged batches and its lock, which other test runs on this Redis would share
+    # (a worker scans for lost batches only when it gets that lock).
+    env = {**manage_env(), "CELERY_BROKER_URL": BROKER, "CELERY_TASK_DEFAULT_QUEUE": queue,
+           "CELERY_BROKER_KEYPREFIX": f"{queue}:"}  # fmt: skip
+    keys = ("broker_url", "result_backend", "task_default_queue", "broker_transport_options")
+    saved = {key: celery_app.conf[key] for key in keys}
+    celery_app.conf.update(
+        broker_url=BROKER,
+        result_backend=BROKER,
+        task_default_queue=queue,
+        broker_transport_options={**saved["broker_transport_options"], "global_keyprefix": f"{queue}:"},
+    )
     forget_connections(celery_app)
     settings.CELERY_BROKER_URL = BROKER
     yield queue, env
     celery_app.conf.update(saved)
     forget_connections(celery_app)
-    redis.Redis.from_url(BROKER).delete(queue)
+    client = redis.Redis.from_url(BROKER)
+    for key in client.scan_iter(match=f"{queue}:*"):
+        client.delete(key)
 
 
 def forget_connections(app) -> None:
@@ -295,7 +307,9 @@ def test_a_whole_worker_killed_mid_batch_has_its_batch_taken_up_by_the_next_work
     assert "succeeded" not in first.text()
 
     # The batch is neither acknowledged nor lost: the next worker takes it up once the broker's
-    # visibility timeout (CELERY_VISIBILITY_TIMEOUT, an hour by default; 2 s here) has passed.
+    # visibility timeout (CELERY_VISIBILITY_TIMEOUT, an hour by default; 2 s here) has passed,
+    # at its next scan for lost batches: kombu scans when a worker starts, then every ~100 s.
+    time.sleep(3)
     second = Worker(queue, {**env, "CELERY_VISIBILITY_TIMEOUT": "2"})
     try:
         wait_for_workers(report, timeout=120)
