@@ -78,8 +78,15 @@ def refreshes(page) -> int:
 
 
 def wait_refresh(page, after: int) -> None:
-    """Wait until the map finished a refresh started after ``after`` refreshes, and check it went well."""
-    page.wait_for_function("n => Number(document.getElementById('map').dataset.refreshed || 0) > n", arg=after)
+    """Wait until the map finished a refresh started after ``after`` refreshes, for the view it
+    shows now (a refresh of the view before a move may still land first), and check it went well."""
+    page.wait_for_function(
+        """n => {
+          const node = document.getElementById('map');
+          return Number(node.dataset.refreshed || 0) > n && node.dataset.view === window.incidentsMap.viewKey();
+        }""",
+        arg=after,
+    )
     assert page.get_attribute("#map", "data-state") == "ready", page.context.console_errors
 
 

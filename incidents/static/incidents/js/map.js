@@ -52,6 +52,10 @@ function incidentFilters() {
   return params;
 }
 
+function viewKey() {
+  return `${map.getZoom()}/${bboxParam()}`;
+}
+
 function bboxParam() {
   const b = map.getBounds();
   const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
@@ -271,6 +275,7 @@ async function refresh() {
   controller = new AbortController();
   const signal = controller.signal;
   mapNode.dataset.state = "loading";
+  const view = viewKey();
   // The ranking is the slowest query (it counts incidents around every zone in view):
   // ask for it once the incidents are drawn, so that it never delays them.
   const incidents = loadIncidents(signal);
@@ -281,7 +286,9 @@ async function refresh() {
   const failed = results.filter((r) => r.status === "rejected");
   for (const failure of failed) console.error(failure.reason);
   mapNode.dataset.state = failed.length ? "error" : "ready";
-  // Counts completed refreshes, so that a test or a script can wait for the next one.
+  // Counts completed refreshes, so that a test or a script can wait for the next one, and
+  // says which view (zoom and box) the drawn features are for.
+  mapNode.dataset.view = view;
   mapNode.dataset.refreshed = String(Number(mapNode.dataset.refreshed || 0) + 1);
 }
 
@@ -524,4 +531,4 @@ refresh().then(async () => {
 });
 
 // For people debugging in the console, the browser tests and bench/bench_map.py.
-window.incidentsMap = {map, state, refresh, worksLayer, incidentsLayer, segmentLayer};
+window.incidentsMap = {map, state, refresh, viewKey, worksLayer, incidentsLayer, segmentLayer};
