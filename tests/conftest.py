@@ -7,6 +7,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import LineString, MultiLineString, MultiPolygon, Point, Polygon
 
 from incidents.geo import LengthMetres
@@ -130,3 +131,14 @@ def make_district(db) -> Callable[..., District]:
         return District.objects.create(code=code, name=name, geom=MultiPolygon(polygon, srid=4326))
 
     return make
+
+
+@pytest.fixture
+def staff_user(db):
+    """An operator: staff, no other rights."""
+    return get_user_model().objects.create_user("operator", "operator@example.org", "pw-operator-1", is_staff=True)
+
+
+@pytest.fixture
+def plain_user(db):
+    return get_user_model().objects.create_user("partner", "partner@example.org", "pw-partner-1")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -25,16 +24,6 @@ def _fresh_api_state():
 @pytest.fixture
 def client_anon() -> APIClient:
     return APIClient()
-
-
-@pytest.fixture
-def staff_user(db):
-    return get_user_model().objects.create_user("operator", "operator@example.org", "pw-operator-1", is_staff=True)
-
-
-@pytest.fixture
-def plain_user(db):
-    return get_user_model().objects.create_user("partner", "partner@example.org", "pw-partner-1")
 
 
 @pytest.fixture

@@ -97,16 +97,6 @@ def anon() -> APIClient:
 
 
 @pytest.fixture
-def staff_user(db):
-    return get_user_model().objects.create_user("operator", "operator@example.org", "pw-operator-1", is_staff=True)
-
-
-@pytest.fixture
-def plain_user(db):
-    return get_user_model().objects.create_user("partner", "partner@example.org", "pw-partner-1")
-
-
-@pytest.fixture
 def staff(staff_user) -> APIClient:
     return token_client(staff_user)
 
