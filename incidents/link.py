@@ -97,17 +97,7 @@ def link_works(cursor, post_ids: Sequence[int]) -> None:
     """(Re)create the works links of the located posts among ``post_ids``, with their distances."""
     post_ids = list(post_ids)
     cursor.execute(f"DELETE FROM {POST_WORKS} WHERE post_id = ANY(%s)", [post_ids])
-    cursor.execute(
-        f"""
-        INSERT INTO {POST_WORKS} (post_id, works_zone_id, distance_m)
-        SELECT q.id, w.id, ST_Distance({geog("w.impact_area")}, {geog("q.location")})
-        FROM {POST} q
-        JOIN {WORKS} w ON ST_DWithin({geog("w.impact_area")}, {geog("q.location")}, %(works_m)s)
-        WHERE q.id = ANY(%(ids)s) AND q.state = %(located)s
-          AND {_ACTIVE.format(at_latest="q.posted_at", at_earliest="q.posted_at")}
-        """,
-        {"ids": post_ids, **_works_params()},
-    )
+    _insert_works_links(cursor, POST, "q.id = ANY(%(ids)s)", {"ids": post_ids, **_works_params()})
 
 
 def link_batch_works(cursor, relation: str, posted_at: Sequence[dt.datetime]) -> None:
@@ -125,13 +115,20 @@ def link_batch_works(cursor, relation: str, posted_at: Sequence[dt.datetime]) ->
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {WORKS} w WHERE {active})", params)
     if not cursor.fetchone()[0]:
         return
+    _insert_works_links(cursor, relation, "TRUE", params)
+
+
+def _insert_works_links(cursor, relation: str, where: str, params: dict) -> None:
+    """Link the located rows of ``relation`` (as ``q``) matching ``where`` to the works zones
+    active at their time within the radius, with their distances."""
     cursor.execute(
         f"""
         INSERT INTO {POST_WORKS} (post_id, works_zone_id, distance_m)
         SELECT q.id, w.id, ST_Distance({geog("w.impact_area")}, {geog("q.location")})
         FROM {relation} q
         JOIN {WORKS} w ON ST_DWithin({geog("w.impact_area")}, {geog("q.location")}, %(works_m)s)
-        WHERE q.state = %(located)s AND {_ACTIVE.format(at_latest="q.posted_at", at_earliest="q.posted_at")}
+        WHERE {where} AND q.state = %(located)s
+          AND {_ACTIVE.format(at_latest="q.posted_at", at_earliest="q.posted_at")}
         """,
         params,
     )
