@@ -82,9 +82,9 @@ def set_service_area(context: DemoContext) -> str:
     changed = any(context.results[name].changed for name in ("districts", "streets") if name in context.results)
     missing = ServiceArea.objects.filter(name__in=SERVICE_AREAS).count() < len(SERVICE_AREAS)
     if not (changed or missing):
-        return "unchanged"
+        return str(_("unchanged"))
     areas = [set_service_area_from_districts(SERVICE_AREAS[0]), set_service_area_from_streets(SERVICE_AREAS[1])]
-    return "set: " + ", ".join(area.name for area in areas if area is not None)
+    return str(_("set: %(areas)s") % {"areas": ", ".join(area.name for area in areas if area is not None)})
 
 
 def load_posts(context: DemoContext) -> str:
