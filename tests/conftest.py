@@ -7,8 +7,10 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import LineString, MultiLineString, MultiPolygon, Point, Polygon
+from django.utils import translation
 
 from incidents.geo import LengthMetres
 from incidents.locate.normalize import normalize_street_name
@@ -142,3 +144,12 @@ def staff_user(db):
 @pytest.fixture
 def plain_user(db):
     return get_user_model().objects.create_user("partner", "partner@example.org", "pw-partner-1")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Start every test in the default language: a request through LocaleMiddleware leaves its
+    language active in the thread, which would make later tests depend on the order they run in."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
