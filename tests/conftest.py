@@ -10,8 +10,10 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import LineString, MultiLineString, MultiPolygon, Point, Polygon
+from django.core.cache import cache
 from django.utils import translation
 
+from incidents.api.clusters import INDEX
 from incidents.geo import LengthMetres
 from incidents.locate.normalize import normalize_street_name
 from incidents.models import District, Incident, Post, StreetSegment, WorksZone
@@ -153,3 +155,12 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_state():
+    """Each test starts with empty throttle counters and a cluster index that reloads from the database."""
+    cache.clear()
+    INDEX.reset()
+    yield
+    INDEX.reset()

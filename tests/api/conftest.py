@@ -5,20 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-
-from incidents.api.clusters import INDEX
-
-
-@pytest.fixture(autouse=True)
-def _fresh_api_state():
-    """Each test starts with empty throttle counters and a cluster index that reloads from the database."""
-    cache.clear()
-    INDEX.reset()
-    yield
-    INDEX.reset()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.gis.geos import MultiPolygon, Polygon
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -68,15 +67,6 @@ def staff_token(db) -> str:
     # An operator who also feeds posts, so that POST /api/posts/ is exercised beyond its 403.
     user.user_permissions.add(Permission.objects.get(codename="add_post", content_type__app_label="incidents"))
     return Token.objects.create(user=user).key
-
-
-@pytest.fixture(autouse=True)
-def _fresh_api_state():
-    """Empty throttle counters and a cluster index that reloads from the database."""
-    cache.clear()
-    INDEX.reset()
-    yield
-    INDEX.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
-
-from incidents.api.clusters import INDEX
 
 XSS = '<img src=x onerror="window.__xss = 1">'
 
 
 @pytest.fixture(autouse=True)
-def _fresh_state(settings):
-    """Empty throttle counters, a cluster index that reloads, and no basemap (tests never reach the internet)."""
+def _no_basemap(settings):
+    """No basemap: tests never reach the internet (counters and cluster index: tests/conftest.py)."""
     settings.INCIDENTS_TILE_URL = ""
-    cache.clear()
-    INDEX.reset()
-    yield
-    INDEX.reset()
 
 
 @pytest.fixture
