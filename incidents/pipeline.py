@@ -28,8 +28,6 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-import shapely
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -41,13 +39,13 @@ from incidents.group import group_batch, refresh_incidents
 from incidents.link import link_batch_works, nearest_segment_join
 from incidents.locate.locator import Locator
 from incidents.locate.result import Location
-from incidents.models import LocationMethod, Post, PostState, Repost, ServiceArea, StreetSegment
+from incidents.models import LocationMethod, Post, PostState, Repost, StreetSegment
+from incidents.services.areas import in_service_area
 from incidents.sources.parsing import dump_raw
 from incidents.sources.record import PostRecord
 
 POST = Post._meta.db_table
 REPOST = Repost._meta.db_table
-SERVICE_AREA = ServiceArea._meta.db_table
 SEGMENT = StreetSegment._meta.db_table
 
 # Advisory lock (namespace, key) serialising the store step across processes: see store().
@@ -582,54 +580,6 @@ def _result_row(
     )
 
 
-class _AreaCache:
-    """The service areas, prepared for point-in-polygon tests, read again only when they change.
-
-    Testing a batch's points in Python (GEOS, prepared, vectorised) costs microseconds; in
-    SQL each point was a test against a large multipolygon that PostgreSQL had to
-    deserialise again and again.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.stamp: tuple | None = None
-        self.areas: list = []
-
-
-_area_cache = _AreaCache()
-
-
-def _service_areas(cursor) -> list:
-    # xmin changes whenever a row is written; a deleted or added row changes the ids.
-    cursor.execute(f"SELECT id, xmin::text FROM {SERVICE_AREA} ORDER BY id")
-    stamp = tuple(cursor.fetchall())
-    with _area_cache.lock:
-        if _area_cache.stamp != stamp:
-            cursor.execute(f"SELECT id, xmin::text, ST_AsBinary(geom) FROM {SERVICE_AREA} ORDER BY id")
-            rows = cursor.fetchall()
-            areas = [shapely.from_wkb(bytes(wkb)) for _, _, wkb in rows]
-            for area in areas:
-                shapely.prepare(area)
-            _area_cache.areas = areas
-            _area_cache.stamp = tuple((area_id, xmin) for area_id, xmin, _ in rows)
-        return _area_cache.areas
-
-
-def _in_service_area(cursor, points: list[tuple[float, float]]) -> list[bool]:
-    """Whether any service area covers each point, as ``ST_Intersects`` says (no area at all: all are)."""
-    if not points:
-        return []
-    areas = _service_areas(cursor)
-    if not areas:
-        return [True] * len(points)
-    lon = np.fromiter((point[0] for point in points), dtype=float, count=len(points))
-    lat = np.fromiter((point[1] for point in points), dtype=float, count=len(points))
-    inside = np.zeros(len(points), dtype=bool)
-    for area in areas:
-        inside |= shapely.intersects_xy(area, lon, lat)
-    return inside.tolist()
-
-
 class _SegmentCache:
     """Nearest street segment of each point already linked, for the streets loaded now.
 
@@ -724,7 +674,7 @@ def process(
             for _, _, (classification, location) in claimed
         ]
         points = [point for point in placed if point is not None]
-        in_area = iter(_in_service_area(cursor, points))
+        in_area = iter(in_service_area(points))
         inside = [next(in_area) if point is not None else False for point in placed]
         located = [point for point, ok in zip(placed, inside, strict=True) if ok]
         segments = iter(nearest_segments(cursor, located))
