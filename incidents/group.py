@@ -407,9 +407,8 @@ def _assign(
                 )
                 or (
                     _whole_street(post.accuracy_m, incident.accuracy_m, distance_m)
-                    and post.segment_id is not None
-                    and streets.get(post.segment_id) is not None
-                    and streets.get(post.segment_id) == streets.get(incident.segment_id)
+                    and (street := streets.get(post.segment_id)) is not None
+                    and street == streets.get(incident.segment_id)
                 )
             )
             in_time = incident.first - window <= post.posted_at <= incident.last + window
@@ -501,48 +500,32 @@ def refresh_incidents(incident_ids: Sequence[int], *, keep_distances: bool = Fal
             """,
             [MAX_INTEGER, incident_ids],
         )
-        distance = f"ST_Distance({geog('x.location')}, {geog('w.impact_area')})"
-        if keep_distances:
-            # The old links, deleted and returned in the same statement; the incident row
-            # still holds its old point (it is updated below).
-            cursor.execute(
-                f"""
-                WITH old AS (
-                    DELETE FROM {INCIDENT_WORKS} WHERE incident_id = ANY(%(ids)s)
-                    RETURNING incident_id, works_zone_id, distance_m
-                )
-                INSERT INTO {INCIDENT_WORKS} (incident_id, works_zone_id, distance_m)
-                SELECT x.incident_id, w.id,
-                       CASE WHEN old.distance_m IS NOT NULL AND i.location ~= x.location THEN old.distance_m
-                            ELSE {distance} END
-                FROM incident_refresh x
-                JOIN {INCIDENT} i ON i.id = x.incident_id
-                JOIN (
-                    SELECT DISTINCT p.incident_id, l.works_zone_id
-                    FROM {POST} p JOIN {POST_WORKS} l ON l.post_id = p.id
-                    WHERE p.incident_id = ANY(%(ids)s)
-                ) linked ON linked.incident_id = x.incident_id
-                JOIN {WORKS} w ON w.id = linked.works_zone_id
-                LEFT JOIN old ON old.incident_id = x.incident_id AND old.works_zone_id = w.id
-                """,
-                {"ids": incident_ids},
+        # The old links, deleted and returned in the same statement: with keep_distances a
+        # link keeps its distance while the incident's point stays put (the incident row still
+        # holds its old point here; it is updated below).
+        cursor.execute(
+            f"""
+            WITH old AS (
+                DELETE FROM {INCIDENT_WORKS} WHERE incident_id = ANY(%(ids)s)
+                RETURNING incident_id, works_zone_id, distance_m
             )
-        else:
-            cursor.execute(f"DELETE FROM {INCIDENT_WORKS} WHERE incident_id = ANY(%s)", [incident_ids])
-            cursor.execute(
-                f"""
-                INSERT INTO {INCIDENT_WORKS} (incident_id, works_zone_id, distance_m)
-                SELECT x.incident_id, w.id, {distance}
-                FROM incident_refresh x
-                JOIN (
-                    SELECT DISTINCT p.incident_id, l.works_zone_id
-                    FROM {POST} p JOIN {POST_WORKS} l ON l.post_id = p.id
-                    WHERE p.incident_id = ANY(%s)
-                ) linked ON linked.incident_id = x.incident_id
-                JOIN {WORKS} w ON w.id = linked.works_zone_id
-                """,
-                [incident_ids],
-            )
+            INSERT INTO {INCIDENT_WORKS} (incident_id, works_zone_id, distance_m)
+            SELECT x.incident_id, w.id,
+                   CASE WHEN %(keep)s AND old.distance_m IS NOT NULL AND i.location ~= x.location
+                        THEN old.distance_m
+                        ELSE ST_Distance({geog("x.location")}, {geog("w.impact_area")}) END
+            FROM incident_refresh x
+            JOIN {INCIDENT} i ON i.id = x.incident_id
+            JOIN (
+                SELECT DISTINCT p.incident_id, l.works_zone_id
+                FROM {POST} p JOIN {POST_WORKS} l ON l.post_id = p.id
+                WHERE p.incident_id = ANY(%(ids)s)
+            ) linked ON linked.incident_id = x.incident_id
+            JOIN {WORKS} w ON w.id = linked.works_zone_id
+            LEFT JOIN old ON old.incident_id = x.incident_id AND old.works_zone_id = w.id
+            """,
+            {"ids": incident_ids, "keep": keep_distances},
+        )
         cursor.execute(
             f"""
             UPDATE {INCIDENT} i SET
