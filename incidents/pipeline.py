@@ -511,6 +511,9 @@ _BATCH_COLUMNS = (
     "id, posted_at, location, method, accuracy_m, matched, note, category, score, relevance, evidence, state, "
     "segment_id, segment_distance_m"
 )
+# Positions in a batch row (_result_row) read back before the row is written.
+_POSTED_AT = _BATCH_COLUMNS.split(", ").index("posted_at")
+_STATE = _BATCH_COLUMNS.split(", ").index("state")
 
 
 def _stage_batch(cursor, rows: list[tuple]) -> None:
@@ -682,7 +685,7 @@ def process(
             _result_row(post_id, record, *decision, in_area=ok, segment=next(segments) if ok else (None, None))
             for (post_id, record, decision), ok in zip(claimed, inside, strict=True)
         ]
-        states = [row[11] for row in rows]
+        states = [row[_STATE] for row in rows]
         report.posts = len(rows)
         report.irrelevant = states.count(PostState.IRRELEVANT)
         report.unlocated = states.count(PostState.UNLOCATED)
@@ -691,7 +694,7 @@ def process(
 
         _stage_batch(cursor, rows)
         grouped = group_batch(cursor, BATCH)
-        link_batch_works(cursor, BATCH, [row[1] for row in rows if row[11] == PostState.LOCATED])
+        link_batch_works(cursor, BATCH, [row[_POSTED_AT] for row in rows if row[_STATE] == PostState.LOCATED])
         _write_posts(cursor)
         cursor.execute(f"DROP TABLE {BATCH}")
         refresh_incidents(sorted(grouped.incident_ids | refresh), keep_distances=True)
