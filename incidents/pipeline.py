@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
 
+from incidents.cache import StampedCache
 from incidents.categories import Category
 from incidents.classify.lexicon import classify_many
 from incidents.classify.result import Classification
@@ -365,32 +365,23 @@ class ProcessReport:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-class _LocatorCache:
-    """One locator per process, shared by its threads, rebuilt when the loaded streets change.
-
-    Building one can mean reading every street name, so it is not rebuilt per batch nor
-    per thread; ``Locator.locate_many`` only reads it.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.locator: Locator | None = None
-        self.stamp: tuple | None = None
+# One locator per process, shared by its threads, rebuilt when the loaded streets change:
+# building one can mean reading every street name, so it is not rebuilt per batch nor per
+# thread; ``Locator.locate_many`` only reads it.
+_locator_cache: StampedCache[Locator] = StampedCache()
 
 
-_locator_cache = _LocatorCache()
+def _streets_stamp(cursor) -> tuple:
+    """What changes when streets are imported: their count and latest change."""
+    cursor.execute(f"SELECT count(*), max(updated_at) FROM {SEGMENT}")
+    return tuple(cursor.fetchone())
 
 
 def current_locator() -> Locator:
     """Return the locator for the streets loaded now (built once, rebuilt after a street import)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*), max(updated_at) FROM {SEGMENT}")
-        stamp = cursor.fetchone()
-    with _locator_cache.lock:
-        if _locator_cache.locator is None or _locator_cache.stamp != stamp:
-            _locator_cache.locator = Locator.from_database()
-            _locator_cache.stamp = stamp
-        return _locator_cache.locator
+        stamp = _streets_stamp(cursor)
+    return _locator_cache.get(stamp, Locator.from_database)
 
 
 def stage_record(record: PostRecord) -> PostRecord:
@@ -583,23 +574,12 @@ def _result_row(
     )
 
 
-class _SegmentCache:
-    """Nearest street segment of each point already linked, for the streets loaded now.
-
-    Many posts share a point (those located to a street, a crossing or a landmark), so
-    most of a batch's points were linked before. Emptied when the streets or the maximum
-    distance change, and when it grows too large.
-    """
-
-    MAX_POINTS = 200_000
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.stamp: tuple | None = None
-        self.nearest: dict[tuple[float, float], tuple[int | None, float | None]] = {}
-
-
-_segment_cache = _SegmentCache()
+# Nearest street segment of each point already linked, for the streets loaded now. Many
+# posts share a point (those located to a street, a crossing or a landmark), so most of a
+# batch's points were linked before. Emptied when the streets or the maximum distance
+# change, and when it grows past this many points.
+_segment_cache: StampedCache[dict[tuple[float, float], tuple[int | None, float | None]]] = StampedCache()
+SEGMENT_CACHE_MAX_POINTS = 200_000
 
 
 def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[int | None, float | None]]:
@@ -611,13 +591,9 @@ def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[in
     if not points:
         return []
     segment_m = settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M
-    cursor.execute(f"SELECT count(*), max(updated_at) FROM {SEGMENT}")
-    stamp = (*cursor.fetchone(), segment_m)
-    with _segment_cache.lock:
-        if _segment_cache.stamp != stamp or len(_segment_cache.nearest) > _SegmentCache.MAX_POINTS:
-            _segment_cache.nearest = {}
-            _segment_cache.stamp = stamp
-        nearest = _segment_cache.nearest
+    nearest = _segment_cache.get((*_streets_stamp(cursor), segment_m), dict)
+    if len(nearest) > SEGMENT_CACHE_MAX_POINTS:
+        nearest.clear()
     missing = sorted({point for point in points if point not in nearest})
     if missing:
         cursor.execute(

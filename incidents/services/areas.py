@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -11,6 +10,7 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
 
+from incidents.cache import StampedCache
 from incidents.geo import geog
 from incidents.models import District, ServiceArea, StreetSegment
 from incidents.models.areas import ServiceAreaSource
@@ -68,38 +68,27 @@ def is_in_service_area(point: GEOSGeometry) -> bool:
     return in_service_area([(point.x, point.y)])[0]
 
 
-class _PreparedAreas:
-    """The service areas, prepared for point-in-polygon tests, read again only when they change.
-
-    Testing points in Python (GEOS, prepared, vectorised) costs microseconds; in SQL each
-    point was a test against a large multipolygon that PostgreSQL had to deserialise again
-    and again (13 s of a 78 s pipeline run over 100k posts).
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.stamp: tuple | None = None
-        self.areas: list = []
-
-
-_prepared = _PreparedAreas()
+# The service areas, prepared for point-in-polygon tests, read again only when they change.
+# Testing points in Python (GEOS, prepared, vectorised) costs microseconds; in SQL each point
+# was a test against a large multipolygon that PostgreSQL had to deserialise again and again
+# (13 s of a 78 s pipeline run over 100k posts).
+_prepared: StampedCache[list] = StampedCache()
 
 
 def _service_areas(cursor) -> list:
-    # xmin changes whenever a row is written; a deleted or added row changes the ids.
     table = ServiceArea._meta.db_table
+    # xmin changes whenever a row is written; a deleted or added row changes the ids.
     cursor.execute(f"SELECT id, xmin::text FROM {table} ORDER BY id")
     stamp = tuple(cursor.fetchall())
-    with _prepared.lock:
-        if _prepared.stamp != stamp:
-            cursor.execute(f"SELECT id, xmin::text, ST_AsBinary(geom) FROM {table} ORDER BY id")
-            rows = cursor.fetchall()
-            areas = [shapely.from_wkb(bytes(wkb)) for _, _, wkb in rows]
-            for area in areas:
-                shapely.prepare(area)
-            _prepared.areas = areas
-            _prepared.stamp = tuple((area_id, xmin) for area_id, xmin, _ in rows)
-        return _prepared.areas
+
+    def build() -> list:
+        cursor.execute(f"SELECT ST_AsBinary(geom) FROM {table} ORDER BY id")
+        areas = [shapely.from_wkb(bytes(wkb)) for (wkb,) in cursor.fetchall()]
+        for area in areas:
+            shapely.prepare(area)
+        return areas
+
+    return _prepared.get(stamp, build)
 
 
 def in_service_area(points: Sequence[tuple[float, float]]) -> list[bool]:
