@@ -35,7 +35,7 @@ from incidents.categories import Category
 from incidents.classify.lexicon import classify_many
 from incidents.classify.result import Classification
 from incidents.geo import geog
-from incidents.group import group_batch, refresh_incidents
+from incidents.group import add_batch_posts, group_batch, refresh_incidents
 from incidents.link import link_batch_works, nearest_segment_join
 from incidents.locate.locator import Locator
 from incidents.locate.result import Location
@@ -672,8 +672,11 @@ def process(
         grouped = group_batch(cursor, BATCH)
         link_batch_works(cursor, BATCH, [row[_POSTED_AT] for row in rows if row[_STATE] == PostState.LOCATED])
         _write_posts(cursor)
+        # Incidents whose earlier posts changed (engagement) are recounted in full; the others
+        # only gain this batch's posts.
+        add_batch_posts(cursor, BATCH, sorted(grouped.incident_ids - refresh))
         cursor.execute(f"DROP TABLE {BATCH}")
-        refresh_incidents(sorted(grouped.incident_ids | refresh), keep_distances=True)
+        refresh_incidents(sorted(refresh), keep_distances=True)
         report.incidents_created = grouped.created
         report.incidents_updated = len((grouped.incident_ids | refresh) - grouped.created_ids)
     return report

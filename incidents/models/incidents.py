@@ -91,6 +91,27 @@ class Incident(models.Model):
     segment_distance_m = models.FloatField(
         _("distance to segment"), null=True, blank=True, help_text=_("Metres from the incident to its segment.")
     )
+    # The post whose point stands for the incident's: its most accurately located post, the
+    # earliest on ties. Kept so that a batch of new posts is compared with it alone instead of
+    # reading every post of the incident again (incidents.group.add_batch_posts).
+    location_post = models.ForeignKey(
+        "incidents.Post",
+        verbose_name=_("located by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,  # only followed from the incident; posts are never deleted by the app
+        related_name="+",
+        help_text=_("The post whose point stands for the incident's."),
+    )
+    location_accuracy_m = models.FloatField(
+        _("location accuracy"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Metres: how precisely its most accurately located post is placed (empty: unknown)."),
+    )
     works_zones = models.ManyToManyField(
         "incidents.WorksZone", through="incidents.IncidentWorksZone", related_name="incidents", blank=True
     )
@@ -141,6 +162,10 @@ class Incident(models.Model):
             models.CheckConstraint(
                 condition=models.Q(segment_distance_m__isnull=True) | models.Q(segment_distance_m__gte=0),
                 name="incident_segment_distance_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(location_accuracy_m__isnull=True) | models.Q(location_accuracy_m__gte=0),
+                name="incident_location_accuracy_non_negative",
             ),
         ]
         indexes = [
