@@ -238,6 +238,14 @@ def _near_or_along(
 
 # Segments of one street: same normalised name in the same commune (what the locator calls a street).
 SAME_STREET = "s.name_normalized = ps.name_normalized AND s.insee_code = ps.insee_code"
+# SQL: the segments of the street of post ``p``'s segment, for a LATERAL join. Probed from the post
+# (its segment by id, then the street by the name index) whatever the statistics say: planned
+# from a streets table it believed empty, PostgreSQL once joined every segment with every other.
+_SAME_STREET_SEGMENTS = f"""
+    SELECT s.id FROM {SEGMENT} ps JOIN {SEGMENT} s ON {SAME_STREET}
+    WHERE ps.id = p.segment_id
+    OFFSET 0
+"""
 
 
 def _streets_of(cursor, posts: list[_Post], stored: dict[int, list[tuple]]) -> dict[int, tuple[str, str]]:
@@ -302,8 +310,7 @@ def _stored_candidates(
         f"""
         SELECT p.id, {columns}
         FROM {relation} p
-        JOIN {SEGMENT} ps ON ps.id = p.segment_id
-        JOIN {SEGMENT} s ON {SAME_STREET}
+        CROSS JOIN LATERAL ({_SAME_STREET_SEGMENTS}) s
         JOIN {INCIDENT} i ON i.segment_id = s.id AND i.category = p.category
         WHERE {batch_filter} AND {alive}
         """,
@@ -351,8 +358,7 @@ def _batch_pairs(cursor, relation: str, batch_filter: str, params: dict) -> dict
         f"""
         SELECT p.id, b.id, ST_Distance({geog("p.location")}, {geog("b.location")})
         FROM {relation} p
-        JOIN {SEGMENT} ps ON ps.id = p.segment_id
-        JOIN {SEGMENT} s ON {SAME_STREET}
+        CROSS JOIN LATERAL ({_SAME_STREET_SEGMENTS}) s
         JOIN {relation} b ON b.segment_id = s.id AND {conditions}
         WHERE {batch_filter} AND p.accuracy_m > %(near)s
         """,

@@ -207,4 +207,9 @@ class Stage:
             dict(params or {}),
         )
         created, updated, box = self.cursor.fetchone()
+        if created or updated:
+            # Fresh statistics now, not whenever autovacuum comes by: the pipeline's joins on
+            # streets are planned from them, and a table planned as nearly empty is joined
+            # row by row with every other of its rows.
+            self.cursor.execute(f"ANALYZE {table}")
         return Upserted(list(created), list(updated), tuple(box) if box else None)
