@@ -147,9 +147,9 @@ class Post(models.Model):
     relevance = models.FloatField(
         _("relevance"), null=True, blank=True, help_text=_("Likelihood the post is about public space, 0 to 1.")
     )
-    state = models.CharField(
-        _("state"), max_length=16, choices=PostState.choices, default=PostState.PENDING, db_index=True
-    )
+    # Indexed only where it is selective: pending posts (see Meta.indexes). Every index of
+    # this table is written twice per post (stored, then processed).
+    state = models.CharField(_("state"), max_length=16, choices=PostState.choices, default=PostState.PENDING)
     segment = models.ForeignKey(
         "incidents.StreetSegment",
         verbose_name=_("street segment"),
@@ -170,6 +170,7 @@ class Post(models.Model):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
+        db_index=False,  # post_incident_posted_idx starts with it
         related_name="posts",
     )
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
@@ -213,6 +214,10 @@ class Post(models.Model):
         indexes = [
             GistIndex(Geography("location"), name="post_location_geog_gist"),
             models.Index(fields=["incident", "posted_at"], name="post_incident_posted_idx"),
+            # The posts still waiting for the pipeline, oldest first (incidents.ingest.pending_post_ids).
+            models.Index(
+                fields=["posted_at", "id"], condition=models.Q(state=PostState.PENDING), name="post_pending_idx"
+            ),
         ]
 
     def __str__(self) -> str:
