@@ -126,7 +126,7 @@ class _StoredBatch:
 
 
 def _stored_batches(items: Iterable[ParsedItem], size: int, decide: bool) -> Iterator[_StoredBatch]:
-    """Parse, store and — when processing here — classify and locate, batch after batch.
+    """Parse, store and — when processing here — classify, locate and place, batch after batch.
 
     With ``store_ahead`` this runs in its own thread, so that the Python work of a batch
     (parsing, classifying, locating) overlaps the database work of the previous one.
@@ -136,9 +136,12 @@ def _stored_batches(items: Iterable[ParsedItem], size: int, decide: bool) -> Ite
         if decide and stored.created:
             ids = list(stored.created)
             records = [pipeline.stage_record(stored.created[post_id]) for post_id in ids]
+            decisions = pipeline.decide(records, staged=True)
+            with connection.cursor() as cursor:
+                placements = pipeline.place(cursor, decisions)
             stored.decided = {
-                post_id: (record, decision)
-                for post_id, record, decision in zip(ids, records, pipeline.decide(records, staged=True), strict=True)
+                post_id: (record, decision, placement)
+                for post_id, record, decision, placement in zip(ids, records, decisions, placements, strict=True)
             }
         yield stored
 

@@ -39,7 +39,7 @@ from incidents.group import add_batch_posts, group_batch, refresh_incidents
 from incidents.link import link_batch_works, nearest_segment_join
 from incidents.locate.locator import Locator
 from incidents.locate.result import Location
-from incidents.models import LocationMethod, Post, PostState, Repost, StreetSegment
+from incidents.models import Incident, LocationMethod, Post, PostState, Repost, StreetSegment
 from incidents.services.areas import in_service_area
 from incidents.sources.parsing import dump_raw
 from incidents.sources.record import PostRecord
@@ -406,6 +406,11 @@ def stage_record(record: PostRecord) -> PostRecord:
 
 
 Decision = tuple[Classification, Location | None]
+# Where a decided post lies: inside the service area or not, and its nearest segment (see place()).
+Placement = tuple[bool, tuple[int | None, float | None]]
+NOWHERE: Placement = (False, (None, None))
+# What is known of a stored post before it is processed: placement None when not computed ahead.
+Decided = tuple[PostRecord, Decision, Placement | None]
 
 
 def _declared(record: PostRecord) -> Classification | None:
@@ -439,11 +444,12 @@ def decide(records: Sequence[PostRecord], *, staged: bool = False) -> list[Decis
     return list(zip(classifications, locations, strict=True))
 
 
-def _claim(cursor, post_ids: Sequence[int], decided: dict[int, tuple[PostRecord, Decision]]) -> list[tuple]:
-    """Lock the posts of ``post_ids`` still pending; return ``(id, record, decision)`` for each.
+def _claim(cursor, post_ids: Sequence[int], decided: dict[int, Decided]) -> list[tuple]:
+    """Lock the posts of ``post_ids`` still pending; return ``(id, record, decision, placement)`` for each.
 
     Decisions already taken (``decided``, by the process that stored the posts) are
-    used as they are; the other posts are read back and decided here.
+    used as they are; the other posts are read back and decided here, their placement
+    left to the caller (``None``).
     """
     cursor.execute(
         f"SELECT id FROM {POST} WHERE id = ANY(%s) AND state = %s ORDER BY id FOR UPDATE",
@@ -482,7 +488,7 @@ def _claim(cursor, post_ids: Sequence[int], decided: dict[int, tuple[PostRecord,
             )
             read.append((post_id, record))
         for (post_id, record), decision in zip(read, decide([record for _, record in read]), strict=True):
-            claimed[post_id] = (record, decision)
+            claimed[post_id] = (record, decision, None)
     return [(post_id, *claimed[post_id]) for post_id in pending]
 
 
@@ -594,7 +600,15 @@ def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[in
     nearest = _segment_cache.get((*_streets_stamp(cursor), segment_m), dict)
     if len(nearest) > SEGMENT_CACHE_MAX_POINTS:
         nearest.clear()
-    missing = sorted({point for point in points if point not in nearest})
+    # Answers are collected here, not read back from the cache: another thread of the process
+    # (ingest's store-ahead thread and the processing one) may empty it meanwhile.
+    answers: dict[tuple[float, float], tuple[int | None, float | None]] = {}
+    missing = []
+    for point in sorted(set(points)):
+        if (known := nearest.get(point)) is not None:
+            answers[point] = known
+        else:
+            missing.append(point)
     if missing:
         cursor.execute(
             f"""
@@ -606,8 +620,55 @@ def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[in
         )
         found = {n: (segment_id, distance) for n, segment_id, distance in cursor.fetchall()}
         for n, point in enumerate(missing, start=1):
-            nearest[point] = found.get(n, (None, None))
-    return [nearest[point] for point in points]
+            answers[point] = nearest[point] = found.get(n, (None, None))
+    return [answers[point] for point in points]
+
+
+def place(cursor, decisions: Sequence[Decision]) -> list[Placement]:
+    """Whether each relevant, located post of ``decisions`` is in the service area, and its nearest segment.
+
+    Posts not relevant or not located, and posts outside the area, get :data:`NOWHERE`.
+    Only reads: ingest runs it ahead, in the thread that stores the next batch.
+    """
+    placed = [
+        (location.lon, location.lat) if classification.is_relevant and _is_found(location) else None
+        for classification, location in decisions
+    ]
+    points = [point for point in placed if point is not None]
+    in_area = iter(in_service_area(points))
+    inside = [next(in_area) if point is not None else False for point in placed]
+    segments = iter(nearest_segments(cursor, [point for point, ok in zip(placed, inside, strict=True) if ok]))
+    return [(True, next(segments)) if ok else NOWHERE for ok in inside]
+
+
+# Tables the pipeline grows whose statistics its queries are planned from. Not the post table:
+# its queries go by id, and analysing its wide rows (text, raw payload) takes seconds.
+_GROWING = (Incident._meta.db_table,)
+# How much a table may grow past the row count of its statistics before it is analysed again.
+STATISTICS_GROWTH = 1.2
+STATISTICS_SLACK_ROWS = 1000
+
+
+def keep_statistics(cursor) -> list[str]:
+    """ANALYZE the incident table when it grew by a fifth since its statistics; return the tables analysed.
+
+    An import can grow them tenfold in a minute, faster than autovacuum analyses them.
+    Planned from statistics of a table a tenth of its size, the grouping's probes turned
+    from index lookups into scans of a whole category of incidents per post: the same
+    batch took ten times as long, depending on when autovacuum had come by.
+    """
+    cursor.execute(
+        """
+        SELECT c.relname FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid
+        WHERE c.relname = ANY(%s) AND s.n_live_tup > %s * greatest(c.reltuples, 0) + %s
+        ORDER BY c.relname
+        """,
+        [list(_GROWING), STATISTICS_GROWTH, STATISTICS_SLACK_ROWS],
+    )
+    tables = [table for (table,) in cursor.fetchall()]
+    for table in tables:
+        cursor.execute(f"ANALYZE {table}")
+    return tables
 
 
 def _write_posts(cursor) -> None:
@@ -627,13 +688,14 @@ def _write_posts(cursor) -> None:
 def process(
     post_ids: Iterable[int],
     incident_ids: Iterable[int] = (),
-    decided: dict[int, tuple[PostRecord, Decision]] | None = None,
+    decided: dict[int, Decided] | None = None,
 ) -> ProcessReport:
     """Take the still-pending posts of ``post_ids`` through every stage; refresh ``incident_ids`` too.
 
-    ``decided`` holds classifications and locations already computed for some posts (see
-    :func:`decide`). Idempotent: posts already processed (by an earlier run or another
-    worker) are skipped, so a redelivered Celery task changes nothing.
+    ``decided`` holds, for some posts, their record, classification and location (see
+    :func:`decide`) and possibly their placement (see :func:`place`), computed ahead.
+    Idempotent: posts already processed (by an earlier run or another worker) are
+    skipped, so a redelivered Celery task changes nothing.
     """
     post_ids = sorted(set(post_ids))
     refresh = set(incident_ids)
@@ -641,25 +703,22 @@ def process(
     with transaction.atomic(), connection.cursor() as cursor:
         # Short set-based statements: compiling them (JIT) costs more than running them.
         cursor.execute("SET LOCAL jit = off")
+        keep_statistics(cursor)
         claimed = _claim(cursor, post_ids, decided or {}) if post_ids else []
         if not claimed:
             if refresh:
                 report.incidents_updated = refresh_incidents(sorted(refresh))
             return report
-        # Decide every post's state, and its segment, before writing anything: out of area
-        # (Python, prepared areas), then the nearest segment of the points still located.
-        placed = [
-            (location.lon, location.lat) if classification.is_relevant and _is_found(location) else None
-            for _, _, (classification, location) in claimed
-        ]
-        points = [point for point in placed if point is not None]
-        in_area = iter(in_service_area(points))
-        inside = [next(in_area) if point is not None else False for point in placed]
-        located = [point for point, ok in zip(placed, inside, strict=True) if ok]
-        segments = iter(nearest_segments(cursor, located))
+        # Decide every post's state, and its segment, before writing anything (where ingest
+        # has not done it ahead): out of area (Python, prepared areas), then the nearest
+        # segment of the points still located.
+        unplaced = [index for index, (*_, placement) in enumerate(claimed) if placement is None]
+        placements = [placement for *_, placement in claimed]
+        for index, placement in zip(unplaced, place(cursor, [claimed[i][2] for i in unplaced]), strict=True):
+            placements[index] = placement
         rows = [
-            _result_row(post_id, record, *decision, in_area=ok, segment=next(segments) if ok else (None, None))
-            for (post_id, record, decision), ok in zip(claimed, inside, strict=True)
+            _result_row(post_id, record, *decision, in_area=ok, segment=segment)
+            for (post_id, record, decision, _), (ok, segment) in zip(claimed, placements, strict=True)
         ]
         states = [row[_STATE] for row in rows]
         report.posts = len(rows)

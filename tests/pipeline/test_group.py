@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from incidents.models import Incident, IncidentStatus, Post
+from incidents.pipeline import keep_statistics
 from incidents.services.incidents import change_incident_status
 from tests.conftest import CAPITOLE, offset, paris
 from tests.pipeline.conftest import post
@@ -230,3 +232,33 @@ def test_a_crowded_spot_in_one_batch_is_one_incident(push):
     push(*rows, batch_size=1000)
     assert Incident.objects.count() == 1
     assert Incident.objects.get().post_count == 600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_incident_table_is_analysed_again_once_it_grew():
+    """An import grows the incidents faster than autovacuum analyses them; the pipeline's probes
+    are planned from those statistics, so each batch first brings them up to date."""
+    table = Incident._meta.db_table
+
+    def estimated_rows(cursor) -> float:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")
+        assert keep_statistics(cursor) == []
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (location, category, status, first_post_at, last_post_at, post_count, engagement,
+                                 priority, created_at, updated_at)
+            SELECT ST_SetSRID(ST_MakePoint(1.44 + n * 1e-5, 43.6), 4326), 'pothole', 'new', now(), now(), 1, 0, 0,
+                   now(), now()
+            FROM generate_series(1, 1500) AS n
+            """
+        )
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # the row counts reach the statistics views now
+        cursor.execute("SELECT 1")
+        assert estimated_rows(cursor) < 100
+        assert keep_statistics(cursor) == [table]
+        assert estimated_rows(cursor) == 1500
+        assert keep_statistics(cursor) == []  # up to date: not analysed again
