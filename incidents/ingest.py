@@ -14,6 +14,7 @@ it up later: nothing is lost.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -147,6 +148,8 @@ def _stored_batches(items: Iterable[ParsedItem], size: int, decide: bool) -> Ite
 
 
 _DONE = object()
+# The interpreter's switch interval while the store-ahead thread runs (seconds).
+AHEAD_SWITCH_INTERVAL_S = 0.0005
 
 
 def _ahead(work: Iterator, depth: int = 2) -> Iterator:
@@ -174,6 +177,11 @@ def _ahead(work: Iterator, depth: int = 2) -> Iterator:
             queue.put(_DONE)
 
     thread = threading.Thread(target=produce, name="ingest-ahead", daemon=True)
+    # A thread back from PostgreSQL waits for the interpreter lock until the other one lets
+    # go of it: up to the switch interval (5 ms by default), at each of the processing
+    # thread's ~30 queries per batch. Shorter while both threads run.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch_interval, AHEAD_SWITCH_INTERVAL_S))
     thread.start()
     try:
         while (value := queue.get()) is not _DONE:
@@ -181,6 +189,7 @@ def _ahead(work: Iterator, depth: int = 2) -> Iterator:
                 raise value
             yield value
     finally:
+        sys.setswitchinterval(switch_interval)
         stop.set()
         while thread.is_alive():  # unblock a producer waiting on a full queue
             try:

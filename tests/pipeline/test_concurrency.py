@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 import pytest
 
@@ -95,4 +96,7 @@ def test_store_ahead_gives_the_same_result(settings):
         Incident.objects.all().delete()
         return counts, grouping
 
+    switch_interval = sys.getswitchinterval()
     assert run(store_ahead=True) == run(store_ahead=False)
+    # Shortened while the two threads ran (see incidents.ingest._ahead), then given back.
+    assert sys.getswitchinterval() == switch_interval
