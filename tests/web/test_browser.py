@@ -140,7 +140,14 @@ def test_demo_map_clusters_works_filters_and_list_view(live_server, browser):
     # The works impact panel ranks zones in view; each entry opens its zone.
     assert page.locator("#impact-ranking button").count() > 0
 
-    # A cluster: clicking zooms in to where it splits.
+    # A cluster: clicking zooms in to where it splits. The works popup may have panned the map:
+    # wait until the clusters drawn are those of the view shown.
+    page.wait_for_function(
+        """() => {
+          const node = document.getElementById('map');
+          return node.dataset.view === window.incidentsMap.viewKey() && node.dataset.state === 'ready';
+        }"""
+    )
     zoom = page.evaluate("window.incidentsMap.map.getZoom()")
     before = refreshes(page)
     # The biggest cluster that nothing covers (the page header may overlap the map's edge).
@@ -158,6 +165,8 @@ def test_demo_map_clusters_works_filters_and_list_view(live_server, browser):
     )
     assert cluster is not None
     page.mouse.click(cluster["x"], cluster["y"])
+    # The zoom is animated; a refresh started before it (by that pan) may land first.
+    page.wait_for_function("zoom => window.incidentsMap.map.getZoom() > zoom", arg=zoom)
     wait_refresh(page, before)
     assert page.evaluate("window.incidentsMap.map.getZoom()") > zoom
     assert "z=" in page.url
