@@ -262,3 +262,19 @@ def test_the_incident_table_is_analysed_again_once_it_grew():
         assert keep_statistics(cursor) == [table]
         assert estimated_rows(cursor) == 1500
         assert keep_statistics(cursor) == []  # up to date: not analysed again
+
+
+def test_an_incident_without_a_recorded_representative_is_recounted_in_full(push):
+    """Rows written before incidents recorded their representative post get it from a full recount,
+    not from the batch alone (which would hand the point to the batch's post)."""
+    push(post(POTHOLE, CAPITOLE, paris(2014, 9, 8, 9), id="first"))
+    incident = incident_of("first")
+    Incident.objects.filter(pk=incident.pk).update(location_post=None, location_accuracy_m=None)
+    push(post(POTHOLE, offset(CAPITOLE, east_m=10), paris(2014, 9, 8, 10), id="second"))
+    incident.refresh_from_db()
+    assert incident_of("second") == incident
+    assert incident.post_count == 2
+    first = Post.objects.get(external_id="first")
+    assert incident.location_post == first  # the earlier of two equally accurate posts
+    assert incident.location_accuracy_m == first.location_accuracy_m
+    assert incident.location == first.location
