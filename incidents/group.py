@@ -577,30 +577,14 @@ def add_batch_posts(cursor, relation: str, incident_ids: Sequence[int]) -> int:
         incident_ids = [incident_id for incident_id in incident_ids if incident_id not in unknown]
         if not incident_ids:
             return len(unknown)
-    # Whether the batch's best post stands for the incident's point instead of the current one.
-    takes_over = """
-        rep.id IS NULL
-        OR (best.location_accuracy_m IS NOT NULL AND rep.location_accuracy_m IS NULL)
-        OR best.location_accuracy_m < rep.location_accuracy_m
-        OR (best.location_accuracy_m IS NOT DISTINCT FROM rep.location_accuracy_m
-            AND (best.posted_at, best.id) < (rep.posted_at, rep.id))
-    """
-    kept_or_new = ", ".join(
-        f"CASE WHEN c.takes_over THEN best.{new} ELSE {old} END AS {name}"
-        for name, new, old in (
-            ("location_post_id", "id", "i.location_post_id"),
-            ("location", "location", "i.location"),
-            ("location_accuracy_m", "location_accuracy_m", "rep.location_accuracy_m"),
-            ("segment_id", "segment_id", "i.segment_id"),
-            ("segment_distance_m", "segment_distance_m", "i.segment_distance_m"),
-        )
-    )
+    # The incident's point, segment and accuracy come from the first, in representative order,
+    # of its recorded post and the batch's best one (the same order as refresh_incidents).
     cursor.execute(
         f"""
         CREATE TEMPORARY TABLE incident_refresh ON COMMIT DROP AS
         SELECT i.id AS incident_id, i.post_count + a.n AS n, least(i.engagement + a.engagement, %(max)s) AS engagement,
                least(i.first_post_at, a.first_at) AS first_at, greatest(i.last_post_at, a.last_at) AS last_at,
-               {kept_or_new}
+               r.id AS location_post_id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m
         FROM (
             SELECT p.incident_id, count(*) AS n, sum({_engagement("p")}) AS engagement,
                    min(p.posted_at) AS first_at, max(p.posted_at) AS last_at,
@@ -610,9 +594,11 @@ def add_batch_posts(cursor, relation: str, incident_ids: Sequence[int]) -> int:
             GROUP BY p.incident_id
         ) a
         JOIN {INCIDENT} i ON i.id = a.incident_id
-        JOIN {POST} best ON best.id = a.best_id
-        LEFT JOIN {POST} rep ON rep.id = i.location_post_id
-        CROSS JOIN LATERAL (SELECT {takes_over} AS takes_over) c
+        CROSS JOIN LATERAL (
+            SELECT r.id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m
+            FROM {POST} r WHERE r.id IN (a.best_id, i.location_post_id)
+            ORDER BY {_representative_order("r")} LIMIT 1
+        ) r
         """,
         {"ids": incident_ids, "max": MAX_INTEGER},
     )

@@ -652,7 +652,7 @@ STATISTICS_SLACK_ROWS = 1000
 def keep_statistics(cursor) -> list[str]:
     """ANALYZE the incident table when it grew by a fifth since its statistics; return the tables analysed.
 
-    An import can grow them tenfold in a minute, faster than autovacuum analyses them.
+    An import can grow it tenfold in a minute, faster than autovacuum analyses it.
     Planned from statistics of a table a tenth of its size, the grouping's probes turned
     from index lookups into scans of a whole category of incidents per post: the same
     batch took ten times as long, depending on when autovacuum had come by.
