@@ -56,6 +56,8 @@ os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
 
 BENCH_DB = "cityincidents_bench"
 FILES = ("x_recent_search.jsonl", "mastodon_statuses.jsonl", "citizen_reports.csv")
+# Partial runs measured with --floor: parse only; parse and store only (see run_floor).
+FLOORS = ("parse", "store")
 
 
 def setup_django() -> None:
@@ -135,6 +137,46 @@ def run_pipeline(directory: Path) -> dict:
         "reposts": total.reposts,
         "processed": total.processed.as_dict(),
     }
+
+
+def run_floor(directory: Path, stage: str) -> dict:
+    """Only the first stages, with no processing: what end to end can never beat.
+
+    ``parse``: read and parse every file, nothing stored. ``store``: parse and store
+    every batch exactly once (the posts stay ``pending``), in the same two threads as
+    the pipeline run. Classification, location, linking and grouping come on top.
+    """
+    from incidents.ingest import _ahead, _stored_batches
+    from incidents.sources.reader import open_file
+
+    warm_up_seconds = warm_up()
+    postgres_cpu = postgres_cpu_seconds()
+    python_cpu = time.process_time()
+    items = 0
+    started = time.perf_counter()
+    for name in FILES:
+        parsed = open_file(directory / name).items
+        if stage == "parse":
+            items += sum(1 for _ in parsed)
+            continue
+        batches = _stored_batches(parsed, settings_batch_size(), decide=False)
+        items += sum(len(stored.results) for stored in _ahead(batches))
+    elapsed = time.perf_counter() - started
+    python_cpu = time.process_time() - python_cpu
+    postgres_after = postgres_cpu_seconds()
+    return {
+        "items": items,
+        "seconds": elapsed,
+        "cpu_python": python_cpu,
+        "cpu_postgres": postgres_after - postgres_cpu if postgres_cpu is not None and postgres_after else None,
+        "warm_up_seconds": warm_up_seconds,
+    }
+
+
+def settings_batch_size() -> int:
+    from django.conf import settings
+
+    return settings.INCIDENTS_INGEST_BATCH_SIZE
 
 
 def run_naive(directory: Path, limit: int) -> dict:
@@ -287,6 +329,8 @@ def child(args: argparse.Namespace) -> None:
     assert not settings.DEBUG, "benchmark with production settings (DEBUG off)"
     if args.mode == "naive":
         result = run_naive(directory, args.baseline)
+    elif args.mode in FLOORS:
+        result = run_floor(directory, args.mode)
     elif args.profile:
         import cProfile
 
@@ -361,7 +405,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="pipeline runs, best and median printed (default 3)")
     parser.add_argument("--profile", help="write a cProfile of the last pipeline run to this file")
     parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DB} database")
-    parser.add_argument("--child", choices=["pipeline", "naive"], dest="mode", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--floor", action="store_true", help="also time parsing alone and parsing + storing alone, each run"
+    )
+    parser.add_argument("--child", choices=["pipeline", "naive", *FLOORS], dest="mode", help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode:
@@ -390,7 +437,12 @@ def main() -> None:
 
             # The naive loop and the pipeline take turns, so that both see the same neighbours.
             runs, naives = [], []
+            floors: dict[str, list[dict]] = {stage: [] for stage in FLOORS} if args.floor else {}
             for number in range(1, args.runs + 1):
+                for stage, results in floors.items():
+                    truncate_posts()
+                    connection.close()
+                    results.append(run_child(stage, directory, args.baseline, BENCH_DB))
                 truncate_posts()
                 connection.close()
                 naives.append(run_child("naive", directory, args.baseline, BENCH_DB))
@@ -402,10 +454,14 @@ def main() -> None:
                 print(
                     f"run {number}: pipeline {run['items'] / run['seconds']:,.0f} items/s, "
                     f"{run['processed']['incidents_created']:,} incidents; "
-                    f"naive {naive['items'] / naive['seconds']:,.0f} items/s",
+                    f"naive {naive['items'] / naive['seconds']:,.0f} items/s"
+                    + "".join(
+                        f"; {stage} only {results[-1]['items'] / results[-1]['seconds']:,.0f} items/s"
+                        for stage, results in floors.items()
+                    ),
                     flush=True,
                 )
-    report(runs, naives)
+    report(runs, naives, floors)
 
 
 def _cpu(result: dict) -> float | None:
@@ -414,7 +470,7 @@ def _cpu(result: dict) -> float | None:
     return result["cpu_python"] + result["cpu_postgres"]
 
 
-def report(runs: list[dict], naives: list[dict]) -> None:
+def report(runs: list[dict], naives: list[dict], floors: dict[str, list[dict]]) -> None:
     rates = [run["items"] / run["seconds"] for run in runs]
     pipeline = runs[rates.index(max(rates))]
     pipeline_rate, median_rate = max(rates), statistics.median(rates)
@@ -425,6 +481,8 @@ def report(runs: list[dict], naives: list[dict]) -> None:
     print(f"{'mode':<16} {'items':>9} {'seconds':>8} {'items/s':>9} {'peak RSS':>10} {'warm-up (apart)':>16}")
     rows = [(f"pipeline run {n}", run, rate) for n, (run, rate) in enumerate(zip(runs, rates, strict=True), 1)]
     rows += [(f"naive run {n}", run, rate) for n, (run, rate) in enumerate(zip(naives, naive_rates, strict=True), 1)]
+    for stage, results in floors.items():
+        rows += [(f"{stage} only {n}", run, run["items"] / run["seconds"]) for n, run in enumerate(results, 1)]
     for name, result, rate in rows:
         memory = f"{result['peak_rss_mib']:>7.0f} MiB"
         warm = f"{result['warm_up_seconds']:>14.1f} s"
@@ -460,6 +518,12 @@ def report(runs: list[dict], naives: list[dict]) -> None:
     from django.conf import settings
 
     print(f"batch size {settings.INCIDENTS_INGEST_BATCH_SIZE:,} (INCIDENTS_INGEST_BATCH_SIZE), DEBUG {settings.DEBUG}")
+    for stage, results in floors.items():
+        floor = statistics.median(run["items"] / run["seconds"] for run in results)
+        print(
+            f"{stage} only (no processing): {floor:,.0f} items/s median; "
+            f"end to end runs at {median_rate / floor:.0%} of it"
+        )
     print(
         f"end to end: {median_rate:,.0f} items/s median, {pipeline_rate:,.0f} best of {len(runs)} "
         f"(target 5,000/s on 2 cores; this machine has {os.cpu_count()} CPUs)"
