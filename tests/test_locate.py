@@ -375,3 +375,30 @@ def test_a_broken_landmarks_file_says_how_to_fix_it(streets, settings, tmp_path)
         load_landmarks()
     settings.INCIDENTS_LANDMARKS_FILE = ""
     assert load_landmarks() == []
+
+
+def test_fuzzy_readings_come_in_one_order(db):
+    load_fixture_streets(["RUE DE LA BOULE", "RUE DE LA BOURSE", "RUE REILLE", "RUE DE LILLE"])
+    clear_gazetteer_cache()
+    gazetteer = Locator.from_database().gazetteer
+    # Not the order of a set, which changes with each process's string hashing.
+    assert gazetteer.fuzzy("bouse") == ("boule", "bourse")
+    assert gazetteer.fuzzy("rille") == ("lille", "reille")
+
+
+def test_a_typo_that_reads_as_two_streets_keeps_both(db):
+    """ "Bouse" is one edit from BOULE and from BOURSE: neither wins by being tried first."""
+    load_fixture_streets(["RUE DE LA BOULE", "RUE DE LA BOURSE"])
+    clear_gazetteer_cache()
+    locator = Locator.from_database()
+    location = locator.locate(post("Énorme nid de poule en face du 41 rue de la Bouse"))
+    assert location.method == LocationMethod.TEXT
+    assert location.matched_text == "rue de la Bouse"
+    assert "RUE DE LA BOULE or RUE DE LA BOURSE" in location.note
+    # The accuracy covers both streets, wherever the point was put.
+    point = Point(location.lon, location.lat, srid=4326)
+    for name in ("RUE DE LA BOULE", "RUE DE LA BOURSE"):
+        farthest = max(segment.distance_m for segment in StreetSegment.objects.filter(name=name).near(point, 100_000))
+        assert farthest <= location.accuracy_m * 1.05
+    # With no other clue, the same street and the same note every time.
+    assert locator.locate(post("nid de poule rue de la Bouse")).note == location.note

@@ -267,14 +267,18 @@ class Gazetteer:
     # --- lookups ----------------------------------------------------------------------
 
     def fuzzy(self, token: str) -> tuple[str, ...]:
-        """Name words one edit away from ``token`` (empty for short or common words)."""
+        """Name words one edit away from ``token``, in alphabetical order (empty for short or common words).
+
+        Ordered, not in the order of a set: the order of strings in a set changes from
+        one process to the next, and a post must be located the same way by every process.
+        """
         if len(token) < FUZZY_MIN_LENGTH or token in COMMON_WORDS:
             return ()
         candidates: set[str] = set(self.fuzzy_index.get(token, ()))
         for deletion in _deletions(token):
             candidates.update(self.fuzzy_index.get(deletion, ()))
         candidates.discard(token)
-        return tuple(word for word in candidates if within_one_edit(token, word))
+        return tuple(sorted(word for word in candidates if within_one_edit(token, word)))
 
     def streets_named(self, keys: Iterable[str]) -> list[Street]:
         return [street for key in keys for street in self.by_key.get(key, ())]

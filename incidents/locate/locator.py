@@ -12,7 +12,8 @@ query per post. What it decides, and how sure it is:
   street as accuracy. A name found in several communes is resolved by a commune named in
   the text (or hashtag, or the place name), the place box, a landmark or another street
   of the post; without such evidence the street in the main commune is kept, the accuracy
-  grows to cover the other candidates and the note says so.
+  grows to cover the other candidates and the note says so. A typo that reads as
+  several names ("rue de la Bouse": BOULE or BOURSE) is weighed the same way.
 - **Place**: the centre of the attached place box, unless it is a whole city/region
   (a "Toulouse" box is not a location).
 
@@ -166,8 +167,12 @@ class Locator:
         street = max(streets, key=lambda s: (s.commune == g.main_commune, s.segments, s.radius_m))
         spread = max(math.hypot(other.x - street.x, other.y - street.y) + other.radius_m for other in streets)
         communes = sorted({g.commune_label(s.commune) for s in streets})
-        where = f"{len(communes)} communes ({', '.join(communes)})" if len(communes) > 1 else "several places"
-        note = f"'{street.name}' exists in {where}; no other evidence, chose {g.commune_label(street.commune)}"
+        readings = {s.key: s.name for s in streets} if mention.edits else {}
+        if len(readings) > 1:  # a typo read as several names
+            note = f"read as {' or '.join(sorted(readings.values()))}; no other evidence, chose {street.name}"
+        else:
+            where = f"{len(communes)} communes ({', '.join(communes)})" if len(communes) > 1 else "several places"
+            note = f"'{street.name}' exists in {where}; no other evidence, chose {g.commune_label(street.commune)}"
         return _Choice(street, street.x, street.y, max(street.radius_m, spread), note)
 
     def _refine(self, choice: _Choice, context: _Context) -> _Choice:

@@ -138,12 +138,21 @@ def _walk(gazetteer: Gazetteer, node: dict, stream: list[str], pos: int, fuzzy: 
             if found is not None and (best is None or found[0] > best[0]):
                 best = found
         elif fuzzy and edits == 0:
+            # A typo may read as several names ("rue Curte": COURTE or CURIE). The longest
+            # reading wins; readings as long as each other are all kept, so that the street
+            # is chosen among them as among homonyms (the text's other clues, else a lower
+            # accuracy and a note), not by which one happened to be tried first.
             for candidate in gazetteer.fuzzy(token):
                 child = node.get(candidate)
-                if child is not None:
-                    found = _walk(gazetteer, child, stream, pos + 1, fuzzy, edits + 1)
-                    if found is not None and (best is None or found[0] > best[0]):
-                        best = found
+                if child is None:
+                    continue
+                found = _walk(gazetteer, child, stream, pos + 1, fuzzy, edits + 1)
+                if found is None:
+                    continue
+                if best is None or found[0] > best[0]:
+                    best = found
+                elif found[0] == best[0] and best[2]:
+                    best = (best[0], [*best[1], *(value for value in found[1] if value not in best[1])], best[2])
     return best
 
 
