@@ -56,8 +56,11 @@ os.environ.setdefault("DJANGO_STATIC_MANIFEST", "0")
 
 BENCH_DB = "cityincidents_bench"
 FILES = ("x_recent_search.jsonl", "mastodon_statuses.jsonl", "citizen_reports.csv")
-# Partial runs measured with --floor: parse only; parse and store only (see run_floor).
-FLOORS = ("parse", "store")
+# Partial runs measured with --floor: parse only; parse and store only; parse, store and
+# hand each batch to Celery, as the receiving process does on the scale-out path (see run_floor).
+FLOORS = ("parse", "store", "queue")
+# The broker of the "queue" run: its own key prefix, whose keys are deleted afterwards.
+QUEUE_BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/0")
 
 
 def setup_django() -> None:
@@ -145,8 +148,11 @@ def run_floor(directory: Path, stage: str) -> dict:
     ``parse``: read and parse every file, nothing stored. ``store``: parse and store
     every batch exactly once (the posts stay ``pending``), in the same two threads as
     the pipeline run. Classification, location, linking and grouping come on top.
+    ``queue``: what the receiving process does when ``CELERY_BROKER_URL`` is set —
+    store, then hand each batch's ids to the broker; no worker runs, the tasks are
+    deleted afterwards.
     """
-    from incidents.ingest import _ahead, _stored_batches
+    from incidents.ingest import _ahead, _stored_batches, ingest
     from incidents.sources.reader import open_file
 
     warm_up_seconds = warm_up()
@@ -158,6 +164,12 @@ def run_floor(directory: Path, stage: str) -> dict:
         parsed = open_file(directory / name).items
         if stage == "parse":
             items += sum(1 for _ in parsed)
+            continue
+        if stage == "queue":
+            report = ingest(parsed, synchronous=False, store_ahead=True)
+            if report.unqueued_posts or (report.created and not report.queued):
+                sys.exit(f"the broker {QUEUE_BROKER} refused {report.unqueued_posts:,} posts: is Redis running?")
+            items += report.items
             continue
         batches = _stored_batches(parsed, settings_batch_size(), decide=False)
         items += sum(len(stored.results) for stored in _ahead(batches))
@@ -385,6 +397,21 @@ def run_child(mode: str, directory: Path, baseline: int, database: str, profile:
     env = {**os.environ, "INCIDENTS_PG_DB": database}
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + database
+    if mode == "queue":
+        prefix = f"cityincidents-bench-{os.getpid()}:"
+        env |= {"CELERY_BROKER_URL": QUEUE_BROKER, "CELERY_BROKER_KEYPREFIX": prefix}
+        try:
+            return _run_child(env, mode, directory, baseline, profile)
+        finally:
+            import redis
+
+            client = redis.Redis.from_url(QUEUE_BROKER)
+            for key in client.scan_iter(match=f"{prefix}*"):
+                client.delete(key)
+    return _run_child(env, mode, directory, baseline, profile)
+
+
+def _run_child(env: dict, mode: str, directory: Path, baseline: int, profile: str | None) -> dict:
     extra = ["--profile", profile] if profile else []
     output = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--dir", str(directory), "--baseline", str(baseline), *extra],
