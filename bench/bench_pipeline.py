@@ -115,26 +115,38 @@ def postgres_cpu_seconds() -> float | None:
         return None
 
 
+class Measured:
+    """Wall-clock time and CPU time (this process's, the local PostgreSQL server's) of a ``with`` block."""
+
+    def __enter__(self) -> Measured:
+        self._postgres = postgres_cpu_seconds()
+        self._python = time.process_time()
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.seconds = time.perf_counter() - self._started
+        self.cpu_python = time.process_time() - self._python
+        postgres = postgres_cpu_seconds()
+        self.cpu_postgres = postgres - self._postgres if self._postgres is not None and postgres else None
+
+    def figures(self) -> dict:
+        return {"seconds": self.seconds, "cpu_python": self.cpu_python, "cpu_postgres": self.cpu_postgres}
+
+
 def run_pipeline(directory: Path) -> dict:
     from incidents.ingest import IngestReport, ingest
     from incidents.sources.reader import open_file
 
     warm_up_seconds = warm_up()
     total = IngestReport()
-    postgres_cpu = postgres_cpu_seconds()
-    python_cpu = time.process_time()
-    started = time.perf_counter()
-    for name in FILES:
-        # As manage.py ingest_posts does: parse, store and decide ahead in a second thread.
-        total.merge(ingest(open_file(directory / name).items, synchronous=True, store_ahead=True))
-    elapsed = time.perf_counter() - started
-    python_cpu = time.process_time() - python_cpu
-    postgres_after = postgres_cpu_seconds()
+    with Measured() as measured:
+        for name in FILES:
+            # As manage.py ingest_posts does: parse, store and decide ahead in a second thread.
+            total.merge(ingest(open_file(directory / name).items, synchronous=True, store_ahead=True))
     return {
         "items": total.items,
-        "seconds": elapsed,
-        "cpu_python": python_cpu,
-        "cpu_postgres": postgres_after - postgres_cpu if postgres_cpu is not None and postgres_after else None,
+        **measured.figures(),
         "warm_up_seconds": warm_up_seconds,
         "created": total.created,
         "reposts": total.reposts,
@@ -156,33 +168,22 @@ def run_floor(directory: Path, stage: str) -> dict:
     from incidents.sources.reader import open_file
 
     warm_up_seconds = warm_up()
-    postgres_cpu = postgres_cpu_seconds()
-    python_cpu = time.process_time()
     items = 0
-    started = time.perf_counter()
-    for name in FILES:
-        parsed = open_file(directory / name).items
-        if stage == "parse":
-            items += sum(1 for _ in parsed)
-            continue
-        if stage == "queue":
-            report = ingest(parsed, synchronous=False, store_ahead=True)
-            if report.unqueued_posts or (report.created and not report.queued):
-                sys.exit(f"the broker {QUEUE_BROKER} refused {report.unqueued_posts:,} posts: is Redis running?")
-            items += report.items
-            continue
-        batches = _stored_batches(parsed, settings_batch_size(), decide=False)
-        items += sum(len(stored.results) for stored in _ahead(batches))
-    elapsed = time.perf_counter() - started
-    python_cpu = time.process_time() - python_cpu
-    postgres_after = postgres_cpu_seconds()
-    return {
-        "items": items,
-        "seconds": elapsed,
-        "cpu_python": python_cpu,
-        "cpu_postgres": postgres_after - postgres_cpu if postgres_cpu is not None and postgres_after else None,
-        "warm_up_seconds": warm_up_seconds,
-    }
+    with Measured() as measured:
+        for name in FILES:
+            parsed = open_file(directory / name).items
+            if stage == "parse":
+                items += sum(1 for _ in parsed)
+                continue
+            if stage == "queue":
+                report = ingest(parsed, synchronous=False, store_ahead=True)
+                if report.unqueued_posts or (report.created and not report.queued):
+                    sys.exit(f"the broker {QUEUE_BROKER} refused {report.unqueued_posts:,} posts: is Redis running?")
+                items += report.items
+                continue
+            batches = _stored_batches(parsed, settings_batch_size(), decide=False)
+            items += sum(len(stored.results) for stored in _ahead(batches))
+    return {"items": items, **measured.figures(), "warm_up_seconds": warm_up_seconds}
 
 
 def settings_batch_size() -> int:
@@ -193,13 +194,26 @@ def settings_batch_size() -> int:
 
 def run_naive(directory: Path, limit: int) -> dict:
     """The same work, one post at a time through the ORM."""
+    from incidents.classify.lexicon import classify
+    from incidents.locate.locator import Locator
+
+    started = time.perf_counter()
+    locator = Locator.from_database()
+    classify("trottoir bloqué par un chantier", "fr")
+    warm_up_seconds = time.perf_counter() - started
+    with Measured() as measured:
+        items = _naive_loop(directory, limit, locator)
+    return {"items": items, **measured.figures(), "warm_up_seconds": warm_up_seconds}
+
+
+def _naive_loop(directory: Path, limit: int, locator) -> int:
+    """Store and process the first ``limit`` items one post at a time; return how many were read."""
     from django.conf import settings
     from django.contrib.gis.geos import Point
     from django.db import transaction
     from django.db.models import F
 
     from incidents.classify.lexicon import classify
-    from incidents.locate.locator import Locator
     from incidents.models import (
         Incident,
         IncidentWorksZone,
@@ -214,16 +228,9 @@ def run_naive(directory: Path, limit: int) -> dict:
     from incidents.models.incidents import OPEN_STATUSES
     from incidents.sources.reader import open_file
 
-    started = time.perf_counter()
-    locator = Locator.from_database()
-    classify("trottoir bloqué par un chantier", "fr")
-    warm_up_seconds = time.perf_counter() - started
-    postgres_cpu = postgres_cpu_seconds()
-    python_cpu = time.process_time()
     grace = dt.timedelta(hours=settings.INCIDENTS_WORKS_GRACE_HOURS)
     window = dt.timedelta(hours=settings.INCIDENTS_GROUP_WINDOW_HOURS)
     items = 0
-    started = time.perf_counter()
     for name in FILES:
         for item in open_file(directory / name).items:
             if items >= limit:
@@ -313,16 +320,7 @@ def run_naive(directory: Path, limit: int) -> dict:
                             )
                         post.incident = incident
                     post.save()
-    elapsed = time.perf_counter() - started
-    python_cpu = time.process_time() - python_cpu
-    postgres_after = postgres_cpu_seconds()
-    return {
-        "items": items,
-        "seconds": elapsed,
-        "warm_up_seconds": warm_up_seconds,
-        "cpu_python": python_cpu,
-        "cpu_postgres": postgres_after - postgres_cpu if postgres_cpu is not None and postgres_after else None,
-    }
+    return items
 
 
 def peak_rss_mib() -> float:
