@@ -3,6 +3,8 @@ located posts link to the nearest segment and to the works active nearby, with d
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.gis.geos import Point
 
@@ -10,7 +12,8 @@ from incidents import pipeline
 from incidents.models import Post, PostState, PostWorksZone
 from incidents.services.areas import set_service_area_from_streets
 from tests.conftest import CAPITOLE, offset, paris
-from tests.pipeline.conftest import post
+from tests.fixture_streets import load_fixture_streets
+from tests.pipeline.conftest import manage, manage_env, post
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +163,32 @@ class TestDeclaredCategory:
             1,
             PostState.LOCATED,
         )
+
+
+# Typos one edit away from several street names: the readings come from sets of strings.
+TIED_TYPOS = ("Énorme nid de poule rue de la Bouse", "Bouchon monstre rue Rille ce matin")
+DECIDE_SCRIPT = """
+import json
+from incidents.pipeline import decide
+from incidents.sources.record import PostRecord
+from tests.conftest import paris
+records = [PostRecord(source="t", external_id=str(n), text=text, posted_at=paris(2014, 9, 8)) for n, text in
+           enumerate({texts!r})]
+print(json.dumps([[c.category, l.lon, l.lat, l.accuracy_m, l.note] for c, l in decide(records)]))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_process_decides_a_post_the_same_way():
+    """A worker and the ingesting process must agree, whatever each one's string hashing."""
+    load_fixture_streets(["RUE DE LA BOULE", "RUE DE LA BOURSE", "RUE REILLE", "RUE DE LILLE"])
+    answers = {}
+    for seed in ("1", "2", "3", "4"):
+        process = manage(
+            "shell", "-c", DECIDE_SCRIPT.format(texts=TIED_TYPOS), env={**manage_env(), "PYTHONHASHSEED": seed}
+        )
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        answers[seed] = json.loads(out.strip().splitlines()[-1])
+    assert all(answer[1] is not None for answer in answers["1"])  # both located
+    assert len({json.dumps(answer) for answer in answers.values()}) == 1, answers
