@@ -164,6 +164,8 @@ def run_floor(directory: Path, stage: str) -> dict:
     store, then hand each batch's ids to the broker; no worker runs, the tasks are
     deleted afterwards.
     """
+    from django.conf import settings
+
     from incidents.ingest import _ahead, _stored_batches, ingest
     from incidents.sources.reader import open_file
 
@@ -178,18 +180,12 @@ def run_floor(directory: Path, stage: str) -> dict:
             if stage == "queue":
                 report = ingest(parsed, synchronous=False, store_ahead=True)
                 if report.unqueued_posts or (report.created and not report.queued):
-                    sys.exit(f"the broker {QUEUE_BROKER} refused {report.unqueued_posts:,} posts: is Redis running?")
+                    sys.exit(f"could not hand the stored posts to the broker {QUEUE_BROKER}: is Redis running?")
                 items += report.items
                 continue
-            batches = _stored_batches(parsed, settings_batch_size(), decide=False)
+            batches = _stored_batches(parsed, settings.INCIDENTS_INGEST_BATCH_SIZE, decide=False)
             items += sum(len(stored.results) for stored in _ahead(batches))
     return {"items": items, **measured.figures(), "warm_up_seconds": warm_up_seconds}
-
-
-def settings_batch_size() -> int:
-    from django.conf import settings
-
-    return settings.INCIDENTS_INGEST_BATCH_SIZE
 
 
 def run_naive(directory: Path, limit: int) -> dict:
@@ -395,29 +391,25 @@ def run_child(mode: str, directory: Path, baseline: int, database: str, profile:
     env = {**os.environ, "INCIDENTS_PG_DB": database}
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + database
-    if mode == "queue":
-        prefix = f"cityincidents-bench-{os.getpid()}:"
+    prefix = f"cityincidents-bench-{os.getpid()}:" if mode == "queue" else None
+    if prefix:
         env |= {"CELERY_BROKER_URL": QUEUE_BROKER, "CELERY_BROKER_KEYPREFIX": prefix}
-        try:
-            return _run_child(env, mode, directory, baseline, profile)
-        finally:
+    extra = ["--profile", profile] if profile else []
+    try:
+        output = subprocess.run(
+            [sys.executable, __file__, "--child", mode, "--dir", str(directory), "--baseline", str(baseline), *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        if prefix:  # the tasks no worker took
             import redis
 
             client = redis.Redis.from_url(QUEUE_BROKER)
             for key in client.scan_iter(match=f"{prefix}*"):
                 client.delete(key)
-    return _run_child(env, mode, directory, baseline, profile)
-
-
-def _run_child(env: dict, mode: str, directory: Path, baseline: int, profile: str | None) -> dict:
-    extra = ["--profile", profile] if profile else []
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--dir", str(directory), "--baseline", str(baseline), *extra],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
     if output.returncode:
         sys.exit(f"the {mode} run failed:\n{output.stderr}")
     return json.loads(output.stdout.strip().splitlines()[-1])
