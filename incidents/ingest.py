@@ -130,7 +130,7 @@ def _stored_batches(items: Iterable[ParsedItem], size: int, decide: bool) -> Ite
     """Parse, store and — when processing here — classify, locate and place, batch after batch.
 
     With ``store_ahead`` this runs in its own thread, so that the Python work of a batch
-    (parsing, classifying, locating) overlaps the database work of the previous one.
+    (parsing, classifying, locating, placing) overlaps the database work of the previous one.
     """
     for batch in _batches(items, size):
         stored = _store_batch(batch)

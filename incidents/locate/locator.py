@@ -166,11 +166,11 @@ class Locator:
         g = self.gazetteer
         street = max(streets, key=lambda s: (s.commune == g.main_commune, s.segments, s.radius_m))
         spread = max(math.hypot(other.x - street.x, other.y - street.y) + other.radius_m for other in streets)
-        communes = sorted({g.commune_label(s.commune) for s in streets})
         readings = {s.key: s.name for s in streets} if mention.edits else {}
         if len(readings) > 1:  # a typo read as several names
             note = f"read as {' or '.join(sorted(readings.values()))}; no other evidence, chose {street.name}"
         else:
+            communes = sorted({g.commune_label(s.commune) for s in streets})
             where = f"{len(communes)} communes ({', '.join(communes)})" if len(communes) > 1 else "several places"
             note = f"'{street.name}' exists in {where}; no other evidence, chose {g.commune_label(street.commune)}"
         return _Choice(street, street.x, street.y, max(street.radius_m, spread), note)

@@ -138,7 +138,7 @@ def _walk(gazetteer: Gazetteer, node: dict, stream: list[str], pos: int, fuzzy: 
             if found is not None and (best is None or found[0] > best[0]):
                 best = found
         elif fuzzy and edits == 0:
-            # A typo may read as several names ("rue Curte": COURTE or CURIE). The longest
+            # A typo may read as several names ("rue de la Bouse": BOULE or BOURSE). The longest
             # reading wins; readings as long as each other are all kept, so that the street
             # is chosen among them as among homonyms (the text's other clues, else a lower
             # accuracy and a note), not by which one happened to be tried first.
