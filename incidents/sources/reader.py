@@ -4,7 +4,9 @@ Open what ``ingest_posts`` is given — a file, a folder or standard input — a
 The format is detected when not given: ``.csv``/``.tsv`` files and text that does not
 start with ``{`` or ``[`` are CSV; JSON is an X API v2 response when it has ``data``, a
 Mastodon status when it has ``content`` and ``account`` (or a search result with
-``statuses``), else JSON lines with the documented column set.
+``statuses``, a notification), Bluesky when it is a post view with an ``at://`` URI
+(or a response with ``posts``, ``feed``, ``notifications`` or ``thread``), else JSON
+lines with the documented column set.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import columns, csvfile, mastodon, x
+from . import bluesky, columns, csvfile, mastodon, x
 from .jsonfile import Document, documents
 from .parsing import ParsedItem, SourceError, default_source
 
-JSON_FORMATS = {x.FORMAT: x, mastodon.FORMAT: mastodon, "jsonl": columns}
-FORMATS = (x.FORMAT, mastodon.FORMAT, csvfile.FORMAT, "jsonl")
+JSON_FORMATS = {x.FORMAT: x, mastodon.FORMAT: mastodon, bluesky.FORMAT: bluesky, "jsonl": columns}
+FORMATS = (x.FORMAT, mastodon.FORMAT, bluesky.FORMAT, csvfile.FORMAT, "jsonl")
 CSV_SUFFIXES = frozenset({".csv", ".tsv"})
 INPUT_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson", ".csv", ".tsv"})
 # Enough to catch a file in the wrong encoding before anything is stored.
@@ -45,6 +47,8 @@ def sniff_document(value: Any) -> str:
             return x.FORMAT
         if mastodon.looks_like(value):
             return mastodon.FORMAT
+        if bluesky.looks_like(value):
+            return bluesky.FORMAT
     return "jsonl"
 
 
@@ -130,7 +134,7 @@ def parse_lines(label: str, lines: Any, *, format: str | None, source: str | Non
     detected = sniff_document(first[-1].value) if first and not first[-1].error else (format or "jsonl")
     if format is None:
         format = detected
-    elif detected != format and (format != "jsonl" or detected in (x.FORMAT, mastodon.FORMAT)):
+    elif detected != format and (format != "jsonl" or detected in (x.FORMAT, mastodon.FORMAT, bluesky.FORMAT)):
         raise SourceError(f"--format {format} was given, but the first document looks like {detected}")
     module = JSON_FORMATS[format]
     return Input(label, format, _items(itertools.chain(first, docs), module, default_source(format, source)))

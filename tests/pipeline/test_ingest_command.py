@@ -41,10 +41,11 @@ def test_a_folder_of_every_format():
     assert "mastodon_statuses.json (mastodon): 6 items" in out
     assert "posts_fr.csv (csv): 6 items" in out
     assert "posts.jsonl (jsonl): 7 items" in out
-    assert "total, 5 files: 31 items" in out
+    assert "bluesky_search.json (bluesky): 5 items" in out
+    assert "total, 9 files: 43 items" in out
     assert "line 8 [csv-0006]: posted_at: '08/09/2014 18:00' is not a date-time" in err
-    assert Post.objects.count() == 15
-    assert Repost.objects.count() == 4
+    assert Post.objects.count() == 19
+    assert Repost.objects.count() == 7
     assert Incident.objects.exists()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import pytest
 
@@ -154,6 +155,97 @@ class TestMastodon:
         errors = rejections(items)
         assert errors["[2]"] == "not public (visibility=direct): only public posts are ingested"
         assert errors["[5]"].startswith("created_at: 'not a date'")
+
+    def test_a_mention_notification_carries_its_status(self):
+        from incidents.sources import mastodon
+
+        status = json.loads((SOURCES / "mastodon_statuses.json").read_text())[0]
+        page = [
+            {"id": "51", "type": "mention", "created_at": status["created_at"], "account": status["account"],
+             "status": status},
+            {"id": "50", "type": "favourite", "created_at": status["created_at"], "account": status["account"],
+             "status": status},
+        ]  # fmt: skip
+        items = [
+            item
+            for n, entry in enumerate(page)
+            for item in mastodon.parse_document(entry, position=f"[{n}]", source="mastodon")
+        ]
+        assert [(item.position, item.record.external_id) for item in items] == [("[0] status", status["uri"])]
+
+
+BLUESKY_ALICE = "at://did:plc:q6gjnaw2blty4crticxkmujt/app.bsky.feed.post/3ldxk2pq5sc2s"
+BLUESKY_REPLY = "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3ldxm7u2ajk2b"
+BLUESKY_QUOTE = "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3leaq4gz7nk2x"
+
+
+class TestBluesky:
+    def test_post_views_of_a_search_with_facets_images_and_counts(self):
+        format, items = parsed("bluesky_search.json")
+        assert format == "bluesky"
+        post = by_id(items)[BLUESKY_ALICE].record
+        assert post.source == "bluesky"
+        # The link's shortened text is replaced by its URI; a hashtag given only in the record's tags is added.
+        assert post.text == (
+            "Trottoir défoncé rue d'Alsace-Lorraine, poussette impossible 😡 #Toulouse signalé ici : "
+            "https://toulouse.fr/signaler-un-probleme?id=4821 @toulouse.fr #voirie"
+        )
+        assert post.posted_at == dt.datetime(2026, 12, 5, 8, 41, 12, 345000, tzinfo=dt.UTC)
+        assert post.author_handle == "cyclo-tls.bsky.social"
+        assert post.author_id == "did:plc:q6gjnaw2blty4crticxkmujt"
+        assert post.url == "https://bsky.app/profile/cyclo-tls.bsky.social/post/3ldxk2pq5sc2s"
+        assert post.language == "fr"
+        assert post.media_urls == [
+            "https://cdn.bsky.app/img/feed_fullsize/plain/did:plc:q6gjnaw2blty4crticxkmujt/"
+            "bafkreihtzmrw5ll7xrhwzdybj2zf7crqbhwa3y6v4ix4hx7rozsylsqz7e@jpeg"
+        ]
+        assert (post.like_count, post.repost_count, post.reply_count, post.quote_count) == (17, 4, 1, 1)
+        assert post.raw["cid"].startswith("bafyrei")
+
+    def test_reply_refs_quotes_and_images_without_a_view(self):
+        _, items = parsed("bluesky_search.json")
+        posts = by_id(items)
+        assert posts[BLUESKY_REPLY].record.reply_to == BLUESKY_ALICE
+        quote = posts[BLUESKY_QUOTE]
+        assert quote.record.quote_of == BLUESKY_ALICE
+        (quoted,) = quote.embedded  # the quoted post, from the view, is stored too
+        assert quoted.external_id == BLUESKY_ALICE
+        assert quoted.media_urls[0].endswith("@jpeg")
+        only_image = posts["at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3leb2jd5w2c2t"].record
+        assert only_image.text == "Lampadaire éteint rue des Lois"  # the description is the text
+        assert only_image.media_urls == [
+            "https://cdn.bsky.app/img/feed_fullsize/plain/did:plc:z72i7hdynmk6r22z27h6tvur/bafkreiabc4lampadaire@jpeg"
+        ]
+
+    def test_a_bad_post_is_rejected_with_its_position(self):
+        _, items = parsed("bluesky_search.json")
+        assert rejections(items) == {"posts[4]": "record.createdAt: 'hier soir' is not a date-time; use ISO 8601, "
+                                     "e.g. 2014-09-08T09:30:00+02:00"}  # fmt: skip
+
+    def test_reposts_in_a_feed_are_engagement_of_their_original(self):
+        _, items = parsed("bluesky_feed.json")
+        first, second, reply = items
+        assert first.record.repost_of == second.record.repost_of == BLUESKY_QUOTE
+        assert first.record.external_id == f"{BLUESKY_QUOTE}#repost-by-did:plc:k3a4r5e6p7o8s9t0e1u2r3ab"
+        assert second.record.external_id == "at://did:plc:m9n8b7v6c5x4z3a2s1d0f9gh/app.bsky.feed.repost/3lebx7k2pfs2c"
+        assert second.record.author_handle == "marie.bsky.social"
+        assert [original.external_id for original in first.embedded] == [BLUESKY_QUOTE]
+        assert reply.record.reply_to == BLUESKY_ALICE
+
+    def test_notifications_mentions_are_posts_likes_are_not(self):
+        _, items = parsed("bluesky_notifications.json")
+        mention, repost = items
+        assert mention.position == "notifications[0]"
+        assert mention.record.external_id == BLUESKY_ALICE
+        assert mention.record.text.startswith("Trottoir défoncé rue d'Alsace-Lorraine")
+        assert repost.record.repost_of == "at://did:plc:ville5toulouse4example0/app.bsky.feed.post/3lec0reply"
+
+    def test_a_thread_gives_its_posts_and_skips_those_not_found(self):
+        _, items = parsed("bluesky_thread.json")
+        assert [(item.position, item.record.external_id) for item in items] == [
+            ("thread", BLUESKY_REPLY),
+            ("thread parent", BLUESKY_ALICE),
+        ]
 
 
 class TestFlatColumns:
