@@ -1,4 +1,4 @@
-"""Celery application for the scale-out path (only used when CELERY_BROKER_URL is set)."""
+"""Celery application for the scale-out path and the channels' beat (only used when CELERY_BROKER_URL is set)."""
 
 import os
 
@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityincidents.settings")
 app = Celery("cityincidents")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The listener's tick (incidents/channels/tasks.py), sent by `celery beat` (settings.CELERY_BEAT_SCHEDULE).
+app.autodiscover_tasks(["incidents.channels"])
