@@ -86,7 +86,14 @@ class BlueskyClient(NetworkClient):
             "/xrpc/com.atproto.server.createSession",
             json={"identifier": self.channel.account, "password": self.token()},
         )
-        self.session = answer.data
+        self.session = self._checked(answer, "createSession")
+
+    @staticmethod
+    def _checked(answer: Answer, nsid: str) -> dict[str, str]:
+        session = answer.data if isinstance(answer.data, dict) else {}
+        if not all(isinstance(session.get(key), str) for key in ("accessJwt", "refreshJwt", "did")):
+            raise NetworkError(f"{nsid}: the answer holds no session")
+        return session
 
     def _refresh(self) -> None:
         try:
@@ -98,7 +105,7 @@ class BlueskyClient(NetworkClient):
         except Refused:
             self._login()
         else:
-            self.session = {**self.session, **answer.data}
+            self.session = {**self.session, **self._checked(answer, "refreshSession")}
 
     def _call(self, method: str, nsid: str, *, auth: bool, retries: int | None = None, **options) -> Answer:
         """One XRPC call, with the session when ``auth`` (or whenever the channel has a password)."""

@@ -184,6 +184,9 @@ class PoliteSession:
             except requests.ConnectionError as failure:
                 error = NetworkError(f"{what}: connection failed ({_connection_reason(failure)})", uncertain=True)
                 continue
+            except requests.RequestException as failure:  # an answer cut short, undecodable
+                error = NetworkError(f"{what}: the answer was broken off ({type(failure).__name__})", uncertain=True)
+                continue
             now = time.time()
             if response.status_code == 429:
                 reset = reset_time(response.headers, now)

@@ -164,5 +164,7 @@ def _finish(
 
 def deliver_due(limit: int = 100) -> list[IncidentReply]:
     """Make an attempt at each queued reply that is due (at most ``limit``); return them as they stand."""
-    due = list(IncidentReply.objects.due(timezone.now()).select_related("channel", "in_reply_to")[:limit])
+    # A disabled channel's replies wait for it (or fail when their time is up): it may have been stopped on purpose.
+    due = IncidentReply.objects.due(timezone.now()).filter(channel__enabled=True)
+    due = list(due.select_related("channel", "in_reply_to")[:limit])
     return [deliver(reply) for reply in due]

@@ -180,6 +180,11 @@ class Channel(models.Model):
                 name="channel_bluesky_login_has_account",
                 violation_error_message=_("Bluesky logs in with an account: give its handle with the app password."),
             ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=ChannelKind.X) | models.Q(mentions=False) | ~models.Q(account=""),
+                name="channel_x_mentions_have_account",
+                violation_error_message=_("X finds mentions by searching @account: give the city's username."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -47,6 +47,7 @@ def test_add_stores_the_channel_and_never_its_secret(monkeypatch):
         (["--kind", "mastodon"], "Give at least one hashtag or search, or read the mentions."),
         (["--kind", "mastodon", "--mentions"], "Reading mentions needs the account's token"),
         (["--kind", "bluesky", "--mentions", "--token-env", "PW"], "Bluesky logs in with an account"),
+        (["--kind", "x", "--mentions", "--token-env", "T"], "X finds mentions by searching @account"),
         (["--kind", "mastodon", "--hashtag", "a", "--token-env", "MY-TOKEN"], "--token-env: An environment variable"),
         (["--kind", "mastodon", "--hashtag", "two words"], "--hashtag: Item 1 in the array did not validate"),
         (["--kind", "mastodon", "--hashtag", "a", "--since", "last week"], "--since 'last week' is not a date"),
