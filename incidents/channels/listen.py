@@ -12,10 +12,11 @@ stream is caught up (or ``INCIDENTS_LISTEN_MAX_PAGES``). Each page is
 3. remembered: which channel saw which post, under which id on its server (replies go
    back through it), and the stream's cursor — in one transaction, **after** step 2.
 
-A crash between 2 and 3 means the page is read again at the next poll and stored as
-duplicates: nothing lost, nothing twice. A channel is polled by one process at a time
-(a PostgreSQL advisory lock, released if the process dies), so ``manage.py listen`` and
-Celery beat may run side by side.
+Pages are stored a batch at a time (up to ``INCIDENTS_INGEST_BATCH_SIZE`` posts, and
+whatever was read when a request fails). A crash between 2 and 3 means those pages are
+read again at the next poll and stored as duplicates: nothing lost, nothing twice. A
+channel is polled by one process at a time (a PostgreSQL advisory lock, released if the
+process dies), so ``manage.py listen`` and Celery beat may run side by side.
 """
 
 from __future__ import annotations
@@ -72,10 +73,10 @@ class PollReport:
     def ok(self) -> bool:
         return not self.error and not self.skipped
 
-    def add(self, page: Page, stored: IngestReport) -> None:
-        self.pages += 1
+    def add(self, pages: int, items: list[ParsedItem], stored: IngestReport) -> None:
+        self.pages += pages
         self.stored.merge(stored)
-        for item, result in zip(page.items, stored.results, strict=True):
+        for item, result in zip(items, stored.results, strict=True):
             if result.status == Status.CREATED and item.record is not None:
                 self.newest = max(self.newest or item.record.posted_at, item.record.posted_at)
 
@@ -108,21 +109,38 @@ def _remember(channel: Channel, client: NetworkClient, items: list[ParsedItem], 
     ChannelPost.objects.bulk_create(seen, ignore_conflicts=True)
 
 
+def _store(
+    channel: Channel, client: NetworkClient, cursor: ChannelCursor, pages: list[Page], report: PollReport
+) -> None:
+    """Store the posts of ``pages``, then — only then — move the stream's cursor past the last of them."""
+    items = [item for page in pages for item in page.items]
+    stored = ingest(items, keep_results=True)
+    with transaction.atomic():
+        _remember(channel, client, items, stored.results)
+        ChannelCursor.objects.filter(pk=cursor.pk).update(state=pages[-1].state, updated_at=timezone.now())
+    report.add(len(pages), items, stored)
+
+
 def _poll_stream(channel: Channel, client: NetworkClient, stream: Stream, report: PollReport) -> None:
+    """Read ``stream`` page by page from its cursor; store pages a batch at a time (``INCIDENTS_INGEST_BATCH_SIZE``
+    posts: a backfill's pages of 40 would each pay a batch's fixed cost), and what was read when a request fails."""
     cursor, _created = ChannelCursor.objects.get_or_create(channel=channel, stream=stream.key)
     state = cursor.state
-    for _page in range(settings.INCIDENTS_LISTEN_MAX_PAGES):
-        page = client.fetch(stream, state)
-        stored = ingest(page.items, keep_results=True)
-        # Only now that the page's posts are stored does the cursor move past them.
-        with transaction.atomic():
-            _remember(channel, client, page.items, stored.results)
-            ChannelCursor.objects.filter(pk=cursor.pk).update(state=page.state, updated_at=timezone.now())
-        report.add(page, stored)
-        state = page.state
-        if not page.more:
-            return
-    report.backlog = True
+    pending: list[Page] = []
+    try:
+        for _page in range(settings.INCIDENTS_LISTEN_MAX_PAGES):
+            page = client.fetch(stream, state)
+            pending.append(page)
+            state = page.state
+            if not page.more:
+                return
+            if sum(len(waiting.items) for waiting in pending) >= settings.INCIDENTS_INGEST_BATCH_SIZE:
+                _store(channel, client, cursor, pending, report)
+                pending = []
+        report.backlog = True
+    finally:
+        if pending:
+            _store(channel, client, cursor, pending, report)
 
 
 def poll_channel(channel: Channel) -> PollReport:

@@ -104,6 +104,8 @@ class Command(BaseCommand):
                 for message in messages
             ]
             raise CommandError(_("The channel was not added:") + "\n" + "\n".join(lines)) from None
+        if options["verbosity"] < 1:
+            return
         self.stdout.write(
             self.style.SUCCESS(
                 _("Channel %(name)s added: %(streams)s, every %(interval)s; its first poll reads back to %(since)s.")
