@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from incidents.channels.clients import forget_clients
-from incidents.models import Channel
+from incidents.models import Channel, Post
 from tests.channels.fakes import FakeBluesky, FakeMastodon, FakeX
 
 MASTODON_TOKEN = "mastodon-token"
@@ -54,6 +54,11 @@ def x_api() -> Iterator[FakeX]:
 
 def ago(**delta) -> dt.datetime:
     return dt.datetime.now(dt.UTC) - dt.timedelta(**delta)
+
+
+def stored(source: str) -> list[str]:
+    """External ids of the posts stored from ``source``, sorted."""
+    return sorted(Post.objects.filter(source=source).values_list("external_id", flat=True))
 
 
 def add_channel(name: str, *args: str) -> Channel:

@@ -99,3 +99,23 @@ def test_killed_between_storing_and_moving_the_cursor_nothing_is_stored_twice(ma
     assert Post.objects.count() == 45
     assert sorted(Post.objects.values_list("external_id", flat=True)) == sorted(s["uri"] for s in published)
     assert ChannelPost.objects.count() == 45
+
+
+def test_the_foreground_listener_polls_until_sigterm_then_stops_cleanly(mastodon):
+    first = statuses(mastodon, 3)
+    call_command("channels", "add", "toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--hashtag", "voirie",
+                 "--interval", "1")  # fmt: skip
+    process = manage("listen", env={**manage_env(), "INCIDENTS_LISTEN_TICK_S": "0.2"})
+    try:
+        deadline = time.monotonic() + 60
+        while Post.objects.count() < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        later = mastodon.add_status("Bouche d'incendie qui fuit", tags=("voirie",))
+        while Post.objects.count() < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert out.splitlines()[-1] == "Stopped."
+    assert sorted(Post.objects.values_list("external_id", flat=True)) == sorted(s["uri"] for s in [*first, later])

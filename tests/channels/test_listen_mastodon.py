@@ -7,15 +7,11 @@ import datetime as dt
 import pytest
 
 from incidents.models import Channel, ChannelCursor, ChannelPost, Post
-from tests.channels.conftest import add_channel, ago, listen_once
+from tests.channels.conftest import add_channel, ago, listen_once, stored
 
 pytestmark = pytest.mark.django_db
 
 TAG_PATH = "/api/v1/timelines/tag/"
-
-
-def stored_uris() -> list[str]:
-    return sorted(Post.objects.filter(source="mastodon").values_list("external_id", flat=True))
 
 
 def test_hashtag_timeline_is_stored_once_across_pages_faults_and_runs(mastodon):
@@ -32,7 +28,7 @@ def test_hashtag_timeline_is_stored_once_across_pages_faults_and_runs(mastodon):
                 "--since", ago(days=4).isoformat())  # fmt: skip
 
     output = listen_once()
-    assert stored_uris() == sorted(status["uri"] for status in recent)
+    assert stored("mastodon") == sorted(status["uri"] for status in recent)
     assert "3 pages, 3 requests" in output
     assert "90 new" in output
 
@@ -42,7 +38,7 @@ def test_hashtag_timeline_is_stored_once_across_pages_faults_and_runs(mastodon):
     mastodon.fail(500, path=TAG_PATH)
     before = len(mastodon.requests_to(TAG_PATH))
     output = listen_once()
-    assert stored_uris() == sorted(status["uri"] for status in recent + later)
+    assert stored("mastodon") == sorted(status["uri"] for status in recent + later)
     assert "50 new, 0 already stored" in output
     # Forward from the mark with min_id: two pages, plus the 429 and the 500 tried again.
     asked = mastodon.requests_to(TAG_PATH)[before:]
@@ -68,7 +64,7 @@ def test_a_malformed_status_is_rejected_and_reported_the_rest_of_its_page_stored
     add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--hashtag", "voirie")
 
     output = listen_once()
-    assert stored_uris() == sorted(status["uri"] for status in good)
+    assert stored("mastodon") == sorted(status["uri"] for status in good)
     assert "4 new" in output
     assert "1 rejected" in output
     assert f"rejected tag:voirie [1] [{broken['uri']}]: created_at: 'demain' is not a date-time" in output
@@ -86,7 +82,7 @@ def test_malformed_json_and_timeouts_are_tried_again(mastodon, settings):
     mastodon.fail("timeout", path=TAG_PATH, delay=0.5)
 
     listen_once()
-    assert stored_uris() == sorted(status["uri"] for status in statuses)
+    assert stored("mastodon") == sorted(status["uri"] for status in statuses)
     assert len(mastodon.requests_to(TAG_PATH)) == 3
 
 
@@ -101,7 +97,7 @@ def test_a_poll_that_keeps_failing_loses_nothing_and_the_next_one_goes_on(mastod
     with pytest.raises(Exception, match="1 channel\\(s\\) failed"):
         listen_once()
     mastodon.on_served = None
-    assert len(stored_uris()) == 40
+    assert len(stored("mastodon")) == 40
     channel = Channel.objects.get(name="toulouse")
     assert channel.failures == 1
     assert "server error 500" in channel.last_error
@@ -109,7 +105,7 @@ def test_a_poll_that_keeps_failing_loses_nothing_and_the_next_one_goes_on(mastod
     assert ChannelCursor.objects.get(channel=channel).state["walk"]["next"] == first[5]["id"]
 
     listen_once()
-    assert stored_uris() == sorted(status["uri"] for status in first)
+    assert stored("mastodon") == sorted(status["uri"] for status in first)
 
 
 def test_a_status_deleted_between_pages_stops_nothing(mastodon):
@@ -119,7 +115,7 @@ def test_a_status_deleted_between_pages_stops_nothing(mastodon):
     mastodon.on_served = lambda request: mastodon.delete(deleted["id"])
 
     listen_once()
-    assert stored_uris() == sorted(status["uri"] for status in statuses if status is not deleted)
+    assert stored("mastodon") == sorted(status["uri"] for status in statuses if status is not deleted)
 
     # The same later on, reading forward: the status the mark points at is gone.
     mastodon.on_served = None
@@ -128,7 +124,7 @@ def test_a_status_deleted_between_pages_stops_nothing(mastodon):
     mastodon.on_served = lambda request: mastodon.delete(later[45]["id"])
     listen_once()
     expected = [s for s in statuses + later if s not in (deleted, later[45])]
-    assert stored_uris() == sorted(status["uri"] for status in expected)
+    assert stored("mastodon") == sorted(status["uri"] for status in expected)
 
 
 def test_a_status_seen_on_two_pages_two_hashtags_and_two_instances_is_one_post(mastodon):
@@ -145,7 +141,7 @@ def test_a_status_seen_on_two_pages_two_hashtags_and_two_instances_is_one_post(m
 
         output = listen_once()
         assert "local: 2 pages, 2 requests" in output
-        assert stored_uris() == sorted([shared["uri"], *(status["uri"] for status in mine)])
+        assert stored("mastodon") == sorted([shared["uri"], *(status["uri"] for status in mine)])
         post = Post.objects.get(external_id=shared["uri"])
         seen = dict(ChannelPost.objects.filter(post=post).values_list("channel__name", "remote_id"))
         other_id = next(iter(other.statuses))
@@ -166,7 +162,7 @@ def test_mentions_need_the_token_named_by_the_channel(mastodon, monkeypatch):
 
     monkeypatch.setenv("CITY_MASTODON_TOKEN", "mastodon-token")
     listen_once()
-    assert stored_uris() == [mention["uri"]]
+    assert stored("mastodon") == [mention["uri"]]
     asked = mastodon.requests_to("/api/v1/notifications")[0]
     assert asked.headers["Authorization"] == "Bearer mastodon-token"
     assert asked.query["types[]"] == ["mention"]
@@ -192,7 +188,7 @@ def test_a_long_rate_limit_defers_the_channel_until_its_reset(mastodon, settings
     assert tick().polls == []  # not due until then
     Channel.objects.update(next_poll_at=None)
     tick()
-    assert stored_uris() == sorted(status["uri"] for status in statuses)
+    assert stored("mastodon") == sorted(status["uri"] for status in statuses)
 
 
 def test_after_a_restart_a_caught_up_channel_costs_one_request_per_stream(mastodon):

@@ -8,15 +8,11 @@ import time
 import pytest
 
 from incidents.models import Post, Repost
-from tests.channels.conftest import add_channel, ago, listen_once
+from tests.channels.conftest import add_channel, ago, listen_once, stored
 
 pytestmark = pytest.mark.django_db
 
 SEARCH = "/2/tweets/search/recent"
-
-
-def stored_ids() -> list[str]:
-    return sorted(Post.objects.filter(source="x").values_list("external_id", flat=True))
 
 
 def test_recent_search_is_stored_once_across_pages_faults_and_runs(x_api):
@@ -33,7 +29,7 @@ def test_recent_search_is_stored_once_across_pages_faults_and_runs(x_api):
                 "--since", ago(days=3).isoformat())  # fmt: skip
 
     output = listen_once()
-    assert stored_ids() == sorted([*(tweet["id"] for tweet in recent), mention["id"]])
+    assert stored("x") == sorted([*(tweet["id"] for tweet in recent), mention["id"]])
     assert "3 pages, 3 requests" in output
     assert "231 new" in output
     assert "1 reposts" in output
@@ -53,7 +49,7 @@ def test_recent_search_is_stored_once_across_pages_faults_and_runs(x_api):
     x_api.fail(500, path=SEARCH)
     before = len(x_api.requests_to(SEARCH))
     output = listen_once()
-    assert stored_ids() == sorted([*(t["id"] for t in recent + later), mention["id"]])
+    assert stored("x") == sorted([*(t["id"] for t in recent + later), mention["id"]])
     asked = x_api.requests_to(SEARCH)[before:]
     assert len(asked) == 4  # the 429, the 500, two pages
     assert {request.param("since_id") for request in asked} == {mention["id"]}

@@ -52,7 +52,7 @@ def test_mastodon_reply_from_triage_is_posted_once_even_when_the_answer_times_ou
     assert "Sent" in page
 
 
-def test_bluesky_reply_is_looked_up_before_it_is_sent_again(bluesky, make_incident, settings):
+def test_bluesky_reply_is_looked_up_before_it_is_sent_again(bluesky, make_incident, settings, staff_client):
     post = bluesky.add_post("Le passage piéton de la rue Alsace est effacé", mention=True, author="marie")
     add_channel("city", "--kind", "bluesky", "--base-url", bluesky.url, "--mentions", "--account", "ville.test",
                 "--token-env", "CITY_BLUESKY_PASSWORD")  # fmt: skip
@@ -73,6 +73,9 @@ def test_bluesky_reply_is_looked_up_before_it_is_sent_again(bluesky, make_incide
     assert record["langs"] == ["fr"]
     assert created.body["repo"] == "did:plc:ville"
     assert len(created.body["rkey"]) == 13
+    page = staff_client.get(reverse("web:triage-incident", args=[incident.pk])).content.decode()
+    assert "Queued for the network" in page
+    assert "1 attempt, next at" in page
 
     (delivered,) = deliver_due()
     assert delivered.state == ReplyState.SENT
@@ -80,9 +83,11 @@ def test_bluesky_reply_is_looked_up_before_it_is_sent_again(bluesky, make_incide
     assert len(bluesky.requests_to("createRecord")) == 1  # found by its key, not sent again
     assert delivered.external_id == f"at://did:plc:ville/app.bsky.feed.post/{created.body['rkey']}"
     assert delivered.url == f"https://bsky.app/profile/ville.test/post/{created.body['rkey']}"
+    page = staff_client.get(reverse("web:triage-incident", args=[incident.pk])).content.decode()
+    assert f'href="{delivered.url}"' in page
 
 
-def test_x_reply_is_looked_up_before_it_is_sent_again(x_api, make_incident, settings):
+def test_x_reply_is_looked_up_before_it_is_sent_again(x_api, make_incident, settings, staff_client):
     tweet = x_api.add_tweet("Le trottoir de la rue Bayard est encombré #voirie")
     add_channel("x", "--kind", "x", "--base-url", x_api.url, "--hashtag", "voirie", "--account", "VilleToulouse",
                 "--token-env", "CITY_X_TOKEN")  # fmt: skip
@@ -102,6 +107,8 @@ def test_x_reply_is_looked_up_before_it_is_sent_again(x_api, make_incident, sett
     assert delivered.external_id == published["id"]
     assert delivered.url == f"https://x.com/VilleToulouse/status/{published['id']}"
     assert len(x_api.requests_to("/2/tweets", "POST")) == 1
+    page = staff_client.get(reverse("web:triage-incident", args=[incident.pk])).content.decode()
+    assert f'href="{delivered.url}"' in page
     lookup = x_api.requests_to("/2/tweets/search/recent")[-1]
     assert lookup.param("query") == f"from:VilleToulouse in_reply_to_tweet_id:{tweet['id']}"
 
