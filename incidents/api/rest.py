@@ -18,14 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
 
-from incidents.api import impact as impact_module
-from incidents.api.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_range, clusters_geojson
-from incidents.api.features import Matched, collection_response
-from incidents.api.filters import ClusterForm, ImpactForm, ImpactRankingForm, apply_filters, parse_form
-from incidents.api.impact import rank_zones, zone_impact
-from incidents.api.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
 from incidents.api.pagination import PAGE_PARAMS, page_url, parse_page
-from incidents.api.privacy import public_post, sees_personal_data
 from incidents.api.renderers import (
     GEOJSON,
     CSVRenderer,
@@ -37,6 +30,13 @@ from incidents.api.renderers import (
 from incidents.api.schema import PAGE_PARAMETERS, OpenDataAutoSchema, filter_parameters, form_parameters, ref
 from incidents.api.serializers import IncidentStatusChangeSerializer
 from incidents.models import Incident, IncidentWorksZone, Post, WorksZone
+from incidents.publish import impact as impact_module
+from incidents.publish.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_range, clusters_geojson
+from incidents.publish.features import Matched, collection_response
+from incidents.publish.filters import ClusterForm, ImpactForm, ImpactRankingForm, apply_filters, parse_form
+from incidents.publish.impact import rank_zones, zone_impact
+from incidents.publish.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
+from incidents.publish.privacy import public_post, sees_personal_data
 from incidents.services.incidents import change_incident_status
 
 MAX_ID = 2**63 - 1

@@ -2,7 +2,7 @@
 OpenAPI descriptions of the GeoJSON bodies, generated from the layer definitions.
 
 drf-spectacular documents serializers; our bodies are built by PostgreSQL, so their
-schemas are written here from the same :class:`~incidents.api.layers.Layer` properties
+schemas are written here from the same :class:`~incidents.publish.layers.Layer` properties
 and added as components by :func:`add_geojson_components` (a postprocessing hook).
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
-from incidents.api.filters import FILTERSETS
-from incidents.api.layers import LAYERS, Layer
 from incidents.categories import Category
 from incidents.models import IncidentStatus, WorksStatus
+from incidents.publish.filters import FILTERSETS
+from incidents.publish.layers import LAYERS, Layer
 
 POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3}
 
@@ -384,7 +384,7 @@ def parameter_schema(name: str, field) -> dict:
 
 def filter_parameters(layer: Layer) -> list[OpenApiParameter]:
     """Query parameters of a layer's list: its filters with their constraints."""
-    from incidents.api.filters import IncidentFilterSet, WorksZoneFilterSet
+    from incidents.publish.filters import IncidentFilterSet, WorksZoneFilterSet
 
     valid_codes = {
         (IncidentFilterSet, "category"): [value for value, _ in Category.choices],

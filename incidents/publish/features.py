@@ -22,10 +22,10 @@ from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 
-from incidents.api.layers import Layer
 from incidents.api.pagination import Page
-from incidents.api.privacy import sees_personal_data
 from incidents.api.renderers import STREAM_CHUNK, csv_response, feature_collection, streamed_feature_collection
+from incidents.publish.layers import Layer
+from incidents.publish.privacy import sees_personal_data
 
 # Table sizes (pg_class.reltuples) per process, refreshed this often, in seconds.
 _TABLE_ROWS: dict[str, tuple[float, float]] = {}

@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from incidents.api.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
 from incidents.categories import Category
 from incidents.geo import bbox_polygon
 from incidents.models import IncidentStatus, IncidentWorksZone, WorksStatus
+from incidents.publish.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
 
 # Farthest `radius` accepted by `near`, in metres: a city, not a continent.
 MAX_NEAR_RADIUS_M = 50_000

@@ -1,0 +1,1 @@
+"""Publish: the read model that the open-data API and the map share."""
