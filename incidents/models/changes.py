@@ -10,7 +10,7 @@ class IncidentChange(models.Model):
 
     The in-memory cluster index of the API (``incidents/publish/clusters.py``) replays these
     to stay current without reloading a million incidents. Rows are written by
-    :func:`incidents.services.clusters.mark_incidents_changed` in the same transaction as
+    :func:`incidents.publish.clusters.mark_incidents_changed` in the same transaction as
     the change, and pruned after ``INCIDENTS_CHANGES_KEEP_HOURS``.
     """
 
