@@ -54,6 +54,10 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+# The error answers every open-data operation may give.
+ERRORS = {400: ref("Error"), 429: ref("Error")}
+
+
 def geometry_schema(layer: Layer) -> dict:
     refs = [ref(f"GeoJSON{kind}") for kind in layer.geometry_types]
     return refs[0] if len(refs) == 1 else {"oneOf": refs}

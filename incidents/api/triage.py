@@ -11,11 +11,11 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
+from incidents.api.http import IsStaffOrReadOnly, parse_form
 from incidents.api.renderers import PlainJSONRenderer
-from incidents.api.rest import ERRORS, IsStaffOrReadOnly
-from incidents.api.schema import OpenDataAutoSchema, form_parameters, ref
+from incidents.api.schema import ERRORS, OpenDataAutoSchema, form_parameters, ref
 from incidents.categories import Category
-from incidents.publish.filters import CodeListField, DateTimeIntervalField, parse_form
+from incidents.publish.filters import CodeListField, DateTimeIntervalField
 from incidents.publish.metrics import triage_metrics
 
 # The default window: the last twelve weeks.

@@ -1,10 +1,11 @@
 """
-Query filters of the published layers (django-filter).
+Filters of the published layers and the parsing of their values (django-filter, Django forms).
 
-Every parameter is validated: a value that cannot be understood answers 400 with a
-message saying what is expected, and an unknown parameter is refused too (a typo such
-as ``catgory=`` must not silently return everything). The same filter sets serve the
-REST API, the OGC API (``bbox`` and ``datetime``) and the clusters endpoint.
+Every value is validated: one that cannot be understood is refused with a message saying
+what is expected. The same filter sets serve the REST API, the OGC API (``bbox`` and
+``datetime``), the clusters endpoint and the map's list view; the HTTP adapters also
+refuse parameters nobody reads (:func:`incidents.api.http.reject_unknown`: a typo such
+as ``catgory=`` must not silently return everything).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from incidents.publish.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, La
 MAX_NEAR_RADIUS_M = 50_000
 
 
-# --- Parsing (shared with the OGC API and the clusters endpoint) ------------------------
+# --- Parsing (shared with the OGC API, the clusters endpoint and the map's state) ------
 
 
 def parse_bbox(value: str) -> tuple[float, float, float, float]:
@@ -377,42 +378,6 @@ FILTERSETS: dict[str, type[LayerFilterSet]] = {
 }
 
 
-def reject_unknown(params, allowed: Iterable[str]) -> None:
-    """Refuse query parameters nobody reads, so a typo never widens a query silently.
-
-    Also refuse empty values (a parameter given blank is a mistake to report, not a
-    filter to drop) and NUL characters, which PostgreSQL cannot take in a string.
-    """
-    if hasattr(params, "lists"):
-        for name, values in params.lists():
-            if "\x00" in name or any("\x00" in value for value in values):
-                raise ValidationError({name.replace("\x00", ""): [_("Null characters are not allowed.")]})
-            if any(value == "" for value in values):
-                raise ValidationError({name: [_("Give a value, or leave the parameter out.")]})
-    allowed = set(allowed)
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise ValidationError(
-            {
-                name: [
-                    _("Unknown parameter; the accepted ones are: %(allowed)s.")
-                    % {"allowed": ", ".join(sorted(allowed))}
-                ]
-                for name in unknown
-            }
-        )
-
-
-def apply_filters(layer: Layer, request, queryset: QuerySet, extra_params: Iterable[str] = ()) -> QuerySet:
-    """Validate the request's query parameters and return the filtered, ordered queryset."""
-    filterset_class = FILTERSETS[layer.name]
-    filterset = filterset_class(data=request.query_params, queryset=queryset, request=request)
-    reject_unknown(request.query_params, [*filterset.filters, *extra_params])
-    if not filterset.is_valid():
-        raise ValidationError(filterset.errors)
-    return filterset.qs
-
-
 class ClusterForm(forms.Form):
     """Parameters of ``/api/incidents/clusters/``: a viewport, a zoom and the incident filters."""
 
@@ -422,15 +387,6 @@ class ClusterForm(forms.Form):
     status = CodeListField(required=False, choices=_codes(IncidentStatus.choices), help_text="Status codes.")
     datetime = DateTimeIntervalField(required=False, help_text="RFC 3339 instant or interval ('..' for open).")
     near_works = StrictBooleanField(required=False, help_text="true: only incidents reported near active works.")
-
-
-def parse_form(form_class: type[forms.Form], params, extra: Iterable[str] = ()) -> dict:
-    """Validate ``params`` with ``form_class`` (unknown names refused); raise 400 with the messages."""
-    reject_unknown(params, [*form_class.base_fields, "format", *extra])
-    form = form_class(data=params)
-    if not form.is_valid():
-        raise ValidationError(form.errors)
-    return form.cleaned_data
 
 
 class ImpactForm(forms.Form):
