@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -30,14 +29,14 @@ from incidents.api.renderers import (
 )
 from incidents.api.schema import ERRORS, PAGE_PARAMETERS, OpenDataAutoSchema, filter_parameters, form_parameters, ref
 from incidents.api.serializers import IncidentStatusChangeSerializer
-from incidents.models import Incident, IncidentWorksZone, Post, WorksZone
+from incidents.models import Incident, WorksZone
 from incidents.publish import impact as impact_module
 from incidents.publish.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_range, clusters_geojson
-from incidents.publish.features import Matched
+from incidents.publish.features import Matched, incident_posts, incident_works_zones
 from incidents.publish.filters import ClusterForm, ImpactForm, ImpactRankingForm
 from incidents.publish.impact import rank_zones, zone_impact
 from incidents.publish.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
-from incidents.publish.privacy import public_post, sees_personal_data
+from incidents.publish.privacy import sees_personal_data
 from incidents.services.incidents import change_incident_status
 
 
@@ -178,42 +177,6 @@ class WorksImpactView(APIView):
 @extend_schema_view(list=list_schema(STREET_SEGMENTS), retrieve=detail_schema(STREET_SEGMENTS))
 class StreetSegmentViewSet(LayerViewSet):
     layer = STREET_SEGMENTS
-
-
-def incident_posts(incident_id: int, *, staff: bool) -> list[dict]:
-    """The posts of an incident, oldest first, as the caller may see them."""
-    rows = Post.objects.filter(incident_id=incident_id).order_by("posted_at", "id")
-    posts = []
-    for post in rows:
-        posts.append(
-            public_post(
-                {
-                    "source": post.source,
-                    "posted_at": post.posted_at.isoformat(),
-                    "text": post.text,
-                    "language": post.language,
-                    "category": post.category,
-                    "external_id": post.external_id,
-                    "url": post.url,
-                    "author_handle": post.author_handle,
-                    "author_id": post.author_id,
-                    "media_urls": list(post.media_urls),
-                    "location": [round(post.location.x, 6), round(post.location.y, 6)] if post.location else None,
-                    "raw": post.raw,
-                },
-                staff=staff,
-            )
-        )
-    return posts
-
-
-def incident_works_zones(incident_id: int) -> list[dict]:
-    links = (
-        IncidentWorksZone.objects.filter(incident_id=incident_id)
-        .annotate(title=F("works_zone__title"))
-        .order_by("distance_m", "works_zone_id")
-    )
-    return [{"id": link.works_zone_id, "title": link.title, "distance_m": link.distance_m} for link in links]
 
 
 @extend_schema_view(

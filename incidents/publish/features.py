@@ -4,7 +4,8 @@ The features matching a query: how many, their latest change, and the plan to fe
 One aggregate query gives the number of matches and their latest change (:func:`match`),
 before any feature is fetched: enough for paging totals and for the HTTP validators
 (``ETag``, ``Last-Modified``) that let a poller get ``304`` for free. The features
-themselves are GeoJSON texts or CSV rows built by PostgreSQL (:mod:`.layers`).
+themselves are GeoJSON texts or CSV rows built by PostgreSQL (:mod:`.layers`); an
+incident's detail adds its works zones and its posts, as the caller may see them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Count, F, Max, QuerySet
 from django.db.models.functions import Coalesce
+
+from incidents.models import IncidentWorksZone, Post
+from incidents.publish.privacy import public_post
 
 # Table sizes (pg_class.reltuples) per process, refreshed this often, in seconds.
 _TABLE_ROWS: dict[str, tuple[float, float]] = {}
@@ -78,3 +82,43 @@ def match(queryset: QuerySet) -> Matched:
     """Count the matching features and find their latest change, in one query."""
     result = queryset.order_by().aggregate(total=Count("pk"), last_modified=Max("updated_at"))
     return Matched(result["total"], result["last_modified"])
+
+
+# --- What an incident's detail adds to its feature ---------------------------------------
+
+
+def incident_posts(incident_id: int, *, staff: bool) -> list[dict]:
+    """The posts of an incident, oldest first, as the caller may see them."""
+    rows = Post.objects.filter(incident_id=incident_id).order_by("posted_at", "id")
+    posts = []
+    for post in rows:
+        posts.append(
+            public_post(
+                {
+                    "source": post.source,
+                    "posted_at": post.posted_at.isoformat(),
+                    "text": post.text,
+                    "language": post.language,
+                    "category": post.category,
+                    "external_id": post.external_id,
+                    "url": post.url,
+                    "author_handle": post.author_handle,
+                    "author_id": post.author_id,
+                    "media_urls": list(post.media_urls),
+                    "location": [round(post.location.x, 6), round(post.location.y, 6)] if post.location else None,
+                    "raw": post.raw,
+                },
+                staff=staff,
+            )
+        )
+    return posts
+
+
+def incident_works_zones(incident_id: int) -> list[dict]:
+    """The works zones linked to an incident, nearest first, with their distance in metres."""
+    links = (
+        IncidentWorksZone.objects.filter(incident_id=incident_id)
+        .annotate(title=F("works_zone__title"))
+        .order_by("distance_m", "works_zone_id")
+    )
+    return [{"id": link.works_zone_id, "title": link.title, "distance_m": link.distance_m} for link in links]
