@@ -29,13 +29,11 @@ from rest_framework.exceptions import ValidationError
 from incidents.api.pagination import Page
 from incidents.api.renderers import GEOJSON, STREAM_CHUNK, csv_response, feature_collection, streamed_feature_collection
 from incidents.publish.features import Matched, match, sort_after_filtering
-from incidents.publish.filters import FILTERSETS
+from incidents.publish.filters import FILTERSETS, MAX_ID
 from incidents.publish.layers import Layer
 from incidents.publish.privacy import sees_personal_data
 
 # --- Ids, permissions, media types ------------------------------------------------------
-
-MAX_ID = 2**63 - 1
 
 
 class IsStaffOrReadOnly(permissions.BasePermission):

@@ -13,7 +13,7 @@ from drf_spectacular.utils import OpenApiParameter
 
 from incidents.categories import Category
 from incidents.models import IncidentStatus, WorksStatus
-from incidents.publish.filters import FILTERSETS
+from incidents.publish.filters import FILTERSETS, MAX_ID
 from incidents.publish.layers import LAYERS, Layer
 
 POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3}
@@ -338,7 +338,7 @@ _END = rf"(\.\.|{_INSTANT})"
 BBOX = {"type": "string", "pattern": rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$", "example": "1.43,43.59,1.46,43.61"}
 POINT = {"type": "string", "pattern": rf"^{_NUMBER},{_NUMBER}$", "example": "1.444,43.604"}
 DATETIME = {"type": "string", "pattern": rf"^({_INSTANT}|{_END}/{_END})$", "example": "2024-05-01T00:00:00Z/.."}
-IDENTIFIER = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+IDENTIFIER = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 INSTANT = {"type": "string", "pattern": rf"^{_INSTANT}$", "example": "2024-05-01T00:00:00Z"}
 BOOLEAN = {"type": "string", "enum": ["true", "false"]}
 LIMIT = {"type": "string", "pattern": "^([1-9][0-9]{0,2}|1000|all)$", "default": "100"}

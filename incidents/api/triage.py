@@ -15,7 +15,7 @@ from incidents.api.http import IsStaffOrReadOnly, parse_form
 from incidents.api.renderers import PlainJSONRenderer
 from incidents.api.schema import ERRORS, OpenDataAutoSchema, form_parameters, ref
 from incidents.categories import Category
-from incidents.publish.filters import CodeListField, DateTimeIntervalField
+from incidents.publish.filters import MAX_ID, CodeListField, DateTimeIntervalField
 from incidents.publish.metrics import triage_metrics
 
 # The default window: the last twelve weeks.
@@ -29,7 +29,7 @@ class TriageMetricsForm(forms.Form):
     category = CodeListField(
         required=False, choices=[code for code, _label in Category.choices], help_text="Only these categories."
     )
-    district = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="District id.")
+    district = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="District id.")
 
     def clean_datetime(self):
         interval = self.cleaned_data["datetime"]

@@ -28,6 +28,8 @@ from incidents.geo import bbox_polygon
 from incidents.models import IncidentStatus, IncidentWorksZone, WorksStatus
 from incidents.publish.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
 
+# Largest database id (bigint): ids in URLs and parameters run from 1 to this.
+MAX_ID = 2**63 - 1
 # Farthest `radius` accepted by `near`, in metres: a city, not a continent.
 MAX_NEAR_RADIUS_M = 50_000
 
@@ -290,7 +292,7 @@ class IdFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 
 
