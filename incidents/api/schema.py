@@ -12,7 +12,6 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 
 from incidents.categories import Category
-from incidents.models import IncidentStatus, WorksStatus
 from incidents.publish.filters import FILTERSETS, MAX_ID
 from incidents.publish.layers import LAYERS, Layer
 
@@ -388,23 +387,11 @@ def parameter_schema(name: str, field) -> dict:
 
 def filter_parameters(layer: Layer) -> list[OpenApiParameter]:
     """Query parameters of a layer's list: its filters with their constraints."""
-    from incidents.publish.filters import IncidentFilterSet, WorksZoneFilterSet
-
-    valid_codes = {
-        (IncidentFilterSet, "category"): [value for value, _ in Category.choices],
-        (IncidentFilterSet, "status"): [value for value, _ in IncidentStatus.choices],
-        (WorksZoneFilterSet, "status"): [value for value, _ in WorksStatus.choices],
-    }
     filterset = FILTERSETS[layer.name]
     parameters = []
     for name, filter_ in filterset.base_filters.items():
         description = str(filter_.label or getattr(filter_, "help_text", "") or "")
-        if name == "ordering":
-            schema = ordering(layer.ordering_fields)
-        elif (filterset, name) in valid_codes:
-            schema = codes(valid_codes[(filterset, name)])
-        else:
-            schema = parameter_schema(name, filter_)
+        schema = ordering(layer.ordering_fields) if name == "ordering" else parameter_schema(name, filter_)
         parameters.append(OpenApiParameter(name, schema, description=description))
     return parameters
 

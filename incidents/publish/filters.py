@@ -309,11 +309,15 @@ class IncidentFilterSet(LayerFilterSet):
     )
     category = LayerFilter(
         field_class=CodeListField,
+        choices=_codes(Category.choices),
         action=_filter_codes("category"),
         help_text="Comma-separated category codes.",
     )
     status = LayerFilter(
-        field_class=CodeListField, action=_filter_codes("status"), help_text="Comma-separated status codes."
+        field_class=CodeListField,
+        choices=_codes(IncidentStatus.choices),
+        action=_filter_codes("status"),
+        help_text="Comma-separated status codes.",
     )
     works_zone = IdFilter(field_name="works_zones", min_value=1, label="Only incidents linked to this works zone (id).")
     segment = IdFilter(field_name="segment_id", min_value=1, label="Only incidents on this street segment (id).")
@@ -328,15 +332,6 @@ class IncidentFilterSet(LayerFilterSet):
         model = INCIDENTS.model
         fields = []
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form.fields["category"].valid = _codes(Category.choices)
-        self.form.fields["status"].valid = _codes(IncidentStatus.choices)
-
-
-def _filter_works_status(qs, layer, codes):
-    return qs.filter(status__in=codes)
-
 
 class WorksZoneFilterSet(LayerFilterSet):
     layer = WORKS_ZONES
@@ -346,16 +341,15 @@ class WorksZoneFilterSet(LayerFilterSet):
         method="filter_active_on", label="YYYY-MM-DD: works running at some moment of that local day."
     )
     status = LayerFilter(
-        field_class=CodeListField, action=_filter_works_status, help_text="planned, active or ended (now)."
+        field_class=CodeListField,
+        choices=_codes(WorksStatus.choices),
+        action=_filter_codes("status"),
+        help_text="planned, active or ended (now).",
     )
 
     class Meta:
         model = WORKS_ZONES.model
         fields = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form.fields["status"].valid = _codes(WorksStatus.choices)
 
     def filter_active_on(self, queryset, name, value):
         return queryset.filter(pk__in=self.layer.model.objects.active_on(value).values("pk"))
