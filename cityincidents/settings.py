@@ -94,7 +94,6 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
-    "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -365,7 +364,7 @@ INCIDENTS_API_MAX_PAGE_SIZE = env_int("INCIDENTS_API_MAX_PAGE_SIZE", 1000)
 INCIDENTS_OGC_PAGE_SIZE = env_int("INCIDENTS_OGC_PAGE_SIZE", 10)
 INCIDENTS_OGC_MAX_PAGE_SIZE = env_int("INCIDENTS_OGC_MAX_PAGE_SIZE", 10_000)
 # The clusters endpoint keeps incidents in memory; each process checks for changed
-# incidents at most this often, in seconds (see incidents/api/clusters.py).
+# incidents at most this often, in seconds (see incidents/publish/clusters.py).
 INCIDENTS_CLUSTER_CHECK_SECONDS = env_float("INCIDENTS_CLUSTER_CHECK_SECONDS", 1.0)
 # Change notes are replayed with this overlap, in seconds, so that a transaction which
 # commits late is never missed.

@@ -53,7 +53,7 @@ from incidents.models import (
 )
 from incidents.models.incidents import OPEN_STATUSES
 from incidents.models.streets import StreetSegment
-from incidents.services.clusters import mark_incidents_changed
+from incidents.publish.clusters import mark_incidents_changed
 
 POST = Post._meta.db_table
 INCIDENT = Incident._meta.db_table

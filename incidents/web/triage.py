@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.metrics import triage_metrics
 from incidents.models import Channel, Incident, IncidentStatus, ReplyTemplate
+from incidents.publish.metrics import triage_metrics
 from incidents.services.incidents import ALLOWED_TRANSITIONS, change_incident_status
 from incidents.services.replies import fill_template, send_reply
 from incidents.web.forms import ReplyForm, StatusChangeForm, TriageFilterForm

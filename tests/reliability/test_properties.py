@@ -20,7 +20,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from incidents.api.filters import parse_bbox, parse_datetime_interval, parse_instant, parse_point
 from incidents.importers.inputs import InputFile
 from incidents.importers.records import InputError
 from incidents.importers.service import DISTRICT_FORMATS, STREET_FORMATS, WORKS_FORMATS
@@ -28,6 +27,7 @@ from incidents.locate.gazetteer import Gazetteer, StreetRow
 from incidents.locate.locator import Locator
 from incidents.locate.normalize import normalize_street_name, strip_accents, text_tokens, token_span
 from incidents.locate.streets import scan
+from incidents.publish.filters import parse_bbox, parse_datetime_interval, parse_instant, parse_point
 from incidents.sources import columns, mastodon, x
 from incidents.sources.parsing import MAX_ID, MAX_SOURCE, ParsedItem, SourceError
 from incidents.sources.reader import parse_lines

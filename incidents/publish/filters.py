@@ -1,10 +1,11 @@
 """
-Query filters of the published layers (django-filter).
+Filters of the published layers and the parsing of their values (django-filter, Django forms).
 
-Every parameter is validated: a value that cannot be understood answers 400 with a
-message saying what is expected, and an unknown parameter is refused too (a typo such
-as ``catgory=`` must not silently return everything). The same filter sets serve the
-REST API, the OGC API (``bbox`` and ``datetime``) and the clusters endpoint.
+Every value is validated: one that cannot be understood is refused with a message saying
+what is expected. The same filter sets serve the REST API, the OGC API (``bbox`` and
+``datetime``), the clusters endpoint and the map's list view; the HTTP adapters also
+refuse parameters nobody reads (:func:`incidents.api.http.reject_unknown`: a typo such
+as ``catgory=`` must not silently return everything).
 """
 
 from __future__ import annotations
@@ -22,16 +23,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from incidents.api.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
 from incidents.categories import Category
 from incidents.geo import bbox_polygon
 from incidents.models import IncidentStatus, IncidentWorksZone, WorksStatus
+from incidents.publish.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
 
+# Largest database id (bigint): ids in URLs and parameters run from 1 to this.
+MAX_ID = 2**63 - 1
 # Farthest `radius` accepted by `near`, in metres: a city, not a continent.
 MAX_NEAR_RADIUS_M = 50_000
 
 
-# --- Parsing (shared with the OGC API and the clusters endpoint) ------------------------
+# --- Parsing (shared with the OGC API, the clusters endpoint and the map's state) ------
 
 
 def parse_bbox(value: str) -> tuple[float, float, float, float]:
@@ -289,7 +292,7 @@ class IdFilter(django_filters.Filter):
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 
 
@@ -306,11 +309,15 @@ class IncidentFilterSet(LayerFilterSet):
     )
     category = LayerFilter(
         field_class=CodeListField,
+        choices=_codes(Category.choices),
         action=_filter_codes("category"),
         help_text="Comma-separated category codes.",
     )
     status = LayerFilter(
-        field_class=CodeListField, action=_filter_codes("status"), help_text="Comma-separated status codes."
+        field_class=CodeListField,
+        choices=_codes(IncidentStatus.choices),
+        action=_filter_codes("status"),
+        help_text="Comma-separated status codes.",
     )
     works_zone = IdFilter(field_name="works_zones", min_value=1, label="Only incidents linked to this works zone (id).")
     segment = IdFilter(field_name="segment_id", min_value=1, label="Only incidents on this street segment (id).")
@@ -325,15 +332,6 @@ class IncidentFilterSet(LayerFilterSet):
         model = INCIDENTS.model
         fields = []
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form.fields["category"].valid = _codes(Category.choices)
-        self.form.fields["status"].valid = _codes(IncidentStatus.choices)
-
-
-def _filter_works_status(qs, layer, codes):
-    return qs.filter(status__in=codes)
-
 
 class WorksZoneFilterSet(LayerFilterSet):
     layer = WORKS_ZONES
@@ -343,16 +341,15 @@ class WorksZoneFilterSet(LayerFilterSet):
         method="filter_active_on", label="YYYY-MM-DD: works running at some moment of that local day."
     )
     status = LayerFilter(
-        field_class=CodeListField, action=_filter_works_status, help_text="planned, active or ended (now)."
+        field_class=CodeListField,
+        choices=_codes(WorksStatus.choices),
+        action=_filter_codes("status"),
+        help_text="planned, active or ended (now).",
     )
 
     class Meta:
         model = WORKS_ZONES.model
         fields = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.form.fields["status"].valid = _codes(WorksStatus.choices)
 
     def filter_active_on(self, queryset, name, value):
         return queryset.filter(pk__in=self.layer.model.objects.active_on(value).values("pk"))
@@ -377,42 +374,6 @@ FILTERSETS: dict[str, type[LayerFilterSet]] = {
 }
 
 
-def reject_unknown(params, allowed: Iterable[str]) -> None:
-    """Refuse query parameters nobody reads, so a typo never widens a query silently.
-
-    Also refuse empty values (a parameter given blank is a mistake to report, not a
-    filter to drop) and NUL characters, which PostgreSQL cannot take in a string.
-    """
-    if hasattr(params, "lists"):
-        for name, values in params.lists():
-            if "\x00" in name or any("\x00" in value for value in values):
-                raise ValidationError({name.replace("\x00", ""): [_("Null characters are not allowed.")]})
-            if any(value == "" for value in values):
-                raise ValidationError({name: [_("Give a value, or leave the parameter out.")]})
-    allowed = set(allowed)
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise ValidationError(
-            {
-                name: [
-                    _("Unknown parameter; the accepted ones are: %(allowed)s.")
-                    % {"allowed": ", ".join(sorted(allowed))}
-                ]
-                for name in unknown
-            }
-        )
-
-
-def apply_filters(layer: Layer, request, queryset: QuerySet, extra_params: Iterable[str] = ()) -> QuerySet:
-    """Validate the request's query parameters and return the filtered, ordered queryset."""
-    filterset_class = FILTERSETS[layer.name]
-    filterset = filterset_class(data=request.query_params, queryset=queryset, request=request)
-    reject_unknown(request.query_params, [*filterset.filters, *extra_params])
-    if not filterset.is_valid():
-        raise ValidationError(filterset.errors)
-    return filterset.qs
-
-
 class ClusterForm(forms.Form):
     """Parameters of ``/api/incidents/clusters/``: a viewport, a zoom and the incident filters."""
 
@@ -422,15 +383,6 @@ class ClusterForm(forms.Form):
     status = CodeListField(required=False, choices=_codes(IncidentStatus.choices), help_text="Status codes.")
     datetime = DateTimeIntervalField(required=False, help_text="RFC 3339 instant or interval ('..' for open).")
     near_works = StrictBooleanField(required=False, help_text="true: only incidents reported near active works.")
-
-
-def parse_form(form_class: type[forms.Form], params, extra: Iterable[str] = ()) -> dict:
-    """Validate ``params`` with ``form_class`` (unknown names refused); raise 400 with the messages."""
-    reject_unknown(params, [*form_class.base_fields, "format", *extra])
-    form = form_class(data=params)
-    if not form.is_valid():
-        raise ValidationError(form.errors)
-    return form.cleaned_data
 
 
 class ImpactForm(forms.Form):

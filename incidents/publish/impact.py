@@ -16,9 +16,9 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from incidents.api.layers import COORDINATE_DECIMALS, right_hand_rule
 from incidents.geo import geog
 from incidents.models import Incident, StreetSegment, WorksZone
+from incidents.publish.layers import COORDINATE_DECIMALS, right_hand_rule
 
 # A planned zone, or one that ended instantly, is still measured over at least a day.
 MIN_PERIOD = dt.timedelta(days=1)

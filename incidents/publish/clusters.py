@@ -16,7 +16,7 @@ quadtree 24 levels deep, so that:
 * a cluster's expansion zoom (where it splits) is the level of the longest Z-order prefix
   its first and last codes share.
 
-Freshness: writers call :func:`incidents.services.clusters.mark_incidents_changed` in
+Freshness: writers call :func:`mark_incidents_changed` (the change notes, below) in
 their transaction; each process checks for new notes at most every
 ``INCIDENTS_CLUSTER_CHECK_SECONDS`` and reloads just those incidents (replaying a
 window of ``INCIDENTS_CLUSTER_OVERLAP_SECONDS`` so late commits are never missed). The
@@ -32,11 +32,12 @@ import io
 import json
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.categories import Category
@@ -394,3 +395,29 @@ def clusters_geojson(result: ClusterResult, members: dict) -> str:
             )
     head = "".join(f"{json.dumps(key)}:{json.dumps(value)}," for key, value in members.items())
     return '{"type":"FeatureCollection",' + head + '"features":[' + ",".join(features) + "]}"
+
+
+# --- Change notes: how writers keep every process's index current -------------------------
+
+
+@transaction.atomic
+def mark_incidents_changed(incident_ids: Iterable[int] | None = None) -> int:
+    """Record that ``incident_ids`` were created, changed or deleted (``None``: possibly all of them).
+
+    Call it in the transaction that changes incidents (the pipeline after grouping, the
+    triage service, bulk imports): every API process replays these notes into its
+    cluster index within ``INCIDENTS_CLUSTER_CHECK_SECONDS``. Returns the number of notes.
+    """
+    now = timezone.now()
+    ids = None if incident_ids is None else sorted(set(incident_ids))
+    table = IncidentChange._meta.db_table
+    with connection.cursor() as cursor:
+        # One statement however many ids: the pipeline calls this for every batch.
+        cursor.execute(
+            f"INSERT INTO {table} (incident_id, changed_at) SELECT unnest(%s::bigint[]), %s",
+            [[None] if ids is None else ids, now],
+        )
+        written = cursor.rowcount
+        keep = dt.timedelta(hours=settings.INCIDENTS_CHANGES_KEEP_HOURS)
+        cursor.execute(f"DELETE FROM {table} WHERE changed_at < %s", [now - keep])
+    return written
