@@ -73,6 +73,8 @@ class Answer(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY each answer would wait ~40 ms for a delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # quiet
         pass
@@ -350,6 +352,7 @@ class FakeBluesky(FakeNetwork):
         super().__init__()
         self.handle, self.password, self.did = handle, password, "did:plc:ville"
         self.posts: dict[str, dict] = {}
+        self.sort_keys: dict[str, str] = {}
         self.notifications: list[dict] = []
         self.records: dict[str, dict] = {}  # uri → {"uri", "cid", "value"}
         self.sessions: dict[str, str] = {}  # access token → "ok" | "expired"
@@ -425,9 +428,12 @@ class FakeBluesky(FakeNetwork):
         if state == "expired":
             raise Answer(400, {"error": "ExpiredToken", "message": "Token has expired"})
 
-    @staticmethod
-    def sort_at(view: dict) -> str:
-        return min(iso(_moment(view["record"]["createdAt"])), iso(_moment(view["indexedAt"])))
+    def sort_at(self, view: dict) -> str:
+        """Where ``sort=latest`` places a post: the earlier of its creation and indexing (kept per post)."""
+        if view["uri"] not in self.sort_keys:
+            created, indexed = _moment(view["record"]["createdAt"]), _moment(view["indexedAt"])
+            self.sort_keys[view["uri"]] = iso(min(created, indexed))
+        return self.sort_keys[view["uri"]]
 
     def _keyset(self, request: Request, entries: list[dict], key: Callable[[dict], str]) -> tuple[list, str | None]:
         limit = min(int(request.param("limit", "25")), 100)
@@ -467,9 +473,8 @@ class FakeBluesky(FakeNetwork):
                     return query[1:] in tags
                 return all(word in view["record"]["text"].lower() for word in query.split())
 
-            found = [
-                v for v in self.posts.values() if matches(v) and (not since or self.sort_at(v) >= iso(_moment(since)))
-            ]
+            since = iso(_moment(since)) if since else ""
+            found = [v for v in self.posts.values() if matches(v) and self.sort_at(v) >= since]
             posts, cursor = self._keyset(request, found, self.sort_at)
             return {"posts": posts, **({"cursor": cursor} if cursor else {})}, {}
         if nsid == "app.bsky.notification.listNotifications":
