@@ -61,7 +61,8 @@ class XClient(NetworkClient):
 
     def streams(self) -> list[Stream]:
         terms = [f"#{tag}" for tag in self.channel.hashtags]
-        terms += [f"({query})" if " OR " in query else query for query in self.channel.queries]
+        # Each search in parentheses: its own words and ORs stay together inside the channel's OR.
+        terms += [f"({query})" if " " in query else query for query in self.channel.queries]
         if self.channel.mentions and self.channel.account:
             terms.append(f"@{self.channel.account.lstrip('@')}")
         query = " OR ".join(terms)

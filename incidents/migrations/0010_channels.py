@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
             name='ChannelCursor',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stream', models.CharField(help_text='tag:NAME, search:QUERY or mentions.', max_length=600, verbose_name='stream')),
+                ('stream', models.TextField(help_text='tag:NAME, search:QUERY or mentions.', verbose_name='stream')),
                 ('state', models.JSONField(blank=True, default=dict, help_text='The newest id or time stored, and a walk in progress.', verbose_name='state')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
             ],

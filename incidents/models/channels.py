@@ -210,7 +210,7 @@ class ChannelCursor(models.Model):
     """Where a channel's stream (a hashtag, a search, the mentions) stands: advanced only after its page is stored."""
 
     channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="cursors")
-    stream = models.CharField(_("stream"), max_length=600, help_text=_("tag:NAME, search:QUERY or mentions."))
+    stream = models.TextField(_("stream"), help_text=_("tag:NAME, search:QUERY or mentions."))
     state = models.JSONField(
         _("state"), default=dict, blank=True, help_text=_("The newest id or time stored, and a walk in progress.")
     )

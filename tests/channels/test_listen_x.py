@@ -56,3 +56,15 @@ def test_recent_search_is_stored_once_across_pages_faults_and_runs(x_api):
 
     assert "0 new" in listen_once()
     assert Post.objects.filter(source="x").count() == 351
+
+
+def test_a_channel_s_terms_make_one_query_however_long(x_api):
+    queries = [f'"{word}" ' * 30 for word in ("trottoir", "chaussée", "lampadaire")]
+    tweet = x_api.add_tweet("Trottoir défoncé #Toulouse")
+    add_channel("x", "--kind", "x", "--base-url", x_api.url, "--hashtag", "Toulouse", "--token-env", "CITY_X_TOKEN",
+                *(arg for query in queries for arg in ("--query", query.strip())))  # fmt: skip
+    listen_once()
+    assert stored("x") == [tweet["id"]]
+    (asked,) = x_api.requests_to(SEARCH)
+    assert len(asked.param("query")) > 1000
+    assert asked.param("query").startswith('(#Toulouse OR ("trottoir" "trottoir" ')
