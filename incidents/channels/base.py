@@ -75,7 +75,7 @@ class ReplyTarget:
 def after_walk_page(
     items: list[ParsedItem], state: dict[str, Any], top: str | None, next_token: str | None, reached: bool
 ) -> Page:
-    """The page of ``items`` with the stream's state after it, for a walk down (see the module's docstring).
+    """Return the page of ``items`` with the stream's state after it, for a walk down (see the module's docstring).
 
     ``top`` is the newest key of this page, kept when the page starts a walk; ``reached``
     says the page went down to the mark (or ``since``), or the stream has nothing older.
@@ -90,7 +90,7 @@ def after_walk_page(
 
 
 def since_bound(channel: Channel, state: dict[str, Any]) -> dt.datetime | None:
-    """The time a first poll reads back to: the channel's ``since`` while the stream has no mark."""
+    """Return the time a first poll reads back to: the channel's ``since`` while the stream has no mark."""
     return None if state.get("mark") else channel.since
 
 
@@ -120,7 +120,7 @@ class NetworkClient:
         self.http.close()
 
     def token(self) -> str:
-        """The secret named by the channel's ``token_env``, read from the environment now."""
+        """Return the secret named by the channel's ``token_env``, read from the environment now."""
         name = self.channel.token_env
         value = os.environ.get(name, "") if name else ""
         if not value:
@@ -134,7 +134,7 @@ class NetworkClient:
         return value
 
     def streams(self) -> list[Stream]:
-        """The channel's streams: its hashtags, its searches, its mentions."""
+        """Return the channel's streams: its hashtags, its searches, its mentions."""
         streams = [Stream(f"tag:{tag}", "tag", tag) for tag in self.channel.hashtags]
         streams += [Stream(f"search:{query}", "search", query) for query in self.channel.queries]
         if self.channel.mentions:
@@ -146,12 +146,12 @@ class NetworkClient:
         raise NotImplementedError
 
     def remote_id(self, item: ParsedItem) -> str:
-        """The post's id on this channel's server, when it differs from its external id."""
+        """Return the post's id on this channel's server, when it differs from its external id."""
         return ""
 
     @classmethod
     def compose(cls, text: str, post: Post) -> str:
-        """The text to publish in answer to ``post`` (Mastodon names the author; the others notify by the reply)."""
+        """Return the text to publish in answer to ``post`` (Mastodon names its author; a reply notifies elsewhere)."""
         return text
 
     def publish(self, reply: IncidentReply, target: ReplyTarget) -> Published:
@@ -159,5 +159,5 @@ class NetworkClient:
         raise NotImplementedError
 
     def find_published(self, reply: IncidentReply, target: ReplyTarget) -> Published | None:
-        """The reply if an earlier attempt published it, else ``None`` (asked before sending again)."""
+        """Return the reply if an earlier attempt published it, else ``None`` (asked before sending again)."""
         return None

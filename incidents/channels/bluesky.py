@@ -43,7 +43,7 @@ TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 
 
 def tid(moment: dt.datetime, clock_id: int) -> str:
-    """A record key in the TID format: microseconds since 1970 and a 10-bit clock id, base32-sortable."""
+    """Return a record key in the TID format: microseconds since 1970 and a 10-bit clock id, base32-sortable."""
     value = (int(moment.timestamp() * 1_000_000) << 10) | (clock_id & 0x3FF)
     return "".join(TID_ALPHABET[(value >> shift) & 31] for shift in range(60, -5, -5))
 
@@ -60,7 +60,7 @@ def _moment(value: Any) -> dt.datetime | None:
 
 
 def sort_time(post: Any) -> dt.datetime | None:
-    """When ``sort=latest`` places a post: the earlier of its ``createdAt`` and ``indexedAt``."""
+    """Return when ``sort=latest`` places a post: the earlier of its ``createdAt`` and ``indexedAt``."""
     if not isinstance(post, dict):
         return None
     record = post.get("record") if isinstance(post.get("record"), dict) else {}
@@ -108,7 +108,7 @@ class BlueskyClient(NetworkClient):
             self.session = {**self.session, **self._checked(answer, "refreshSession")}
 
     def _call(self, method: str, nsid: str, *, auth: bool, retries: int | None = None, **options) -> Answer:
-        """One XRPC call, with the session when ``auth`` (or whenever the channel has a password)."""
+        """Make one XRPC call, with the session when ``auth`` (or whenever the channel has a password)."""
         if not (auth or self.channel.token_env):
             return self.http.request(method, f"/xrpc/{nsid}", retries=retries, **options)
         if self.session is None:

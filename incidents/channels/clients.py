@@ -20,7 +20,7 @@ _local = threading.local()
 
 
 def client_for(channel: Channel) -> NetworkClient:
-    """The client of ``channel`` in this thread, made again when its network, URL, account or token changed."""
+    """Return the client of ``channel`` in this thread, made again when its network, URL, account or token changed."""
     cache: dict[int, tuple[tuple, NetworkClient]] = _local.__dict__.setdefault("clients", {})
     fingerprint = (channel.kind, channel.base_url, channel.token_env, channel.account)
     cached = cache.get(channel.pk)

@@ -83,7 +83,7 @@ def user_agent() -> str:
 
 
 def reset_time(headers: Mapping[str, str], now: float) -> float | None:
-    """The Unix time a rate limit resets at, from the first header that says it; ``None`` without one."""
+    """Return the Unix time a rate limit resets at, from the first header that says it; ``None`` without one."""
     for name in RESET_HEADERS:
         value = (headers.get(name) or "").strip()
         if not value:
@@ -105,20 +105,20 @@ def reset_time(headers: Mapping[str, str], now: float) -> float | None:
 
 
 def backoff_delay(attempt: int, base: float, cap: float) -> float:
-    """Exponential backoff with jitter: between half and all of ``base * 2**attempt`` (at most ``cap``)."""
+    """Return an exponential backoff with jitter: between half and all of ``base * 2**attempt`` (at most ``cap``)."""
     delay = min(cap, base * 2**attempt)
     return random.uniform(delay / 2, delay)  # noqa: S311 (jitter, not a secret)
 
 
 def _connection_reason(failure: Exception) -> str:
-    """The system's reason ("Connection refused") out of the layers of a requests connection error."""
+    """Return the system's reason ("Connection refused") out of the layers of a requests connection error."""
     text = str(failure)
     match = _ERRNO.search(text)
     return match.group(1).strip() if match else text.splitlines()[0][:200]
 
 
 def _summary(response: requests.Response) -> tuple[str, Any]:
-    """A short reason from an error body (``error``/``message``/``detail``/``title``), and the body."""
+    """Return a short reason from an error body (``error``/``message``/``detail``/``title``), and the body."""
     try:
         body = response.json()
     except ValueError:

@@ -35,12 +35,12 @@ PUBLIC_VISIBILITIES = ("public", "unlisted")
 
 
 def id_order(value: str) -> tuple[int, str]:
-    """Order of Mastodon ids (decimal strings longer than a float's precision)."""
+    """Return the sort key of a Mastodon id (decimal strings longer than a float's precision)."""
     return len(value), value
 
 
 def _link(headers: Any, rel: str, param: str) -> str | None:
-    """The ``param`` of the ``Link`` header's ``rel`` URL (``next`` → ``max_id``, ``prev`` → ``min_id``)."""
+    """Return the ``param`` of the ``Link`` header's ``rel`` URL (``next`` → ``max_id``, ``prev`` → ``min_id``)."""
     for link in parse_header_links(headers.get("Link") or ""):
         if link.get("rel") == rel:
             values = parse_qs(urlsplit(link.get("url", "")).query).get(param)
@@ -104,7 +104,7 @@ class MastodonClient(NetworkClient):
         return f"{mention} {text}" if mention and mention not in text else text
 
     def _resolve(self, post: Post) -> str:
-        """The id of ``post`` on this instance, found by a search of its URI."""
+        """Return the id of ``post`` on this instance, found by a search of its URI."""
         answer = self.http.request(
             "GET",
             "/api/v2/search",

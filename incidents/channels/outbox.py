@@ -58,7 +58,7 @@ class Route:
 
 
 def route_for(incident: Incident) -> Route | None:
-    """The earliest post of ``incident`` a channel saw that a channel of its network can answer; ``None`` if none."""
+    """Return the earliest post of ``incident`` a channel saw that a channel of its network can answer, or ``None``."""
     seen = list(
         ChannelPost.objects.filter(post__incident=incident)
         .select_related("post", "channel")
@@ -92,7 +92,7 @@ def check_length(route: Route, text: str) -> None:
 
 
 def _lease() -> dt.timedelta:
-    """How long a claimed reply is left to its sender: every try of a request, and a margin."""
+    """Return how long a claimed reply is left to its sender: every try of a request, and a margin."""
     tries = settings.INCIDENTS_LISTEN_RETRIES + 1
     return dt.timedelta(
         seconds=tries * (2 * settings.INCIDENTS_LISTEN_TIMEOUT_S + settings.INCIDENTS_LISTEN_BACKOFF_MAX_S) + 60

@@ -196,7 +196,7 @@ class Channel(models.Model):
         return bool(self.token_env) and (self.kind != ChannelKind.X or bool(self.account))
 
     def trouble_since(self, now: dt.datetime | None = None) -> dt.datetime | None:
-        """When the channel stopped succeeding, if that is longer ago than its interval plus
+        """Return when the channel stopped succeeding, if that is longer ago than its interval plus
         ``INCIDENTS_LISTEN_FAILING_AFTER_S`` (failing, or nobody polls it); else ``None``."""
         if not self.enabled:
             return None

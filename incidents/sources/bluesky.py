@@ -141,7 +141,7 @@ def notification_item(notification: Any, *, position: str, source: str) -> Parse
 
 
 def _thread_items(node: dict[str, Any], position: str, source: str) -> Iterator[ParsedItem]:
-    """The posts of a ``threadViewPost``: its parents, itself, its replies (posts not found or blocked are skipped)."""
+    """Yield the posts of a ``threadViewPost``: itself, its parents, its replies (not those not found or blocked)."""
     if not isinstance(node.get("post"), dict):
         return
     yield post_item(node["post"], position=position, source=source)
@@ -220,7 +220,7 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _ref_uri(ref: Any, name: str) -> str:
-    """The ``uri`` of a strong reference (``{uri, cid}``), ``""`` when there is none."""
+    """Return the ``uri`` of a strong reference (``{uri, cid}``), ``""`` when there is none."""
     if ref is None:
         return ""
     uri = identifier(_dict(ref).get("uri"), name)
@@ -240,7 +240,7 @@ def _quoted_uri(record: dict[str, Any]) -> str:
 
 
 def _text(record: dict[str, Any]) -> str:
-    """The record's text, link facets expanded to their URIs, hashtags known only from facets or tags appended."""
+    """Return the record's text, link facets expanded to their URIs, hashtags known only as facets or tags appended."""
     text = text_field(record.get("text"), "record.text")
     data = text.encode("utf-8")
     links: list[tuple[int, int, str]] = []
@@ -302,7 +302,7 @@ def _media(view: dict[str, Any], record: dict[str, Any], did: str) -> list[tuple
 
 
 def _quoted_records(view: Any, source: str) -> tuple[PostRecord, ...]:
-    """The quoted post carried by the view (``app.bsky.embed.record#viewRecord``), if complete."""
+    """Return the quoted post carried by the view (``app.bsky.embed.record#viewRecord``), if complete."""
     embed = _dict(_dict(view).get("embed"))
     if embed.get("$type") == "app.bsky.embed.recordWithMedia#view":
         embed = _dict(embed.get("record"))

@@ -31,7 +31,7 @@ OPTIONS = {
 
 
 def parse_since(value: str) -> dt.datetime:
-    """An ISO 8601 date or date-time; without an offset, in the city's time zone."""
+    """Parse an ISO 8601 date or date-time; without an offset, in the city's time zone."""
     moment = parse_datetime(value)
     if moment is None and (day := parse_date(value)) is not None:
         moment = dt.datetime.combine(day, dt.time())
