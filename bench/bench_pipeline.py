@@ -75,7 +75,7 @@ def setup_django() -> None:
 def warm_up() -> float:
     """Build what a long-running process builds once (the street locator, the lexicon); return the seconds."""
     from incidents.classify.lexicon import classify
-    from incidents.pipeline import current_locator
+    from incidents.pipeline.process import current_locator
 
     started = time.perf_counter()
     current_locator()
@@ -135,7 +135,7 @@ class Measured:
 
 
 def run_pipeline(directory: Path) -> dict:
-    from incidents.ingest import IngestReport, ingest
+    from incidents.pipeline.ingest import IngestReport, ingest
     from incidents.sources.reader import open_file
 
     warm_up_seconds = warm_up()
@@ -166,7 +166,7 @@ def run_floor(directory: Path, stage: str) -> dict:
     """
     from django.conf import settings
 
-    from incidents.ingest import _ahead, _stored_batches, ingest
+    from incidents.pipeline.ingest import _ahead, _stored_batches, ingest
     from incidents.sources.reader import open_file
 
     warm_up_seconds = warm_up()

@@ -82,7 +82,7 @@ def test_overlapping_input_from_two_processes_is_stored_exactly_once(tmp_path):
 
 def test_store_ahead_gives_the_same_result(settings):
     """Parsing and storing in a second thread (the default outside tests) changes nothing but speed."""
-    from incidents.ingest import ingest
+    from incidents.pipeline.ingest import ingest
     from incidents.sources.columns import row_item
 
     def run(store_ahead: bool):

@@ -91,7 +91,7 @@ def test_missing_path_and_bad_source_name():
 
 
 def test_process_pending_takes_up_stored_posts(push, capsys):
-    from incidents import pipeline
+    from incidents.pipeline import process as pipeline
     from incidents.sources.record import PostRecord
     from tests.conftest import CAPITOLE, paris
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from incidents.link import relink_incidents
 from incidents.models import Post, StreetSegment
+from incidents.pipeline.link import relink_incidents
 from tests.conftest import CAPITOLE, offset, paris
 from tests.pipeline.conftest import post
 

@@ -8,8 +8,8 @@ import json
 import pytest
 from django.contrib.gis.geos import Point
 
-from incidents import pipeline
 from incidents.models import Post, PostState, PostWorksZone
+from incidents.pipeline import process as pipeline
 from incidents.services.areas import set_service_area_from_streets
 from tests.conftest import CAPITOLE, offset, paris
 from tests.fixture_streets import load_fixture_streets
@@ -145,7 +145,7 @@ class TestDeclaredCategory:
         )
 
     def test_processed_where_stored(self, db):
-        from incidents.ingest import ingest
+        from incidents.pipeline.ingest import ingest
         from incidents.sources.parsing import ParsedItem
 
         ingest([ParsedItem(position="request", record=self.record("here"))], synchronous=True)
@@ -169,7 +169,7 @@ class TestDeclaredCategory:
 TIED_TYPOS = ("Énorme nid de poule rue de la Bouse", "Bouchon monstre rue Rille ce matin")
 DECIDE_SCRIPT = """
 import json
-from incidents.pipeline import decide
+from incidents.pipeline.process import decide
 from incidents.sources.record import PostRecord
 from tests.conftest import paris
 records = [PostRecord(source="t", external_id=str(n), text=text, posted_at=paris(2014, 9, 8)) for n, text in

@@ -42,7 +42,7 @@ from incidents.categories import Category
 from incidents.geo import is_null_island
 from incidents.models import Incident, Post
 from incidents.models.incidents import OPEN_STATUSES
-from incidents.services.areas import is_in_service_area
+from incidents.pipeline.areas import is_in_service_area
 from incidents.services.open311 import SOURCE, ServiceRequest, submit_service_request
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"

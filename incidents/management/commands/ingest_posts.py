@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import InterfaceError, OperationalError
 
-from incidents.ingest import IngestReport, celery_enabled, ingest, wait_for_workers
+from incidents.pipeline.ingest import IngestReport, celery_enabled, ingest, wait_for_workers
 from incidents.sources.parsing import SourceError, source_name
 from incidents.sources.reader import FORMATS, input_files, open_file, open_stdin
 

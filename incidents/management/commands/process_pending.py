@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from incidents.ingest import process_pending
+from incidents.pipeline.ingest import process_pending
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from incidents.link import relink_incidents
+from incidents.pipeline.link import relink_incidents
 
 
 def _ids(value: str) -> list[int]:

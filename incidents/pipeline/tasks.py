@@ -12,7 +12,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from incidents import pipeline
+from incidents.pipeline import process as pipeline
 
 
 @shared_task(

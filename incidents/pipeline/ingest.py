@@ -25,9 +25,9 @@ from queue import Empty, Queue
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, connections
 
-from incidents import pipeline
 from incidents.models import Post, PostState
-from incidents.pipeline import ProcessReport
+from incidents.pipeline import process as pipeline
+from incidents.pipeline.process import ProcessReport
 from incidents.sources.parsing import ParsedItem
 from incidents.sources.record import PostRecord
 
@@ -295,7 +295,7 @@ def dispatch(
         if report is not None:
             report.processed.add(processed)
         return
-    from incidents.tasks import process_posts  # Celery is only imported on the scale-out path
+    from incidents.pipeline.tasks import process_posts  # Celery is only imported on the scale-out path
 
     try:
         task = process_posts.apply_async((sorted(post_ids), incident_ids))

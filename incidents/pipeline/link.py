@@ -27,8 +27,8 @@ from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import connection, transaction
 
 from incidents.geo import WGS84, geog
-from incidents.group import refresh_incidents
 from incidents.models import Post, PostState, PostWorksZone, StreetSegment, WorksZone
+from incidents.pipeline.group import refresh_incidents
 
 POST = Post._meta.db_table
 SEGMENT = StreetSegment._meta.db_table

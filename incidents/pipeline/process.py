@@ -35,12 +35,12 @@ from incidents.categories import Category
 from incidents.classify.lexicon import classify_many
 from incidents.classify.result import Classification
 from incidents.geo import geog
-from incidents.group import add_batch_posts, group_batch, refresh_incidents
-from incidents.link import link_batch_works, nearest_segment_join
 from incidents.locate.locator import Locator
 from incidents.locate.result import Location
 from incidents.models import Incident, LocationMethod, Post, PostState, Repost, StreetSegment
-from incidents.services.areas import in_service_area
+from incidents.pipeline.areas import in_service_area
+from incidents.pipeline.group import add_batch_posts, group_batch, refresh_incidents
+from incidents.pipeline.link import link_batch_works, nearest_segment_join
 from incidents.sources.parsing import dump_raw
 from incidents.sources.record import PostRecord
 

@@ -1,0 +1,1 @@
+"""The listening pipeline: posts in, incidents out."""
