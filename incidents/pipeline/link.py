@@ -11,7 +11,7 @@ Both links are computed in SQL for a whole batch, on the geography GiST indexes:
   ``INCIDENTS_WORKS_GRACE_HOURS`` (a barrier often stays a day after the permit ends).
 
 Distances are metres on the spheroid (``ST_Distance`` on geography). Incidents take
-their links from their posts (:func:`incidents.group.refresh_incidents`), so
+their links from their posts (:func:`incidents.pipeline.totals.refresh_incidents`), so
 :func:`relink_incidents` — called by the street and works importers — relinks the
 posts near what changed and refreshes their incidents.
 """
@@ -26,9 +26,10 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import connection, transaction
 
+from incidents.cache import StampedCache
 from incidents.geo import WGS84, geog
 from incidents.models import Post, PostState, PostWorksZone, StreetSegment, WorksZone
-from incidents.pipeline.group import refresh_incidents
+from incidents.pipeline.totals import refresh_incidents
 
 POST = Post._meta.db_table
 SEGMENT = StreetSegment._meta.db_table
@@ -76,6 +77,56 @@ def link_segments(cursor, relation: str, where: str, params: dict) -> None:
         """,
         {"segment_m": settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M, **params},
     )
+
+
+def streets_stamp(cursor) -> tuple:
+    """What changes when streets are imported: their count and latest change."""
+    cursor.execute(f"SELECT count(*), max(updated_at) FROM {SEGMENT}")
+    return tuple(cursor.fetchone())
+
+
+# Nearest street segment of each point already linked, for the streets loaded now. Many
+# posts share a point (those located to a street, a crossing or a landmark), so most of a
+# batch's points were linked before. Emptied when the streets or the maximum distance
+# change, and when it grows past this many points.
+_segment_cache: StampedCache[dict[tuple[float, float], tuple[int | None, float | None]]] = StampedCache()
+SEGMENT_CACHE_MAX_POINTS = 200_000
+
+
+def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[int | None, float | None]]:
+    """``(segment id, distance in metres)`` of the nearest segment to each ``(lon, lat)``, or ``(None, None)``.
+
+    The same answer as :func:`link_segments`: the query is the same, asked
+    once per distinct point not seen before.
+    """
+    if not points:
+        return []
+    segment_m = settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M
+    nearest = _segment_cache.get((*streets_stamp(cursor), segment_m), dict)
+    if len(nearest) > SEGMENT_CACHE_MAX_POINTS:
+        nearest.clear()
+    # Answers are collected here, not read back from the cache: another thread of the process
+    # (ingest's store-ahead thread and the processing one) may empty it meanwhile.
+    answers: dict[tuple[float, float], tuple[int | None, float | None]] = {}
+    missing = []
+    for point in sorted(set(points)):
+        if (known := nearest.get(point)) is not None:
+            answers[point] = known
+        else:
+            missing.append(point)
+    if missing:
+        cursor.execute(
+            f"""
+            SELECT q.n, nearest.id, nearest.distance_m
+            FROM unnest(%(lon)s::float8[], %(lat)s::float8[]) WITH ORDINALITY AS q(lon, lat, n)
+            {nearest_segment_join("ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)")}
+            """,
+            {"lon": [lon for lon, _ in missing], "lat": [lat for _, lat in missing], "segment_m": segment_m},
+        )
+        found = {n: (segment_id, distance) for n, segment_id, distance in cursor.fetchall()}
+        for n, point in enumerate(missing, start=1):
+            answers[point] = nearest[point] = found.get(n, (None, None))
+    return [answers[point] for point in points]
 
 
 _ACTIVE = """

@@ -98,5 +98,5 @@ def test_store_ahead_gives_the_same_result(settings):
 
     switch_interval = sys.getswitchinterval()
     assert run(store_ahead=True) == run(store_ahead=False)
-    # Shortened while the two threads ran (see incidents.ingest._ahead), then given back.
+    # Shortened while the two threads ran (see incidents.pipeline.ingest._ahead), then given back.
     assert sys.getswitchinterval() == switch_interval

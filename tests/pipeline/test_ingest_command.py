@@ -91,11 +91,11 @@ def test_missing_path_and_bad_source_name():
 
 
 def test_process_pending_takes_up_stored_posts(push, capsys):
-    from incidents.pipeline import process as pipeline
+    from incidents.pipeline.store import store
     from incidents.sources.record import PostRecord
     from tests.conftest import CAPITOLE, paris
 
-    pipeline.store([PostRecord("x", "w1", "Chantier bloquant", paris(2014, 9, 8), lon=CAPITOLE.x, lat=CAPITOLE.y)])
+    store([PostRecord("x", "w1", "Chantier bloquant", paris(2014, 9, 8), lon=CAPITOLE.x, lat=CAPITOLE.y)])
     assert Post.objects.get().state == "pending"
     call_command("process_pending")
     assert "1 posts processed: 1 located" in capsys.readouterr().out
