@@ -1,11 +1,13 @@
 """
 Link located posts to the nearest street segment and to the works zones active nearby.
 
-Both links are computed in SQL for a whole batch, on the geography GiST indexes:
+Both links are computed in SQL, on the geography GiST indexes:
 
-- the nearest segment within ``INCIDENTS_SEGMENT_MAX_DISTANCE_M``: a ``LATERAL``
-  nearest-neighbour query per post (``ORDER BY geog <-> geog LIMIT 1``, bounded by
-  ``ST_DWithin`` so a post far from every street stops at once); ties go to the lower id;
+- the nearest segment within ``INCIDENTS_SEGMENT_MAX_DISTANCE_M``, chosen in one place,
+  :func:`nearest_segments`: a ``LATERAL`` nearest-neighbour query per point
+  (``ORDER BY geog <-> geog LIMIT 1``, bounded by ``ST_DWithin`` so a point far from
+  every street stops at once); ties go to the lower id. Asked once per distinct point
+  and remembered per process until the streets change;
 - every works zone whose impact area lies within ``INCIDENTS_WORKS_RADIUS_M`` of the
   post and that was active when it was posted, give or take
   ``INCIDENTS_WORKS_GRACE_HOURS`` (a barrier often stays a day after the permit ends).
@@ -40,45 +42,6 @@ POST_WORKS = PostWorksZone._meta.db_table
 RELINK_CHUNK = 5000
 
 
-def nearest_segment_join(point: str) -> str:
-    """SQL: ``LEFT JOIN LATERAL`` the nearest segment (``nearest.id``, ``nearest.distance_m``) to ``point``.
-
-    ``point`` is a geometry expression of the outer query; the limit is the
-    ``%(segment_m)s`` parameter. The ``ST_DWithin`` bound lets the nearest-neighbour
-    index scan stop at once for a post far from every street.
-    """
-    return f"""
-        LEFT JOIN LATERAL (
-            SELECT s.id, ST_Distance({geog("s.geom")}, {geog(point)}) AS distance_m
-            FROM {SEGMENT} s
-            WHERE ST_DWithin({geog("s.geom")}, {geog(point)}, %(segment_m)s)
-            ORDER BY {geog("s.geom")} <-> {geog(point)}, s.id
-            LIMIT 1
-        ) nearest ON true
-    """
-
-
-def link_segments(cursor, relation: str, where: str, params: dict) -> None:
-    """Set ``segment_id`` and ``segment_distance_m`` of the rows of ``relation`` matching ``where``.
-
-    ``relation`` is the post table or the pipeline's batch table (both have ``id``,
-    ``location``, ``segment_id`` and ``segment_distance_m``); ``where`` is about its
-    alias ``q``. A row with no segment within range gets none.
-    """
-    cursor.execute(
-        f"""
-        UPDATE {relation} t SET segment_id = found.segment_id, segment_distance_m = found.distance_m
-        FROM (
-            SELECT q.id, nearest.id AS segment_id, nearest.distance_m
-            FROM {relation} q {nearest_segment_join("q.location")}
-            WHERE {where}
-        ) found
-        WHERE t.id = found.id
-        """,
-        {"segment_m": settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M, **params},
-    )
-
-
 def streets_stamp(cursor) -> tuple:
     """What changes when streets are imported: their count and latest change."""
     cursor.execute(f"SELECT count(*), max(updated_at) FROM {SEGMENT}")
@@ -96,8 +59,8 @@ SEGMENT_CACHE_MAX_POINTS = 200_000
 def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[int | None, float | None]]:
     """``(segment id, distance in metres)`` of the nearest segment to each ``(lon, lat)``, or ``(None, None)``.
 
-    The same answer as :func:`link_segments`: the query is the same, asked
-    once per distinct point not seen before.
+    Asked once per distinct point not seen before: by the pipeline for the posts it
+    places, and by :func:`link_posts` when streets changed.
     """
     if not points:
         return []
@@ -115,11 +78,18 @@ def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[in
         else:
             missing.append(point)
     if missing:
+        here = "ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)"
         cursor.execute(
             f"""
             SELECT q.n, nearest.id, nearest.distance_m
             FROM unnest(%(lon)s::float8[], %(lat)s::float8[]) WITH ORDINALITY AS q(lon, lat, n)
-            {nearest_segment_join("ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)")}
+            LEFT JOIN LATERAL (
+                SELECT s.id, ST_Distance({geog("s.geom")}, {geog(here)}) AS distance_m
+                FROM {SEGMENT} s
+                WHERE ST_DWithin({geog("s.geom")}, {geog(here)}, %(segment_m)s)
+                ORDER BY {geog("s.geom")} <-> {geog(here)}, s.id
+                LIMIT 1
+            ) nearest ON true
             """,
             {"lon": [lon for lon, _ in missing], "lat": [lat for _, lat in missing], "segment_m": segment_m},
         )
@@ -189,11 +159,23 @@ def link_posts(post_ids: Sequence[int]) -> None:
     """Recompute the segment and works links of the located posts among ``post_ids`` (caller's transaction)."""
     post_ids = list(post_ids)
     with connection.cursor() as cursor:
-        link_segments(
-            cursor,
-            POST,
-            "q.id = ANY(%(ids)s) AND q.state = %(located)s",
-            {"ids": post_ids, "located": PostState.LOCATED},
+        cursor.execute(
+            f"SELECT id, ST_X(location), ST_Y(location) FROM {POST} WHERE id = ANY(%s) AND state = %s",
+            [post_ids, PostState.LOCATED],
+        )
+        located = cursor.fetchall()
+        segments = nearest_segments(cursor, [(lon, lat) for _, lon, lat in located])
+        cursor.execute(
+            f"""
+            UPDATE {POST} p SET segment_id = n.segment_id, segment_distance_m = n.distance_m
+            FROM unnest(%s::bigint[], %s::bigint[], %s::float8[]) AS n(id, segment_id, distance_m)
+            WHERE p.id = n.id
+            """,
+            [
+                [post_id for post_id, _, _ in located],
+                [segment_id for segment_id, _ in segments],
+                [distance for _, distance in segments],
+            ],
         )
         link_works(cursor, post_ids)
 

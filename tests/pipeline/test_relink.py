@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.gis.geos import LineString, MultiLineString
 from django.core.management import call_command
 
 from incidents.models import Post, StreetSegment
@@ -68,6 +69,19 @@ def test_deleted_segment_is_replaced_by_the_next_nearest(push, make_segment):
     StreetSegment.objects.filter(pk=nearest.pk).delete()
     relink_incidents(segment_ids=[other.pk])
     assert incident_of("p").segment == other
+
+
+def test_a_segment_moved_away_is_unlinked(push, make_segment):
+    # The batch and relinking choose the nearest segment with the same per-process cache:
+    # a street changed in place (same rows, new geometry) must not be answered from it.
+    segment = make_segment(coords=[offset(CAPITOLE, north_m=5).coords, offset(CAPITOLE, 50, 5).coords])
+    push(post(WORKS, CAPITOLE, id="p"))
+    assert incident_of("p").segment == segment
+    segment.geom = MultiLineString(LineString(offset(FAR, north_m=5).coords, offset(FAR, 50, 5).coords), srid=4326)
+    segment.save()
+    relink_incidents(segment_ids=[segment.pk])
+    assert Post.objects.get(external_id="p").segment is None
+    assert incident_of("p").segment is None
 
 
 def test_empty_lists_mean_nothing_changed(push, make_segment):
