@@ -75,10 +75,10 @@ def setup_django() -> None:
 def warm_up() -> float:
     """Build what a long-running process builds once (the street locator, the lexicon); return the seconds."""
     from incidents.classify.lexicon import classify
-    from incidents.pipeline.decide import current_locator
+    from incidents.locate.locator import Locator
 
     started = time.perf_counter()
-    current_locator()
+    Locator.from_database()
     classify("trottoir bloqué par un chantier", "fr")
     return time.perf_counter() - started
 

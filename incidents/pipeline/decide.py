@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 
 from django.db import connection
 
-from incidents.cache import StampedCache
 from incidents.categories import Category
 from incidents.classify.lexicon import classify_many
 from incidents.classify.result import Classification
@@ -30,21 +29,8 @@ from incidents.locate.locator import Locator
 from incidents.locate.result import Location
 from incidents.pipeline.areas import in_service_area
 from incidents.pipeline.columns import stage_record
-from incidents.pipeline.link import nearest_segments, streets_stamp
+from incidents.pipeline.link import nearest_segments
 from incidents.sources.record import PostRecord
-
-# One locator per process, shared by its threads, rebuilt when the loaded streets change:
-# building one can mean reading every street name, so it is not rebuilt per batch nor per
-# thread; ``Locator.locate_many`` only reads it.
-_locator_cache: StampedCache[Locator] = StampedCache()
-
-
-def current_locator() -> Locator:
-    """Return the locator for the streets loaded now (built once, rebuilt after a street import)."""
-    with connection.cursor() as cursor:
-        stamp = streets_stamp(cursor)
-    return _locator_cache.get(stamp, Locator.from_database)
-
 
 Decision = tuple[Classification, Location | None]
 # Where a decided post lies: inside the service area or not, and its nearest segment (see _place()).
@@ -83,7 +69,7 @@ def _declared(record: PostRecord) -> Classification | None:
 
 
 def _classify_and_locate(records: Sequence[PostRecord]) -> list[Decision]:
-    """Classify ``records`` and locate the relevant ones, in memory (the locator is built once per process)."""
+    """Classify ``records`` and locate the relevant ones, in memory (the gazetteer is built once per process)."""
     classifications = [
         _declared(record) or classification
         for record, classification in zip(
@@ -93,7 +79,7 @@ def _classify_and_locate(records: Sequence[PostRecord]) -> list[Decision]:
     relevant = [index for index, classification in enumerate(classifications) if classification.is_relevant]
     locations: list[Location | None] = [None] * len(records)
     if relevant:
-        found = current_locator().locate_many([records[index] for index in relevant])
+        found = Locator.from_database().locate_many([records[index] for index in relevant])
         for index, location in zip(relevant, found, strict=True):
             locations[index] = location
     return list(zip(classifications, locations, strict=True))

@@ -30,6 +30,7 @@ from django.db import connection, transaction
 
 from incidents.cache import StampedCache
 from incidents.geo import WGS84, geog
+from incidents.locate.gazetteer import street_fingerprint
 from incidents.models import Post, PostState, PostWorksZone, StreetSegment, WorksZone
 from incidents.pipeline.totals import refresh_incidents
 
@@ -40,12 +41,6 @@ POST_WORKS = PostWorksZone._meta.db_table
 
 # Posts relinked per transaction by relink_incidents(): bounded memory and lock time.
 RELINK_CHUNK = 5000
-
-
-def streets_stamp(cursor) -> tuple:
-    """What changes when streets are imported: their count and latest change."""
-    cursor.execute(f"SELECT count(*), max(updated_at) FROM {SEGMENT}")
-    return tuple(cursor.fetchone())
 
 
 # Nearest street segment of each point already linked, for the streets loaded now. Many
@@ -65,7 +60,7 @@ def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[in
     if not points:
         return []
     segment_m = settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M
-    nearest = _segment_cache.get((*streets_stamp(cursor), segment_m), dict)
+    nearest = _segment_cache.get((*street_fingerprint(), segment_m), dict)
     if len(nearest) > SEGMENT_CACHE_MAX_POINTS:
         nearest.clear()
     # Answers are collected here, not read back from the cache: another thread of the process

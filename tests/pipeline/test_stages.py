@@ -9,7 +9,6 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from incidents.models import Post, PostState, PostWorksZone
-from incidents.pipeline.decide import current_locator
 from incidents.pipeline.process import process
 from incidents.pipeline.store import store
 from incidents.services.areas import set_service_area_from_streets
@@ -119,15 +118,6 @@ class TestWorksLinks:
         push(post(WORKS_TEXT, CAPITOLE, when, id="p"))
         linked = set(PostWorksZone.objects.values_list("works_zone", flat=True))
         assert linked == {ended_yesterday.pk, starts_tomorrow.pk}
-
-
-def test_the_locator_is_built_once_and_again_after_a_street_import(make_segment):
-    first = current_locator()
-    assert current_locator() is first
-    make_segment()
-    rebuilt = current_locator()
-    assert rebuilt is not first
-    assert current_locator() is rebuilt
 
 
 class TestDeclaredCategory:
