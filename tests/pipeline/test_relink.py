@@ -95,7 +95,7 @@ def test_command_relinks_everything_by_default(push, make_segment, capsys):
     push(post(WORKS, CAPITOLE, id="p"))
     segment = make_segment(coords=[CAPITOLE.coords, offset(CAPITOLE, east_m=50).coords])
     call_command("relink_incidents")
-    assert "1 posts relinked; 1 incidents refreshed." in capsys.readouterr().out
+    assert "1 post relinked; 1 incident refreshed." in capsys.readouterr().out
     assert incident_of("p").segment == segment
 
 
