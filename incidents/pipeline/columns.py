@@ -23,6 +23,8 @@ from incidents.sources.record import PostRecord
 
 POST = Post._meta.db_table
 
+# The counts a fresher copy of a post may raise.
+ENGAGEMENT = ("like_count", "repost_count", "reply_count", "quote_count")
 # Attributes of PostRecord stored as they are, each in the post column of the same name.
 PLAIN = (
     "source",
@@ -34,10 +36,7 @@ PLAIN = (
     "language",
     "media_urls",
     "posted_at",
-    "like_count",
-    "repost_count",
-    "reply_count",
-    "quote_count",
+    *ENGAGEMENT,
     "repost_of",
     "quote_of",
     "reply_to",
@@ -45,8 +44,6 @@ PLAIN = (
     "place_type",
     "declared_category",
 )
-# The counts a fresher copy of a post may raise.
-ENGAGEMENT = ("like_count", "repost_count", "reply_count", "quote_count")
 # The device's point (``lon``, ``lat``) and the place's box (``place_bbox``) are staged as numbers.
 _POINT = ("gps_lon", "gps_lat")
 _BOX = ("bbox_min_lon", "bbox_min_lat", "bbox_max_lon", "bbox_max_lat")
