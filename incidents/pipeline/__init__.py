@@ -15,6 +15,6 @@ The listening pipeline: parsed posts in, incidents out. Each step has one module
 
 What the steps share: ``columns.py``, the post columns written and read back;
 ``locks.py``, the advisory locks; ``statistics.py``, when to ANALYZE what the pipeline
-grows. Per-process caches (locator, nearest segments, service areas) are
+grows. Per-process caches (the locator's gazetteer, nearest segments, service areas) are
 :class:`incidents.cache.StampedCache`.
 """

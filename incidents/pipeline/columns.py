@@ -48,9 +48,9 @@ PLAIN = (
 _POINT = ("gps_lon", "gps_lat")
 _BOX = ("bbox_min_lon", "bbox_min_lat", "bbox_max_lon", "bbox_max_lat")
 
-# The staging table, in the order of staged_row().
+# The staging table, in the order of staging_row().
 STAGING = "ingest_post"
-STAGED = (*PLAIN, "raw", *_POINT, *_BOX)
+STAGING_COLUMNS = (*PLAIN, "raw", *_POINT, *_BOX)
 
 
 def column_type(name: str) -> str:
@@ -63,7 +63,7 @@ CREATE_STAGING = (
     + ", ".join([*(f"{name} {column_type(name)}" for name in (*PLAIN, "raw")), *(f"{n} float8" for n in _POINT + _BOX)])
     + ") ON COMMIT DROP"
 )
-COPY_STAGING = f"COPY {STAGING} ({', '.join(STAGED)}) FROM STDIN"
+COPY_STAGING = f"COPY {STAGING} ({', '.join(STAGING_COLUMNS)}) FROM STDIN"
 
 # The post columns written from the staging table, and their values.
 STORED_VALUES = {
@@ -76,7 +76,7 @@ _plain = attrgetter(*PLAIN)
 _NO_BOX = (None, None, None, None)
 
 
-def staged_row(record: PostRecord) -> tuple:
+def staging_row(record: PostRecord) -> tuple:
     """The staging table's row of ``record`` (for ``COPY``)."""
     return (*_plain(record), dump_raw(record.raw), record.lon, record.lat, *(record.place_bbox or _NO_BOX))
 

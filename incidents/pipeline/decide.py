@@ -56,6 +56,7 @@ def decide(posts: Mapping[int, PostRecord]) -> dict[int, Decided]:
 
 
 def is_found(location: Location | None) -> bool:
+    """Whether ``location`` is a point (a located post)."""
     return location is not None and location.found and location.lon is not None and location.lat is not None
 
 

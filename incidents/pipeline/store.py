@@ -22,7 +22,7 @@ from incidents.pipeline.columns import (
     ENGAGEMENT,
     STAGING,
     STORED_VALUES,
-    staged_row,
+    staging_row,
 )
 from incidents.pipeline.locks import STORE_LOCK, hold
 from incidents.sources.record import PostRecord
@@ -105,7 +105,7 @@ def store(primary: Sequence[PostRecord], embedded: Sequence[PostRecord] = ()) ->
             # Django's error wrapping does not cover psycopg's COPY: add it so callers see DataError.
             with connection.wrap_database_errors, cursor.cursor.copy(COPY_STAGING) as copy:
                 for key in sorted(posts):
-                    copy.write_row(staged_row(posts[key]))
+                    copy.write_row(staging_row(posts[key]))
         # Serialise the rest across processes: an original and its repost stored at the
         # same moment by two processes must each see the other, or a repost would not be
         # counted. The costly COPY above runs in parallel.
