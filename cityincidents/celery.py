@@ -8,4 +8,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityincidents.settings")
 
 app = Celery("cityincidents")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# The one task runs the pipeline's processing step and lives with it: incidents/pipeline/tasks.py.
+app.autodiscover_tasks(["incidents.pipeline"])
