@@ -47,6 +47,8 @@ def test_categories(text, language, category):
         "Municipales : le candidat promet encore des pistes cyclables",
         "Quel match hier soir au Stadium !! Allez le TFC ⚽",
         "Merci pour le super feu d'artifice du 14 juillet 🎆",
+        # Cues alone ("signalement", "depuis") name no problem.
+        "Rien n'a bougé depuis mon signalement...",
         "La ligne de métro est super propre depuis la rénovation",
         "",
     ],
