@@ -304,22 +304,26 @@ def test_a_city_extends_the_lexicon_with_its_own_file(tmp_path, settings):
     assert get_lexicon() is get_lexicon()
 
 
-def test_a_broken_lexicon_says_what_to_fix(tmp_path):
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[categories.potholes]\nstrong = ["trou"]\n', "'potholes' is not a category code"),
+        (
+            '[categories.lighting]\nstrong = ["lampadaire"]\nabsence = ["lumiere"]\n',
+            "absence terms must also be strong, place or weak terms: lumiere",
+        ),
+        ('[affects.walkers]\nwords = ["pieton"]\n', "affects 'walkers' is not one of pedestrians, reduced_mobility"),
+        ('[follow_up]\nrepaired = ["repare"]\n', "follow_up: repaired is not one of still, fixed, same, wish"),
+        (
+            '[[precedence]]\ncategory = "pedestrian"\nover = ["works_obstruction"]\n',
+            "precedence 1: pedestrian is not a category code",
+        ),
+    ],
+)
+def test_a_broken_lexicon_says_what_to_fix(tmp_path, content, message):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[categories.potholes]\nstrong = ["trou"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="'potholes' is not a category code"):
-        Lexicon.from_files(bad)
-    bad.write_text('[categories.lighting]\nstrong = ["lampadaire"]\nabsence = ["lumiere"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="absence terms must also be strong, place or weak terms: lumiere"):
-        Lexicon.from_files(bad)
-    bad.write_text('[affects.walkers]\nwords = ["pieton"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="affects 'walkers' is not one of pedestrians, reduced_mobility"):
-        Lexicon.from_files(bad)
-    bad.write_text('[follow_up]\nrepaired = ["repare"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="follow_up: repaired is not one of still, fixed, same, wish"):
-        Lexicon.from_files(bad)
-    bad.write_text('[[precedence]]\ncategory = "pedestrian"\nover = ["works_obstruction"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="precedence 1: pedestrian is not a category code"):
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
         Lexicon.from_files(bad)
 
 
