@@ -33,7 +33,8 @@ class TestStates:
         assert p.location_method == "gps"
         assert p.location.coords == pytest.approx(CAPITOLE.coords)
         assert p.location_accuracy_m > 0
-        assert p.category == "works_obstruction"
+        # A works barrier across the sidewalk harms people on foot (docs/taxonomy.md).
+        assert p.category == "pedestrian_crossing_sidewalk"
         assert 0 < p.category_score <= 1
         assert p.relevance > 0.9
         assert any("chantier" in evidence for evidence in p.category_evidence)
