@@ -8,6 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityincidents.settings")
 
 app = Celery("cityincidents")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
-# The listener's tick (incidents/channels/tasks.py), sent by `celery beat` (settings.CELERY_BEAT_SCHEDULE).
-app.autodiscover_tasks(["incidents.channels"])
+# Tasks live with what they run: the pipeline's processing step (incidents/pipeline/tasks.py) and
+# the listener's tick that `celery beat` sends (incidents/channels/tasks.py, settings.CELERY_BEAT_SCHEDULE).
+app.autodiscover_tasks(["incidents.pipeline", "incidents.channels"])

@@ -4,11 +4,8 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from incidents.models import ServiceArea
-from incidents.services.areas import (
-    is_in_service_area,
-    set_service_area_from_districts,
-    set_service_area_from_streets,
-)
+from incidents.pipeline.areas import is_in_service_area
+from incidents.services.areas import set_service_area_from_districts, set_service_area_from_streets
 from tests.conftest import CAPITOLE, offset
 
 pytestmark = pytest.mark.django_db

@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.parsers import JSONParser
-from incidents.ingest import ingest
+from incidents.pipeline.ingest import ingest
 from incidents.sources import columns, mastodon, x
 from incidents.sources.parsing import RecordError, source_name
 

@@ -34,9 +34,10 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-# The one place channels reach the ingest service (shared with files and the push API).
-from incidents.ingest import IngestReport, ItemResult, Status, ingest
 from incidents.models import Channel, ChannelCursor, ChannelPost, IncidentReply
+
+# The one place channels reach the ingest service (shared with files and the push API).
+from incidents.pipeline.ingest import IngestReport, ItemResult, Status, ingest
 from incidents.sources.parsing import ParsedItem
 
 from .base import NetworkClient, Page, Stream

@@ -50,9 +50,9 @@ from incidents.importers.records import (
     WorksRecord,
     no_progress,
 )
-from incidents.link import relink_incidents
 from incidents.locate.normalize import normalize_street_name
 from incidents.models import District, StreetSegment, WorksZone
+from incidents.pipeline.link import relink_incidents
 from incidents.sources.parsing import storable_json
 
 

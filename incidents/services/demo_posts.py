@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from incidents.ingest import IngestReport, ingest
+from incidents.pipeline.ingest import IngestReport, ingest
 from incidents.sources.reader import open_file
 
 DEMO_POSTS_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo_posts"

@@ -89,7 +89,8 @@ def status_record(status: dict[str, Any], source: str, *, repost_of: str = "") -
     """Build the record of one status; raise :class:`RecordError` if it is not a valid post."""
     external_id = identifier(status.get("uri") or status.get("url") or status.get("id"), "uri")
     account = status.get("account") if isinstance(status.get("account"), dict) else {}
-    attachments = [m for m in status.get("media_attachments") or [] if isinstance(m, dict)]
+    media = status.get("media_attachments")
+    attachments = [m for m in media if isinstance(m, dict)] if isinstance(media, list) else []
 
     text = ""
     if not repost_of:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.ingest import Status, ingest
 from incidents.models import Post, PostState, Repost
+from incidents.pipeline.ingest import Status, ingest
 from incidents.sources.parsing import ParsedItem
 from incidents.sources.record import PostRecord
 from tests.conftest import CAPITOLE, offset, paris

@@ -79,7 +79,7 @@ def test_unreadable_file_is_a_command_error(tmp_path):
 def test_one_unreadable_file_in_a_folder_does_not_stop_the_others(tmp_path):
     (tmp_path / "a.csv").write_text("nothing,useful\n1,2\n")
     (tmp_path / "b.jsonl").write_text('{"id": "1", "text": "Lampadaire éteint", "posted_at": "2014-09-08T10:00:00Z"}\n')
-    with pytest.raises(CommandError, match="1 file\\(s\\) could not be read \\(the others were ingested\\)"):
+    with pytest.raises(CommandError, match="1 file could not be read \\(the others were ingested\\)"):
         run(str(tmp_path))
     assert Post.objects.filter(external_id="1").exists()
 
@@ -92,12 +92,27 @@ def test_missing_path_and_bad_source_name():
 
 
 def test_process_pending_takes_up_stored_posts(push, capsys):
-    from incidents import pipeline
+    from incidents.pipeline.store import store
     from incidents.sources.record import PostRecord
     from tests.conftest import CAPITOLE, paris
 
-    pipeline.store([PostRecord("x", "w1", "Chantier bloquant", paris(2014, 9, 8), lon=CAPITOLE.x, lat=CAPITOLE.y)])
+    store([PostRecord("x", "w1", "Chantier bloquant", paris(2014, 9, 8), lon=CAPITOLE.x, lat=CAPITOLE.y)])
     assert Post.objects.get().state == "pending"
     call_command("process_pending")
-    assert "1 posts processed: 1 located" in capsys.readouterr().out
+    assert "1 post processed: 1 located" in capsys.readouterr().out
     assert Post.objects.get().incident is not None
+
+
+def test_the_pipeline_commands_follow_the_language_setting(push):
+    from django.utils import translation
+
+    with translation.override("fr"):
+        out, _ = run(str(SOURCES / "posts_fr.csv"))
+        assert "éléments en" in out
+        assert "messages traités : " in out
+        call_command("process_pending", stdout=(pending := io.StringIO()))
+        assert pending.getvalue() == "Aucun message en attente.\n"
+        call_command("relink_incidents", stdout=(relinked := io.StringIO()))
+        assert "messages reliés à nouveau ; " in relinked.getvalue()
+        with pytest.raises(CommandError, match="doit valoir 1 ou plus"):
+            run(str(SOURCES), "--batch-size", "0")

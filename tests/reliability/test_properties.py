@@ -214,6 +214,7 @@ def test_the_x_parser_answers_every_document(document):
 
 @BOUNDED
 @given(st.one_of(mastodon_like, st.lists(mastodon_like, max_size=3), json_values))
+@example({"uri": "u", "content": "x", "created_at": "2014-09-08T10:00:00Z", "media_attachments": True})  # TypeError
 def test_the_mastodon_parser_answers_every_document(document):
     check_items(list(mastodon.parse_document(document, position="[0]", source="mastodon")))
 

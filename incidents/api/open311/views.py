@@ -40,9 +40,9 @@ from incidents.categories import Category
 from incidents.geo import is_null_island
 from incidents.models import Incident, Post
 from incidents.models.incidents import OPEN_STATUSES
+from incidents.pipeline.areas import is_in_service_area
 from incidents.publish.filters import CodeListField, parse_instant
 from incidents.publish.privacy import scrub_text, sees_personal_data
-from incidents.services.areas import is_in_service_area
 from incidents.services.open311 import SOURCE, ServiceRequest, submit_service_request
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"

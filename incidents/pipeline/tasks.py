@@ -3,7 +3,7 @@
 A task carries the ids of stored posts, never the posts themselves: they are already
 safe in the database before the task is sent. Tasks are acknowledged late and
 rejected when their worker dies, so a batch is redelivered rather than lost; running
-one twice is harmless because :func:`incidents.pipeline.process` only takes posts that
+one twice is harmless because :func:`incidents.pipeline.process.process` only takes posts that
 are still pending.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from incidents import pipeline
+from incidents.pipeline.process import process
 
 
 @shared_task(
@@ -25,4 +25,4 @@ from incidents import pipeline
 )
 def process_posts(post_ids: list[int], incident_ids: list[int] | None = None) -> dict[str, int]:
     """Process the stored posts ``post_ids`` and refresh ``incident_ids``; return the counts."""
-    return pipeline.process(post_ids, incident_ids or ()).as_dict()
+    return process(post_ids, incident_ids or ()).as_dict()

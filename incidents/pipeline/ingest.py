@@ -3,10 +3,11 @@ Ingest: parsed items → stored posts, exactly once → processed here or by Cel
 
 The one service behind ``manage.py ingest_posts``, ``POST /api/posts/`` and the demo
 loader. Items are cut into batches of ``INCIDENTS_INGEST_BATCH_SIZE``; each batch is
-stored at once (:func:`incidents.pipeline.store`), so every item gets its answer —
+stored at once (:func:`incidents.pipeline.store.store`), so every item gets its answer —
 ``created``, ``duplicate``, ``repost`` (counted as engagement of its original) or
-``rejected`` with the reason — and then processed: synchronously by default, or
-enqueued to Celery (:mod:`incidents.tasks`) when ``CELERY_BROKER_URL`` is set. A batch
+``rejected`` with the reason — and then processed: synchronously by default
+(:func:`incidents.pipeline.process.process`, with the posts decided ahead), or enqueued
+to Celery (:mod:`incidents.pipeline.tasks`) when ``CELERY_BROKER_URL`` is set. A batch
 that cannot be enqueued stays stored as ``pending`` and :func:`process_pending` takes
 it up later: nothing is lost.
 """
@@ -25,9 +26,10 @@ from queue import Empty, Queue
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, connections
 
-from incidents import pipeline
 from incidents.models import Post, PostState
-from incidents.pipeline import ProcessReport
+from incidents.pipeline.decide import Decided, decide
+from incidents.pipeline.process import ProcessReport, process
+from incidents.pipeline.store import store
 from incidents.sources.parsing import ParsedItem
 from incidents.sources.record import PostRecord
 
@@ -123,27 +125,19 @@ class _StoredBatch:
     incident_ids: set[int]
     carried: int = 0
     created: dict[int, PostRecord] = field(default_factory=dict)
-    decided: dict = field(default_factory=dict)
+    decided: dict[int, Decided] = field(default_factory=dict)
 
 
-def _stored_batches(items: Iterable[ParsedItem], size: int, decide: bool) -> Iterator[_StoredBatch]:
-    """Parse, store and — when processing here — classify, locate and place, batch after batch.
+def _stored_batches(items: Iterable[ParsedItem], size: int, decide_ahead: bool) -> Iterator[_StoredBatch]:
+    """Parse, store and — when processing here (``decide_ahead``) — decide the posts, batch after batch.
 
     With ``store_ahead`` this runs in its own thread, so that the Python work of a batch
     (parsing, classifying, locating, placing) overlaps the database work of the previous one.
     """
     for batch in _batches(items, size):
         stored = _store_batch(batch)
-        if decide and stored.created:
-            ids = list(stored.created)
-            records = [pipeline.stage_record(stored.created[post_id]) for post_id in ids]
-            decisions = pipeline.decide(records, staged=True)
-            with connection.cursor() as cursor:
-                placements = pipeline.place(cursor, decisions)
-            stored.decided = {
-                post_id: (record, decision, placement)
-                for post_id, record, decision, placement in zip(ids, records, decisions, placements, strict=True)
-            }
+        if decide_ahead:
+            stored.decided = decide(stored.created)
         yield stored
 
 
@@ -220,7 +214,7 @@ def ingest(
     if synchronous is None:
         synchronous = not celery_enabled()
     report = IngestReport()
-    stored_batches = _stored_batches(items, batch_size, decide=synchronous)
+    stored_batches = _stored_batches(items, batch_size, decide_ahead=synchronous)
     for stored in _ahead(stored_batches) if store_ahead else stored_batches:
         for result in stored.results:
             report.add(result, keep_results)
@@ -260,7 +254,7 @@ def _store_batch(batch: list[ParsedItem]) -> _StoredBatch:
 
 def _store_items(batch: list[ParsedItem]) -> _StoredBatch:
     valid = [item for item in batch if item.record is not None]
-    stored = pipeline.store([item.record for item in valid], [record for item in valid for record in item.embedded])
+    stored = store([item.record for item in valid], [record for item in valid for record in item.embedded])
     outcomes = iter(stored.outcomes)
     results = []
     for item in batch:
@@ -284,18 +278,18 @@ def dispatch(
     *,
     synchronous: bool,
     report: IngestReport | None = None,
-    decided: dict | None = None,
+    decided: dict[int, Decided] | None = None,
 ) -> None:
     """Process stored posts now (with the decisions already taken, if any), or hand them to a Celery worker."""
     incident_ids = sorted(set(incident_ids))
     if not post_ids and not incident_ids:
         return
     if synchronous:
-        processed = pipeline.process(post_ids, incident_ids, decided=decided)
+        processed = process(post_ids, incident_ids, decided=decided)
         if report is not None:
             report.processed.add(processed)
         return
-    from incidents.tasks import process_posts  # Celery is only imported on the scale-out path
+    from incidents.pipeline.tasks import process_posts  # Celery is only imported on the scale-out path
 
     try:
         task = process_posts.apply_async((sorted(post_ids), incident_ids))

@@ -1,17 +1,19 @@
 """
 Link located posts to the nearest street segment and to the works zones active nearby.
 
-Both links are computed in SQL for a whole batch, on the geography GiST indexes:
+Both links are computed in SQL, on the geography GiST indexes:
 
-- the nearest segment within ``INCIDENTS_SEGMENT_MAX_DISTANCE_M``: a ``LATERAL``
-  nearest-neighbour query per post (``ORDER BY geog <-> geog LIMIT 1``, bounded by
-  ``ST_DWithin`` so a post far from every street stops at once); ties go to the lower id;
+- the nearest segment within ``INCIDENTS_SEGMENT_MAX_DISTANCE_M``, chosen in one place,
+  :func:`nearest_segments`: a ``LATERAL`` nearest-neighbour query per point
+  (``ORDER BY geog <-> geog LIMIT 1``, bounded by ``ST_DWithin`` so a point far from
+  every street stops at once); ties go to the lower id. Asked once per distinct point
+  and remembered per process until the streets change;
 - every works zone whose impact area lies within ``INCIDENTS_WORKS_RADIUS_M`` of the
   post and that was active when it was posted, give or take
   ``INCIDENTS_WORKS_GRACE_HOURS`` (a barrier often stays a day after the permit ends).
 
 Distances are metres on the spheroid (``ST_Distance`` on geography). Incidents take
-their links from their posts (:func:`incidents.group.refresh_incidents`), so
+their links from their posts (:func:`incidents.pipeline.totals.refresh_incidents`), so
 :func:`relink_incidents` — called by the street and works importers — relinks the
 posts near what changed and refreshes their incidents.
 """
@@ -26,9 +28,11 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db import connection, transaction
 
+from incidents.cache import StampedCache
 from incidents.geo import WGS84, geog
-from incidents.group import refresh_incidents
+from incidents.locate.gazetteer import street_fingerprint
 from incidents.models import Post, PostState, PostWorksZone, StreetSegment, WorksZone
+from incidents.pipeline.totals import refresh_incidents
 
 POST = Post._meta.db_table
 SEGMENT = StreetSegment._meta.db_table
@@ -39,43 +43,55 @@ POST_WORKS = PostWorksZone._meta.db_table
 RELINK_CHUNK = 5000
 
 
-def nearest_segment_join(point: str) -> str:
-    """SQL: ``LEFT JOIN LATERAL`` the nearest segment (``nearest.id``, ``nearest.distance_m``) to ``point``.
+# Nearest street segment of each point already linked, for the streets loaded now. Many
+# posts share a point (those located to a street, a crossing or a landmark), so most of a
+# batch's points were linked before. Emptied when the streets or the maximum distance
+# change, and when it grows past this many points.
+_segment_cache: StampedCache[dict[tuple[float, float], tuple[int | None, float | None]]] = StampedCache()
+SEGMENT_CACHE_MAX_POINTS = 200_000
 
-    ``point`` is a geometry expression of the outer query; the limit is the
-    ``%(segment_m)s`` parameter. The ``ST_DWithin`` bound lets the nearest-neighbour
-    index scan stop at once for a post far from every street.
+
+def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[int | None, float | None]]:
+    """``(segment id, distance in metres)`` of the nearest segment to each ``(lon, lat)``, or ``(None, None)``.
+
+    Asked once per distinct point not seen before: by the pipeline for the posts it
+    places, and by :func:`link_posts` when streets changed.
     """
-    return f"""
-        LEFT JOIN LATERAL (
-            SELECT s.id, ST_Distance({geog("s.geom")}, {geog(point)}) AS distance_m
-            FROM {SEGMENT} s
-            WHERE ST_DWithin({geog("s.geom")}, {geog(point)}, %(segment_m)s)
-            ORDER BY {geog("s.geom")} <-> {geog(point)}, s.id
-            LIMIT 1
-        ) nearest ON true
-    """
-
-
-def link_segments(cursor, relation: str, where: str, params: dict) -> None:
-    """Set ``segment_id`` and ``segment_distance_m`` of the rows of ``relation`` matching ``where``.
-
-    ``relation`` is the post table or the pipeline's batch table (both have ``id``,
-    ``location``, ``segment_id`` and ``segment_distance_m``); ``where`` is about its
-    alias ``q``. A row with no segment within range gets none.
-    """
-    cursor.execute(
-        f"""
-        UPDATE {relation} t SET segment_id = found.segment_id, segment_distance_m = found.distance_m
-        FROM (
-            SELECT q.id, nearest.id AS segment_id, nearest.distance_m
-            FROM {relation} q {nearest_segment_join("q.location")}
-            WHERE {where}
-        ) found
-        WHERE t.id = found.id
-        """,
-        {"segment_m": settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M, **params},
-    )
+    if not points:
+        return []
+    segment_m = settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M
+    nearest = _segment_cache.get((*street_fingerprint(), segment_m), dict)
+    if len(nearest) > SEGMENT_CACHE_MAX_POINTS:
+        nearest.clear()
+    # Answers are collected here, not read back from the cache: another thread of the process
+    # (ingest's store-ahead thread and the processing one) may empty it meanwhile.
+    answers: dict[tuple[float, float], tuple[int | None, float | None]] = {}
+    missing = []
+    for point in sorted(set(points)):
+        if (known := nearest.get(point)) is not None:
+            answers[point] = known
+        else:
+            missing.append(point)
+    if missing:
+        here = "ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)"
+        cursor.execute(
+            f"""
+            SELECT q.n, nearest.id, nearest.distance_m
+            FROM unnest(%(lon)s::float8[], %(lat)s::float8[]) WITH ORDINALITY AS q(lon, lat, n)
+            LEFT JOIN LATERAL (
+                SELECT s.id, ST_Distance({geog("s.geom")}, {geog(here)}) AS distance_m
+                FROM {SEGMENT} s
+                WHERE ST_DWithin({geog("s.geom")}, {geog(here)}, %(segment_m)s)
+                ORDER BY {geog("s.geom")} <-> {geog(here)}, s.id
+                LIMIT 1
+            ) nearest ON true
+            """,
+            {"lon": [lon for lon, _ in missing], "lat": [lat for _, lat in missing], "segment_m": segment_m},
+        )
+        found = {n: (segment_id, distance) for n, segment_id, distance in cursor.fetchall()}
+        for n, point in enumerate(missing, start=1):
+            answers[point] = nearest[point] = found.get(n, (None, None))
+    return [answers[point] for point in points]
 
 
 _ACTIVE = """
@@ -138,11 +154,23 @@ def link_posts(post_ids: Sequence[int]) -> None:
     """Recompute the segment and works links of the located posts among ``post_ids`` (caller's transaction)."""
     post_ids = list(post_ids)
     with connection.cursor() as cursor:
-        link_segments(
-            cursor,
-            POST,
-            "q.id = ANY(%(ids)s) AND q.state = %(located)s",
-            {"ids": post_ids, "located": PostState.LOCATED},
+        cursor.execute(
+            f"SELECT id, ST_X(location), ST_Y(location) FROM {POST} WHERE id = ANY(%s) AND state = %s",
+            [post_ids, PostState.LOCATED],
+        )
+        located = cursor.fetchall()
+        segments = nearest_segments(cursor, [(lon, lat) for _, lon, lat in located])
+        cursor.execute(
+            f"""
+            UPDATE {POST} p SET segment_id = n.segment_id, segment_distance_m = n.distance_m
+            FROM unnest(%s::bigint[], %s::bigint[], %s::float8[]) AS n(id, segment_id, distance_m)
+            WHERE p.id = n.id
+            """,
+            [
+                [post_id for post_id, _, _ in located],
+                [segment_id for segment_id, _ in segments],
+                [distance for _, distance in segments],
+            ],
         )
         link_works(cursor, post_ids)
 
