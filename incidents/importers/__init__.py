@@ -7,7 +7,8 @@ One module per format reads a file into plain records (:mod:`.records`):
   ``--map``);
 * works: :mod:`.works_toulouse` (``chantiers-en-cours``, 2014 snapshots and the current
   API), :mod:`.works_wzdx` (WZDx 4.x, schema-validated), :mod:`.geojson`;
-* :mod:`.impact` reads impact texts and WZDx lanes into impact flags.
+* :mod:`.restrictions` reads the works' announced traffic restrictions (French
+  ``circulation`` texts, WZDx lanes) into impact flags.
 
 :mod:`.service` is the entry point for commands, admin and API (``import_streets``,
 ``import_works``, ``import_districts``); :mod:`.bulk` writes through COPY and a

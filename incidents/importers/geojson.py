@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 
 from incidents.importers import geometry
 from incidents.importers.fields import FieldMap
-from incidents.importers.impact import parse_circulation
 from incidents.importers.inputs import InputFile
 from incidents.importers.records import (
     DistrictRecord,
@@ -38,6 +37,7 @@ from incidents.importers.records import (
     WorksRecord,
     no_progress,
 )
+from incidents.importers.restrictions import parse_circulation
 from incidents.importers.values import insee_code, parse_datetime, text
 
 # Opendatasoft keeps the geometry in these fields; they are not copied into properties.

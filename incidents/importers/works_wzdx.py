@@ -32,9 +32,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from incidents.importers import geometry
-from incidents.importers.impact import parse_wzdx
 from incidents.importers.inputs import InputFile
 from incidents.importers.records import InputError, ParsedFile, Progress, RecordError, WorksRecord, no_progress
+from incidents.importers.restrictions import parse_wzdx
 from incidents.importers.values import parse_datetime, text
 
 SCHEMA_DIR = settings.BASE_DIR / "fixtures" / "wzdx"
