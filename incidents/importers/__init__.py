@@ -10,14 +10,17 @@ One module per format reads a file into plain records (:mod:`.records`):
 * :mod:`.restrictions` reads the works' announced traffic restrictions (French
   ``circulation`` texts, WZDx lanes) into impact flags.
 
-:mod:`.service` is the entry point for commands, admin and API (``import_streets``,
-``import_works``, ``import_districts``); :mod:`.bulk` writes through COPY and a
+:mod:`.streets`, :mod:`.works` and :mod:`.districts` are the entry points for commands,
+admin and API (``import_streets``, ``import_works``, ``import_districts``); each detects
+and parses its inputs through :mod:`.detect`; :mod:`.bulk` writes through COPY and a
 set-based upsert.
 """
 
+from incidents.importers.districts import import_districts
 from incidents.importers.inputs import InputFile, read_inputs, read_paths
 from incidents.importers.records import ImportResult, InputError, Rejection
-from incidents.importers.service import import_districts, import_streets, import_works
+from incidents.importers.streets import import_streets
+from incidents.importers.works import import_works
 
 __all__ = [
     "ImportResult",

@@ -13,19 +13,25 @@ One import runs, inside one transaction:
 
 The statement also returns the extent of what changed (old and new geometries), which
 is what the link stage needs to refresh the links of existing incidents.
+
+The import services (streets, works, districts) share the steps below :class:`Stage`:
+values cut or checked against the column widths, rows built from records,
+:func:`stage_and_upsert`, and the relinking once the import is committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.utils.translation import gettext as _
 
-from incidents.importers.records import Extent, Progress, Rejection, no_progress
+from incidents.importers.records import Extent, ImportResult, Progress, RecordError, Rejection, no_progress
 from incidents.models import ServiceArea
+from incidents.pipeline.link import relink_incidents
 from incidents.sources.parsing import clean_text
 
 STAGE = "import_stage"
@@ -213,3 +219,76 @@ class Stage:
             # row by row with every other of its rows.
             self.cursor.execute(f"ANALYZE {table}")
         return Upserted(list(created), list(updated), tuple(box) if box else None)
+
+
+# --- what the import services share ---------------------------------------------------
+
+
+def fit(value: str, model: type, field: str) -> str:
+    """Cut free text to the column's length (a long title must not cost the whole record)."""
+    limit = model._meta.get_field(field).max_length
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def check_code(value: str, model: type, field: str, label: str) -> None:
+    limit = model._meta.get_field(field).max_length
+    if len(value) > limit:
+        raise RecordError(
+            _("%(label)s %(value)r… is longer than %(limit)s characters")
+            % {"label": label, "value": value[:40], "limit": limit}
+        )
+
+
+def stage_and_upsert(
+    result: ImportResult,
+    *,
+    columns: Sequence[tuple[str, str]],
+    rows: list[tuple],
+    kind: str,
+    key: Sequence[str],
+    table: str,
+    values: Mapping[str, str],
+    update: Mapping[str, str] | None = None,
+    extent: str = "geom",
+    params: Mapping[str, Any] | None = None,
+    progress: Progress,
+    after: Callable[[Any], None] | None = None,
+    timestamps: bool = True,
+) -> None:
+    """Stage ``rows``, check them and upsert them into ``table``; fill ``result``. Runs in the caller's transaction."""
+    with connection.cursor() as cursor:
+        stage = Stage(cursor, columns, kind)
+        stage.load(rows, len(rows), progress)
+        stage.check(key)
+        valid, repaired = stage.counts()
+        result.rejections.extend(stage.rejections())
+        upserted = stage.upsert(table, key, values, update, extent=extent, params=params, timestamps=timestamps)
+        if after is not None:
+            after(cursor)
+        stage.drop()
+    result.repaired = repaired
+    result.created_ids, result.updated_ids = upserted.created_ids, upserted.updated_ids
+    result.created, result.updated = len(upserted.created_ids), len(upserted.updated_ids)
+    result.unchanged = valid - result.created - result.updated
+    result.changed_extent = merge_extents(result.changed_extent, upserted.extent)
+
+
+def record_rows(records: list, make_row: Callable[[Any], tuple], result: ImportResult) -> list[tuple]:
+    """The rows ``make_row`` builds from ``records``; a record it refuses becomes a rejection in ``result``."""
+    rows = []
+    for record in records:
+        try:
+            rows.append(make_row(record))
+        except RecordError as error:
+            result.rejections.append(Rejection(record.position, str(error)))
+    return rows
+
+
+def relink_changes(result: ImportResult, **changed_ids: list[int]) -> None:
+    """Refresh the links of the incidents near what the import changed, once it is committed.
+
+    Posts near the changed rows' old and new geometries (``changed_extent``) or linked to
+    them get their nearest segment and works zones again; their incidents are refreshed.
+    """
+    if result.changed:
+        result.relinked = relink_incidents(extent=result.changed_extent, **changed_ids).incidents

@@ -3,7 +3,8 @@
 Parsers (one module per format) turn a file into :class:`StreetRecord`,
 :class:`WorksRecord` or :class:`DistrictRecord` values plus :class:`Rejection`s for the
 records they could not read. The bulk writer (:mod:`incidents.importers.bulk`) stores
-them; the services (:mod:`incidents.importers.service`) return an :class:`ImportResult`.
+them; the services (:mod:`.streets`, :mod:`.works`, :mod:`.districts`) return an
+:class:`ImportResult`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from incidents.importers import import_streets
 from incidents.importers.fields import STREET_FIELDS
-from incidents.importers.service import STREET_FORMATS
+from incidents.importers.streets import STREET_FORMATS
 from incidents.management.commands._importing import ImportCommand
 
 

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from incidents.importers import import_works
 from incidents.importers.fields import WORKS_FIELDS
 from incidents.importers.records import RecordError
-from incidents.importers.service import WORKS_FORMATS
 from incidents.importers.values import parse_datetime
+from incidents.importers.works import WORKS_FORMATS
 from incidents.management.commands._importing import ImportCommand
 
 

@@ -1,0 +1,61 @@
+"""Import districts (polygons with an official code and a name): the ``import_districts`` service."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+
+from django.db import transaction
+
+from incidents.importers import geojson
+from incidents.importers.bulk import check_code, fit, record_rows, stage_and_upsert
+from incidents.importers.detect import Format, any_json, new_result, parse_inputs
+from incidents.importers.inputs import InputFile
+from incidents.importers.records import DistrictRecord, ImportResult, Progress, no_progress
+from incidents.models import District
+from incidents.sources.parsing import storable_json
+
+DISTRICT_FORMATS: dict[str, Format] = {"geojson": Format(any_json, geojson.parse_districts)}
+
+DISTRICT_COLUMNS = (("code", "text"), ("name", "text"), ("properties", "jsonb"))
+
+
+def _district_row(record: DistrictRecord) -> tuple:
+    check_code(record.code, District, "code", "code")
+    return (
+        record.position,
+        record.ewkt,
+        record.code,
+        fit(record.name, District, "name"),
+        json.dumps(storable_json(record.properties), ensure_ascii=False, default=str),
+    )
+
+
+def import_districts(
+    inputs: Sequence[InputFile],
+    *,
+    field_map: Mapping[str, str] | None = None,
+    progress: Progress = no_progress,
+) -> ImportResult:
+    """Import districts (polygons with a code and a name) from GeoJSON/JSON ``inputs``, upserting on code."""
+    started = time.monotonic()
+    batch = parse_inputs(inputs, DISTRICT_FORMATS, "geojson", "districts", field_map, progress)
+    result = new_result("districts", batch)
+    rows = record_rows(batch.records, _district_row, result)
+    values = {"code": "s.code", "name": "s.name", "geom": "s.geom", "properties": "s.properties"}
+    with transaction.atomic():
+        stage_and_upsert(
+            result,
+            columns=DISTRICT_COLUMNS,
+            rows=rows,
+            kind="polygons",
+            key=("code",),
+            table=District._meta.db_table,
+            values=values,
+            update={c: f"EXCLUDED.{c}" for c in ("name", "geom", "properties")},
+            progress=progress,
+            timestamps=False,
+        )
+    result.seconds = time.monotonic() - started
+    return result
