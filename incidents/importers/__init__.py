@@ -17,10 +17,10 @@ set-based upsert.
 """
 
 from incidents.importers.districts import import_districts
-from incidents.importers.inputs import InputFile, read_inputs, read_paths
 from incidents.importers.records import ImportResult, InputError, Rejection
 from incidents.importers.streets import import_streets
 from incidents.importers.works import import_works
+from incidents.inputs import InputFile, read_inputs, read_paths
 
 __all__ = [
     "ImportResult",

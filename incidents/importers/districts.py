@@ -11,8 +11,8 @@ from django.db import transaction
 from incidents.importers import geojson
 from incidents.importers.bulk import check_code, fit, record_rows, stage_and_upsert
 from incidents.importers.detect import Format, any_json, new_result, parse_inputs
-from incidents.importers.inputs import InputFile
 from incidents.importers.records import DistrictRecord, ImportResult, Progress, no_progress
+from incidents.inputs import InputFile
 from incidents.models import District
 from incidents.sources.parsing import storable_json
 

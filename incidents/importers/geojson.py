@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 
 from incidents.importers import geometry
 from incidents.importers.fields import FieldMap
-from incidents.importers.inputs import InputFile
 from incidents.importers.records import (
     DistrictRecord,
     InputError,
@@ -39,6 +38,7 @@ from incidents.importers.records import (
 )
 from incidents.importers.restrictions import parse_circulation
 from incidents.importers.values import insee_code, parse_datetime, text
+from incidents.inputs import InputFile
 
 # Opendatasoft keeps the geometry in these fields; they are not copied into properties.
 ODS_GEOMETRY_FIELDS = ("geo_shape", "geo_point_2d")

@@ -21,8 +21,8 @@ from incidents.importers import geojson, streets_osm, streets_toulouse
 from incidents.importers.bulk import check_code, fit, record_rows, relink_changes, stage_and_upsert
 from incidents.importers.detect import Format, any_json, new_result, parse_inputs
 from incidents.importers.geometry import lines_to_ewkt
-from incidents.importers.inputs import InputFile
 from incidents.importers.records import ImportResult, Progress, StreetRecord, no_progress
+from incidents.inputs import InputFile
 from incidents.locate.normalize import normalize_street_name
 from incidents.models import StreetSegment
 from incidents.sources.parsing import storable_json

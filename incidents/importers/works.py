@@ -31,8 +31,8 @@ from incidents.importers.bulk import (
     stage_and_upsert,
 )
 from incidents.importers.detect import Format, any_json, new_result, parse_inputs
-from incidents.importers.inputs import InputFile
 from incidents.importers.records import ImportResult, InputError, Progress, WorksRecord, no_progress
+from incidents.inputs import InputFile
 from incidents.models import WorksZone
 from incidents.sources.parsing import storable_json
 

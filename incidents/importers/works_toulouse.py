@@ -28,9 +28,9 @@ from django.utils.translation import gettext as _
 
 from incidents.importers.fields import FieldMap
 from incidents.importers.geojson import Feature, all_properties, build_works, iter_features, parse_features
-from incidents.importers.inputs import InputFile
 from incidents.importers.records import ParsedFile, Progress, WorksRecord, no_progress
 from incidents.importers.values import parse_datetime, text
+from incidents.inputs import InputFile
 
 PRESET = {
     "id": ("numero",),

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from incidents.importers.districts import DISTRICT_FORMATS
-from incidents.importers.inputs import InputFile
 from incidents.importers.records import InputError
 from incidents.importers.streets import STREET_FORMATS
 from incidents.importers.works import WORKS_FORMATS
+from incidents.inputs import InputFile
 from incidents.locate.gazetteer import Gazetteer, StreetRow
 from incidents.locate.locator import Locator
 from incidents.locate.normalize import normalize_street_name, strip_accents, text_tokens, token_span
