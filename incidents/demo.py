@@ -23,7 +23,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from incidents.importers import ImportResult, import_districts, import_streets, import_works, read_paths
+from incidents.importers import ImportResult, import_districts, import_streets, import_works
+from incidents.inputs import read_paths
 from incidents.models import ServiceArea
 from incidents.pipeline.ingest import IngestReport, ingest
 from incidents.services.areas import set_service_area_from_districts, set_service_area_from_streets

@@ -9,7 +9,8 @@ import osmium
 import pytest
 from django.db import connection
 
-from incidents.importers import import_streets, read_paths
+from incidents.importers import import_streets
+from incidents.inputs import read_paths
 from incidents.models import StreetSegment
 from tests.importing import OSM, SENS, ZONES, collection, feature, line, load, run, write_json
 

@@ -8,7 +8,8 @@ import pytest
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from incidents.importers import import_works, read_paths
+from incidents.importers import import_works
+from incidents.inputs import read_paths
 from incidents.models import WorksStatus, WorksZone
 from tests.conftest import PARIS, paris
 from tests.importing import WORKS_2014, WORKS_2026, WZDX, collection, feature, line, load, run, write_json

@@ -17,19 +17,14 @@ set-based upsert.
 """
 
 from incidents.importers.districts import import_districts
-from incidents.importers.records import ImportResult, InputError, Rejection
+from incidents.importers.records import ImportResult, Rejection
 from incidents.importers.streets import import_streets
 from incidents.importers.works import import_works
-from incidents.inputs import InputFile, read_inputs, read_paths
 
 __all__ = [
     "ImportResult",
-    "InputError",
-    "InputFile",
     "Rejection",
     "import_districts",
     "import_streets",
     "import_works",
-    "read_inputs",
-    "read_paths",
 ]

@@ -29,10 +29,10 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.utils.translation import gettext as _
 
-from incidents.importers.records import Extent, ImportResult, Progress, RecordError, Rejection, no_progress
+from incidents.importers.records import Extent, ImportResult, Progress, Rejection, no_progress
+from incidents.inputs import RecordError, clean_text
 from incidents.models import ServiceArea
 from incidents.pipeline.link import relink_incidents
-from incidents.sources.parsing import clean_text
 
 STAGE = "import_stage"
 COPY_PROGRESS_EVERY = 5_000

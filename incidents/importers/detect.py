@@ -19,8 +19,8 @@ from typing import Any
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from incidents.importers.records import ImportResult, InputError, ParsedFile, Progress
-from incidents.inputs import InputFile
+from incidents.importers.records import ImportResult, ParsedFile, Progress
+from incidents.inputs import InputError, InputFile
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,8 @@ from incidents.importers import geojson
 from incidents.importers.bulk import check_code, fit, record_rows, stage_and_upsert
 from incidents.importers.detect import Format, any_json, new_result, parse_inputs
 from incidents.importers.records import DistrictRecord, ImportResult, Progress, no_progress
-from incidents.inputs import InputFile
+from incidents.inputs import InputFile, storable_json
 from incidents.models import District
-from incidents.sources.parsing import storable_json
 
 DISTRICT_FORMATS: dict[str, Format] = {"geojson": Format(any_json, geojson.parse_districts)}
 

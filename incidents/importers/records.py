@@ -17,15 +17,6 @@ from typing import Any, Generic, TypeVar
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-
-class InputError(Exception):
-    """A whole input cannot be read (malformed JSON or XML, unknown format...): nothing is imported."""
-
-
-class RecordError(ValueError):
-    """One record cannot be imported; the message is the reason shown to the user."""
-
-
 # Called with (phase, done, total); total is None when the size is not known in advance.
 Progress = Callable[[str, int, int | None], None]
 

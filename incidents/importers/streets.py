@@ -22,10 +22,9 @@ from incidents.importers.bulk import check_code, fit, record_rows, relink_change
 from incidents.importers.detect import Format, any_json, new_result, parse_inputs
 from incidents.importers.geometry import lines_to_ewkt
 from incidents.importers.records import ImportResult, Progress, StreetRecord, no_progress
-from incidents.inputs import InputFile
+from incidents.inputs import InputFile, storable_json
 from incidents.locate.normalize import normalize_street_name
 from incidents.models import StreetSegment
-from incidents.sources.parsing import storable_json
 
 # Detection tries the formats in this order; generic GeoJSON comes last.
 STREET_FORMATS: dict[str, Format] = {

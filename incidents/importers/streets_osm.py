@@ -29,8 +29,8 @@ import osmium
 from django.utils.translation import gettext as _
 
 from incidents.importers.geometry import lines_to_ewkt
-from incidents.importers.records import InputError, ParsedFile, Progress, StreetRecord, no_progress
-from incidents.inputs import InputFile
+from incidents.importers.records import ParsedFile, Progress, StreetRecord, no_progress
+from incidents.inputs import InputError, InputFile
 
 NOT_STREETS = frozenset(
     {

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 
 from incidents.importers.fields import FieldMap
 from incidents.importers.geojson import Feature, all_properties, build_street, iter_features, parse_features
-from incidents.importers.records import ParsedFile, Progress, RecordError, StreetRecord, no_progress
+from incidents.importers.records import ParsedFile, Progress, StreetRecord, no_progress
 from incidents.importers.values import insee_code, text
-from incidents.inputs import InputFile
+from incidents.inputs import InputFile, RecordError
 
 PRESET = {
     "id": ("id_seg_ges", "id_troncon"),

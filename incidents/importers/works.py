@@ -31,10 +31,9 @@ from incidents.importers.bulk import (
     stage_and_upsert,
 )
 from incidents.importers.detect import Format, any_json, new_result, parse_inputs
-from incidents.importers.records import ImportResult, InputError, Progress, WorksRecord, no_progress
-from incidents.inputs import InputFile
+from incidents.importers.records import ImportResult, Progress, WorksRecord, no_progress
+from incidents.inputs import InputError, InputFile, storable_json
 from incidents.models import WorksZone
-from incidents.sources.parsing import storable_json
 
 WORKS_FORMATS: dict[str, Format] = {
     "wzdx": Format(works_wzdx.detect, works_wzdx.parse),

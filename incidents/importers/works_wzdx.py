@@ -32,10 +32,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 from incidents.importers import geometry
-from incidents.importers.records import InputError, ParsedFile, Progress, RecordError, WorksRecord, no_progress
+from incidents.importers.records import ParsedFile, Progress, WorksRecord, no_progress
 from incidents.importers.restrictions import parse_wzdx
-from incidents.importers.values import parse_datetime, text
-from incidents.inputs import InputFile
+from incidents.importers.values import text
+from incidents.inputs import InputError, InputFile, RecordError, parse_datetime
 
 SCHEMA_DIR = settings.BASE_DIR / "fixtures" / "wzdx"
 WORK_ZONE_FEED = "https://raw.githubusercontent.com/usdot-jpo-ode/wzdx/main/schemas/4.2/WorkZoneFeed.json"

@@ -3,13 +3,11 @@
 """
 
 from django.core.management.base import CommandError
-from django.utils.translation import gettext as _
 
 from incidents.importers import import_works
 from incidents.importers.fields import WORKS_FIELDS
-from incidents.importers.records import RecordError
-from incidents.importers.values import parse_datetime
 from incidents.importers.works import WORKS_FORMATS
+from incidents.inputs import RecordError, parse_datetime
 from incidents.management.commands._importing import ImportCommand
 
 
@@ -36,7 +34,7 @@ class Command(ImportCommand):
 
     def handle(self, *args, **options):
         try:
-            as_of = parse_datetime(options["as_of"], label="--as-of")
+            as_of = parse_datetime(options["as_of"], label="--as-of", day_first=True)
         except RecordError as error:
-            raise CommandError(_("%(error)s; e.g. --as-of 2026-09-07T08:00") % {"error": error}) from None
+            raise CommandError(str(error)) from None
         self.run_import(import_works, options, as_of=as_of)

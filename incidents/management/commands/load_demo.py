@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from incidents.demo import DEMO_STEPS, DemoContext
-from incidents.importers import InputError
+from incidents.inputs import InputError
 
 
 class Command(BaseCommand):
