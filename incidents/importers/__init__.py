@@ -6,7 +6,7 @@ One module per format reads a file into plain records (:mod:`.records`):
   (OpenStreetMap XML/PBF, ways split at junctions), :mod:`.geojson` (any GeoJSON with
   ``--map``);
 * works: :mod:`.works_toulouse` (``chantiers-en-cours``, 2014 snapshots and the current
-  API), :mod:`.works_wzdx` (WZDx 4.x, schema-validated), :mod:`.geojson`;
+  API), :mod:`.works_wzdx` (WZDx 4.x, schema-validated; WZDx 3.x; CWZ 1.0), :mod:`.geojson`;
 * :mod:`.restrictions` reads the works' announced traffic restrictions (French
   ``circulation`` texts, WZDx lanes) into impact flags.
 

@@ -19,11 +19,14 @@ from incidents.inputs import RecordError
 LINES = frozenset({"LineString", "MultiLineString"})
 POLYGONS = frozenset({"Polygon", "MultiPolygon"})
 ANY = frozenset({"Point", "MultiPoint", *LINES, *POLYGONS})
+# WZDx road events: a line along the road, or points where the event starts and ends.
+LINE_OR_POINTS = frozenset({"LineString", "MultiPoint"})
 
 _EXPECTED = {
     LINES: gettext_lazy("a line"),
     POLYGONS: gettext_lazy("a polygon"),
     ANY: gettext_lazy("a point, line or polygon"),
+    LINE_OR_POINTS: gettext_lazy("a line or points"),
 }
 
 

@@ -13,9 +13,10 @@ from incidents.management.commands._importing import ImportCommand
 
 class Command(ImportCommand):
     help = (
-        "Import works zones: Toulouse 'chantiers-en-cours' (2014 daily snapshots or the current API), WZDx 4.x "
-        "work zone feeds (validated against the 4.2 schema) or any GeoJSON with --map. Re-importing the same "
-        "data changes nothing; a zone missing from a newer full snapshot is marked withdrawn, never deleted."
+        "Import works zones: Toulouse 'chantiers-en-cours' (2014 daily snapshots or the current API), work zone "
+        "feeds of WZDx 4.x (validated against the 4.2 schema), WZDx 3.x and CWZ 1.0, or any GeoJSON with --map. "
+        "Re-importing the same data changes nothing; a zone missing from a newer full snapshot is marked withdrawn, "
+        "never deleted."
     )
     formats = tuple(WORKS_FORMATS)
     map_fields = WORKS_FIELDS
