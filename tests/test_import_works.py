@@ -81,7 +81,7 @@ class TestToulouseApi:
     def test_current_api_records(self):
         out = run("import_works", WORKS_2026)
         assert "3 read, 3 created" in out
-        assert "a partial answer (3 of 987 records): zones missing from it are not withdrawn" in out
+        assert "a partial answer (3 of 987 records): what is missing from it is kept as it is" in out
         maguelonnes = zone("T26VLT04616")
         assert maguelonnes.reference == "T26VLT04616"
         assert maguelonnes.geom.geom_type == "LineString"

@@ -205,6 +205,19 @@ def parse_features(
     return features
 
 
+def note_partial(parsed: ParsedFile, features: FeatureList, name: str) -> bool:
+    """Mark ``parsed`` incomplete, with a note, when ``features`` is one page of a larger answer; say if it is."""
+    count = len(features.features)
+    if features.total_count is None or features.total_count <= count:
+        return False
+    parsed.complete = False
+    parsed.notes.append(
+        _("%(name)s: a partial answer (%(count)s of %(total)s records): what is missing from it is kept as it is.")
+        % {"name": name, "count": f"{count:,}", "total": f"{features.total_count:,}"}
+    )
+    return True
+
+
 def _id_hint(feature: Feature, fields: FieldMap | None) -> str:
     identifier = (fields.get(feature.properties, "id") if fields else None) or feature.id
     return f" (id {text(identifier)})" if text(identifier) else ""
@@ -314,7 +327,8 @@ def parse_streets(
     """Generic GeoJSON/JSON streets: ``id`` and ``name`` from the feature or ``--map``."""
     fields = FieldMap(GENERIC_STREET_PRESET, overrides)
     parsed: ParsedFile[StreetRecord] = ParsedFile()
-    parse_features(input_file, lambda f: build_street(f, fields), parsed, progress, fields)
+    features = parse_features(input_file, lambda f: build_street(f, fields), parsed, progress, fields)
+    note_partial(parsed, features, input_file.name)
     return parsed
 
 

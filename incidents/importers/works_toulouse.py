@@ -26,7 +26,14 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from incidents.importers.fields import FieldMap
-from incidents.importers.geojson import Feature, all_properties, build_works, iter_features, parse_features
+from incidents.importers.geojson import (
+    Feature,
+    all_properties,
+    build_works,
+    iter_features,
+    note_partial,
+    parse_features,
+)
 from incidents.importers.records import ParsedFile, Progress, WorksRecord, no_progress
 from incidents.importers.values import text
 from incidents.inputs import InputFile
@@ -87,13 +94,8 @@ def parse(
     features = parse_features(input_file, build, parsed, progress, fields)
     stamps = sorted({record.seen_at for record in parsed.records if record.seen_at is not None})
     stamped_in_file = any(fields.get(f.properties, "seen") for f in features.features)
-    count = len(features.features)
-    if features.total_count is not None and features.total_count > count:
-        parsed.notes.append(
-            _("%(name)s: a partial answer (%(count)s of %(total)s records): zones missing from it are not withdrawn.")
-            % {"name": input_file.name, "count": f"{count:,}", "total": f"{features.total_count:,}"}
-        )
-    elif stamped_in_file or as_of is not None:
+    partial = note_partial(parsed, features, input_file.name)
+    if not partial and (stamped_in_file or as_of is not None):
         # Daily exports are full snapshots of the works in progress.
         parsed.snapshots.extend(stamps)
     if not stamps:

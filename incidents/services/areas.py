@@ -45,13 +45,13 @@ def set_service_area_from_districts(name: str = "city", buffer_m: float = 0) -> 
 
 @transaction.atomic
 def set_service_area_from_streets(name: str = "streets", buffer_m: float | None = None) -> ServiceArea | None:
-    """Make the loaded streets, grown by ``buffer_m`` metres, the service area ``name``.
+    """Make the current streets (retired ones left out), grown by ``buffer_m`` metres, the service area ``name``.
 
     The streets are first dissolved on a coarse grid so that buffering 100k segments
     stays fast; the result covers every street and its surroundings. ``None`` if no
     street is loaded.
     """
-    if not StreetSegment.objects.exists():
+    if not StreetSegment.objects.current().exists():
         return None
     if buffer_m is None:
         buffer_m = settings.INCIDENTS_SERVICE_AREA_BUFFER_M
@@ -60,6 +60,7 @@ def set_service_area_from_streets(name: str = "streets", buffer_m: float | None 
         FROM (
             SELECT ST_Envelope(ST_Collect(geom)) AS cell
             FROM {StreetSegment._meta.db_table}
+            WHERE retired_at IS NULL
             GROUP BY ST_SnapToGrid(ST_Centroid(geom), 0.005)
         ) AS cells
     """

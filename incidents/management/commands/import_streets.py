@@ -10,10 +10,22 @@ class Command(ImportCommand):
     help = (
         "Import street segments: Toulouse Métropole layers (GeoJSON or Opendatasoft JSON), OpenStreetMap "
         "(.osm XML or PBF; named highway ways, split at junctions) or any GeoJSON with --map. Re-importing "
-        "the same data changes nothing; changed segments are updated in place (upsert on source + id)."
+        "the same data changes nothing; changed segments are updated in place (upsert on source + id); "
+        "segments of the source the inputs no longer list are retired (kept, no longer linked to)."
     )
     formats = tuple(STREET_FORMATS)
     map_fields = STREET_FIELDS
 
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--partial",
+            action="store_true",
+            help=(
+                "The inputs are only part of their source (some communes, one area): segments of the source "
+                "missing from them are not retired."
+            ),
+        )
+
     def handle(self, *args, **options):
-        self.run_import(import_streets, options)
+        self.run_import(import_streets, options, complete=not options["partial"])
