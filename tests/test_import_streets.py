@@ -8,6 +8,7 @@ import sys
 import osmium
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from incidents.importers import import_streets
 from incidents.inputs import read_paths
@@ -239,6 +240,12 @@ class TestOpenStreetMap:
     def test_reimport_changes_nothing(self):
         run("import_streets", OSM)
         assert "0 created, 0 updated, 10 unchanged" in run("import_streets", OSM)
+
+    def test_output_follows_the_language(self):
+        with translation.override("fr"):
+            out = run("import_streets", OSM, "--map", "name=nom")
+        assert "--map est ignoré pour l’OSM" in out
+        assert "ignorés 23 : voies highway sans nom" in out
 
 
 class TestGenericGeojson:

@@ -91,14 +91,15 @@ class Stage:
     def load(self, rows: Iterable[Sequence[Any]], total: int, progress: Progress = no_progress) -> None:
         """COPY ``rows`` = (position, ewkt, *columns) into the stage."""
         names = ", ".join(["ord", "position", "geom", *self.columns])
+        phase = _("writing")
         raw = self.cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
             for index, row in enumerate(rows):
                 # Text PostgreSQL refuses (NUL, lone surrogates) would fail the whole COPY: drop those characters.
                 copy.write_row((index, *(clean_text(value) if isinstance(value, str) else value for value in row)))
                 if index % COPY_PROGRESS_EVERY == 0:
-                    progress("writing", index, total)
-        progress("writing", total, total)
+                    progress(phase, index, total)
+        progress(phase, total, total)
         self.cursor.execute(f"ANALYZE {STAGE}")
 
     def check(self, key: Sequence[str]) -> None:
@@ -125,11 +126,13 @@ class Stage:
         keys = ", ".join(key)
         execute(
             f"""
-            UPDATE {STAGE} s SET reason = 'same id as ' || first.position
+            UPDATE {STAGE} s SET reason = replace(%s, '{{position}}', first.position)
             FROM (SELECT DISTINCT ON ({keys}) ord, position, {keys} FROM {STAGE}
                   WHERE reason IS NULL ORDER BY {keys}, ord) AS first
             WHERE s.reason IS NULL AND s.ord > first.ord AND {" AND ".join(f"s.{k} = first.{k}" for k in key)}
-            """
+            """,
+            # Filled in by PostgreSQL with each duplicate's first occurrence.
+            [_("same id as %(position)s") % {"position": "{position}"}],
         )
 
     def _reject_swapped(self) -> None:
