@@ -35,6 +35,8 @@ from incidents.models import ServiceArea
 from incidents.pipeline.link import relink_incidents
 
 STAGE = "import_stage"
+# Streets and works are keyed on their identifier in their source.
+SOURCE_KEY = ("source", "source_id")
 COPY_PROGRESS_EVERY = 5_000
 
 # What ST_CollectionExtract keeps for each kind of table (2 = lines, 3 = polygons), and
@@ -242,30 +244,58 @@ def check_code(value: str, model: type, field: str, label: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class UpsertTarget:
+    """Where an import writes: the table, the staged columns and how rows become stored rows.
+
+    ``columns`` are the staged data columns (name, SQL type), stored as they are with the
+    geometry; ``computed`` maps the other columns to SQL expressions over the stage row
+    ``s``; ``update`` and ``extent`` are as in :meth:`Stage.upsert`; ``kind`` is the
+    geometry kind the table stores.
+    """
+
+    table: str
+    columns: Sequence[tuple[str, str]]
+    kind: str
+    key: Sequence[str]
+    computed: Mapping[str, str] = field(default_factory=dict)
+    update: Mapping[str, str] | None = None
+    extent: str = "geom"
+    timestamps: bool = True
+
+    @property
+    def values(self) -> dict[str, str]:
+        return {**{name: f"s.{name}" for name, _ in self.columns}, "geom": "s.geom", **self.computed}
+
+
 def stage_and_upsert(
     result: ImportResult,
-    *,
-    columns: Sequence[tuple[str, str]],
+    target: UpsertTarget,
     rows: list[tuple],
-    kind: str,
-    key: Sequence[str],
-    table: str,
-    values: Mapping[str, str],
-    update: Mapping[str, str] | None = None,
-    extent: str = "geom",
-    params: Mapping[str, Any] | None = None,
+    *,
     progress: Progress,
+    params: Mapping[str, Any] | None = None,
     after: Callable[[Any], None] | None = None,
-    timestamps: bool = True,
 ) -> None:
-    """Stage ``rows``, check them and upsert them into ``table``; fill ``result``. Runs in the caller's transaction."""
+    """Stage ``rows``, check them and upsert them into ``target``; fill ``result``. Runs in the caller's transaction.
+
+    ``after`` runs on the cursor once the rows are written, while the stage still holds them.
+    """
     with connection.cursor() as cursor:
-        stage = Stage(cursor, columns, kind)
+        stage = Stage(cursor, target.columns, target.kind)
         stage.load(rows, len(rows), progress)
-        stage.check(key)
+        stage.check(target.key)
         valid, repaired = stage.counts()
         result.rejections.extend(stage.rejections())
-        upserted = stage.upsert(table, key, values, update, extent=extent, params=params, timestamps=timestamps)
+        upserted = stage.upsert(
+            target.table,
+            target.key,
+            target.values,
+            target.update,
+            extent=target.extent,
+            params=params,
+            timestamps=target.timestamps,
+        )
         if after is not None:
             after(cursor)
         stage.drop()

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from django.db import transaction
 
 from incidents.importers import geojson
-from incidents.importers.bulk import check_code, fit, record_rows, stage_and_upsert
+from incidents.importers.bulk import UpsertTarget, check_code, fit, record_rows, stage_and_upsert
 from incidents.importers.detect import Format, any_json, new_result, parse_inputs
 from incidents.importers.records import DistrictRecord, ImportResult, Progress, no_progress
 from incidents.inputs import InputFile, storable_json
@@ -18,6 +18,15 @@ from incidents.models import District
 DISTRICT_FORMATS: dict[str, Format] = {"geojson": Format(any_json, geojson.parse_districts)}
 
 DISTRICT_COLUMNS = (("code", "text"), ("name", "text"), ("properties", "jsonb"))
+# Keyed on the official code, whatever file it comes from; no timestamps on districts.
+DISTRICTS = UpsertTarget(
+    District._meta.db_table,
+    DISTRICT_COLUMNS,
+    "polygons",
+    ("code",),
+    update={c: f"EXCLUDED.{c}" for c in ("name", "geom", "properties")},
+    timestamps=False,
+)
 
 
 def _district_row(record: DistrictRecord) -> tuple:
@@ -42,19 +51,7 @@ def import_districts(
     batch = parse_inputs(inputs, DISTRICT_FORMATS, "geojson", "districts", field_map, progress)
     result = new_result("districts", batch)
     rows = record_rows(batch.records, _district_row, result)
-    values = {"code": "s.code", "name": "s.name", "geom": "s.geom", "properties": "s.properties"}
     with transaction.atomic():
-        stage_and_upsert(
-            result,
-            columns=DISTRICT_COLUMNS,
-            rows=rows,
-            kind="polygons",
-            key=("code",),
-            table=District._meta.db_table,
-            values=values,
-            update={c: f"EXCLUDED.{c}" for c in ("name", "geom", "properties")},
-            progress=progress,
-            timestamps=False,
-        )
+        stage_and_upsert(result, DISTRICTS, rows, progress=progress)
     result.seconds = time.monotonic() - started
     return result

@@ -36,7 +36,16 @@ from django.db.models import Q
 
 from incidents.geo import geog
 from incidents.importers import geojson, streets_osm, streets_toulouse
-from incidents.importers.bulk import STAGE, check_code, fit, record_rows, relink_changes, stage_and_upsert
+from incidents.importers.bulk import (
+    SOURCE_KEY,
+    STAGE,
+    UpsertTarget,
+    check_code,
+    fit,
+    record_rows,
+    relink_changes,
+    stage_and_upsert,
+)
 from incidents.importers.detect import Format, any_json, new_result, parse_inputs
 from incidents.importers.geometry import lines_to_ewkt
 from incidents.importers.records import ImportResult, Progress, StreetRecord, no_progress
@@ -165,6 +174,11 @@ STREET_COLUMNS = (
 )
 
 
+# Listed by this import: current, whatever it was.
+STREETS_COMPUTED = {"length_m": f"ST_Length({geog('s.geom')})", "retired_at": "NULL::timestamptz"}
+STREETS = UpsertTarget(StreetSegment._meta.db_table, STREET_COLUMNS, "lines", SOURCE_KEY, STREETS_COMPUTED)
+
+
 def _street_row(segment: tuple[StreetRecord, dict[str, LayerSnapshot]], source: str) -> tuple:
     record, layers = segment
     name = fit(record.name, StreetSegment, "name")
@@ -271,10 +285,6 @@ def import_streets(
     records = batch.records
     # A source published whole is replaced whole; layers of a source only touch what they list.
     whole = any(not record.layer for record in records)
-    values = {name: f"s.{name}" for name, _ in STREET_COLUMNS}
-    values["geom"] = "s.geom"
-    values["length_m"] = f"ST_Length({geog('s.geom')})"
-    values["retired_at"] = "NULL::timestamptz"
     with transaction.atomic():
         layered = _Layered({}, [], set()) if whole else _stored_layers(batch.source, records, complete)
         segments, result.merged = merge_street_records(records, layered.other_layers)
@@ -285,17 +295,7 @@ def import_streets(
             if complete and rows:
                 result.retired_ids = _retire(cursor, batch.source, None if whole else layered.retire)
 
-        stage_and_upsert(
-            result,
-            columns=STREET_COLUMNS,
-            rows=rows,
-            kind="lines",
-            key=("source", "source_id"),
-            table=StreetSegment._meta.db_table,
-            values=values,
-            progress=progress,
-            after=retire,
-        )
+        stage_and_upsert(result, STREETS, rows, progress=progress, after=retire)
     # Merged again because a layer dropped them: updated, or left as they were, but not read.
     result.unchanged -= len(layered.remerged - set(result.updated_ids))
     relink_changes(result, segment_ids=result.changed_ids)

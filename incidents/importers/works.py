@@ -22,7 +22,9 @@ from django.utils.translation import gettext as _
 from incidents.geo import geog
 from incidents.importers import geojson, works_toulouse, works_wzdx
 from incidents.importers.bulk import (
+    SOURCE_KEY,
     STAGE,
+    UpsertTarget,
     check_code,
     fit,
     merge_extents,
@@ -155,6 +157,19 @@ def _works_update() -> dict[str, str]:
     return update
 
 
+# The impact area is the zone grown by the import's buffer (metres).
+IMPACT_AREA = f"ST_Multi(ST_Buffer({geog('s.geom')}, %(buffer_m)s)::geometry)"
+WORKS = UpsertTarget(
+    WorksZone._meta.db_table,
+    WORKS_COLUMNS,
+    "any",
+    SOURCE_KEY,
+    {"impact_area": IMPACT_AREA},
+    update=_works_update(),
+    extent="impact_area",
+)
+
+
 def _withdraw_missing(cursor: Any, source: str, snapshots: Sequence[dt.datetime]) -> tuple[list[int], tuple | None]:
     """Withdraw the zones of ``source`` that the batch's full snapshots no longer list."""
     table = WorksZone._meta.db_table
@@ -212,9 +227,6 @@ def import_works(
     rows = record_rows(folded, lambda f: _works_row(f, batch.source), result)
     if buffer_m is None:
         buffer_m = settings.INCIDENTS_WORKS_IMPACT_BUFFER_M
-    values = {name: f"s.{name}" for name, _ in WORKS_COLUMNS}
-    values["geom"] = "s.geom"
-    values["impact_area"] = f"ST_Multi(ST_Buffer({geog('s.geom')}, %(buffer_m)s)::geometry)"
 
     def withdraw(cursor: Any) -> None:
         if snapshots:
@@ -222,20 +234,7 @@ def import_works(
             result.changed_extent = merge_extents(result.changed_extent, box)
 
     with transaction.atomic():
-        stage_and_upsert(
-            result,
-            columns=WORKS_COLUMNS,
-            rows=rows,
-            kind="any",
-            key=("source", "source_id"),
-            table=WorksZone._meta.db_table,
-            values=values,
-            update=_works_update(),
-            extent="impact_area",
-            params={"buffer_m": float(buffer_m)},
-            progress=progress,
-            after=withdraw,
-        )
+        stage_and_upsert(result, WORKS, rows, progress=progress, params={"buffer_m": float(buffer_m)}, after=withdraw)
         withdrawn_in_batch = WorksZone.objects.filter(
             pk__in=[*result.created_ids, *result.updated_ids], withdrawn_at__isnull=False
         ).count()

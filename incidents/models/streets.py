@@ -28,9 +28,6 @@ class StreetSegmentQuerySet(models.QuerySet["StreetSegment"]):
         """Segments their source still lists: the ones new posts are linked to and located on."""
         return self.filter(retired_at__isnull=True)
 
-    def retired(self) -> StreetSegmentQuerySet:
-        return self.filter(retired_at__isnull=False)
-
 
 class StreetSegment(models.Model):
     """A stretch of street between two junctions (or a whole way, depending on the source).

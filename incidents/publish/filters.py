@@ -375,7 +375,7 @@ class StreetSegmentFilterSet(LayerFilterSet):
     def filter_queryset(self, queryset):
         retired = self.form.cleaned_data.get("retired") or "false"
         if retired != "all":
-            queryset = queryset.retired() if retired == "true" else queryset.current()
+            queryset = queryset.filter(retired_at__isnull=False) if retired == "true" else queryset.current()
         return super().filter_queryset(queryset)
 
 

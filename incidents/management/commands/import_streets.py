@@ -5,6 +5,11 @@ from incidents.importers.fields import STREET_FIELDS
 from incidents.importers.streets import STREET_FORMATS
 from incidents.management.commands._importing import ImportCommand
 
+PARTIAL_HELP = (
+    "The inputs are only part of their source (some communes, one area): segments of the source missing from "
+    "them are not retired."
+)
+
 
 class Command(ImportCommand):
     help = (
@@ -18,14 +23,7 @@ class Command(ImportCommand):
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
-        parser.add_argument(
-            "--partial",
-            action="store_true",
-            help=(
-                "The inputs are only part of their source (some communes, one area): segments of the source "
-                "missing from them are not retired."
-            ),
-        )
+        parser.add_argument("--partial", action="store_true", help=PARTIAL_HELP)
 
     def handle(self, *args, **options):
         self.run_import(import_streets, options, complete=not options["partial"])
