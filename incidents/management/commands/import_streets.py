@@ -13,10 +13,9 @@ PARTIAL_HELP = (
 
 class Command(ImportCommand):
     help = (
-        "Import street segments: Toulouse Métropole layers (GeoJSON or Opendatasoft JSON), OpenStreetMap "
-        "(.osm XML or PBF; named highway ways, split at junctions) or any GeoJSON with --map. Re-importing "
-        "the same data changes nothing; changed segments are updated in place (upsert on source + id); "
-        "segments of the source the inputs no longer list are retired (kept, no longer linked to)."
+        "Import street segments: Toulouse Métropole layers (GeoJSON or Opendatasoft JSON), OpenStreetMap (.osm "
+        "XML or PBF; named highway ways, split at junctions) or any GeoJSON with --map. Re-importing changes "
+        "nothing; changed segments are updated in place; segments no longer listed are retired, not deleted."
     )
     formats = tuple(STREET_FORMATS)
     map_fields = STREET_FIELDS
