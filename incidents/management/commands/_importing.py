@@ -70,10 +70,12 @@ def add_encoding_argument(parser: CommandParser) -> None:
 
 
 class ImportCommand(BaseCommand):
-    """Base of import_streets / import_works: PATH..., --format, --source, --map."""
+    """Base of import_streets / import_works: PATH..., --format, --source, --encoding, --map, and ``own_arguments``."""
 
     formats: tuple[str, ...] = ()
     map_fields: dict[str, str] = {}
+    # The command's own options: flag -> add_argument keywords.
+    own_arguments: dict[str, dict[str, Any]] = {}
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -90,6 +92,8 @@ class ImportCommand(BaseCommand):
             metavar="FIELD=PROP",
             help=f"Read FIELD from the property PROP (dotted for nested). Fields: {fields}, lon, lat.",
         )
+        for flag, keywords in self.own_arguments.items():
+            parser.add_argument(flag, **keywords)
 
     def run_import(self, service: Callable[..., ImportResult], options: dict[str, Any], **extra: Any) -> None:
         """Read the paths, call the import ``service``, print the outcome; bad input is a CommandError."""

@@ -19,10 +19,7 @@ class Command(ImportCommand):
     )
     formats = tuple(STREET_FORMATS)
     map_fields = STREET_FIELDS
-
-    def add_arguments(self, parser):
-        super().add_arguments(parser)
-        parser.add_argument("--partial", action="store_true", help=PARTIAL_HELP)
+    own_arguments = {"--partial": {"action": "store_true", "help": PARTIAL_HELP}}
 
     def handle(self, *args, **options):
         self.run_import(import_streets, options, complete=not options["partial"])

@@ -10,6 +10,12 @@ from incidents.importers.works import WORKS_FORMATS
 from incidents.inputs import RecordError, parse_datetime
 from incidents.management.commands._importing import ImportCommand
 
+AS_OF_HELP = (
+    "When the input was taken from its feed (ISO 8601; local time if no offset), for inputs that do not say it "
+    "themselves. The input then counts as a full snapshot: zones of the same source missing from it are withdrawn "
+    "as of DATETIME."
+)
+
 
 class Command(ImportCommand):
     help = (
@@ -20,18 +26,7 @@ class Command(ImportCommand):
     )
     formats = tuple(WORKS_FORMATS)
     map_fields = WORKS_FIELDS
-
-    def add_arguments(self, parser):
-        super().add_arguments(parser)
-        parser.add_argument(
-            "--as-of",
-            metavar="DATETIME",
-            help=(
-                "When the input was taken from its feed (ISO 8601; local time if no offset), for inputs that do "
-                "not say it themselves. The input then counts as a full snapshot: zones of the same source "
-                "missing from it are withdrawn as of DATETIME."
-            ),
-        )
+    own_arguments = {"--as-of": {"metavar": "DATETIME", "help": AS_OF_HELP}}
 
     def handle(self, *args, **options):
         try:
