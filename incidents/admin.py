@@ -32,10 +32,10 @@ from incidents.templatetags.incidents_web import duration
 
 @admin.register(StreetSegment)
 class StreetSegmentAdmin(LeafletGeoAdmin):
-    list_display = ["name", "commune", "street_id", "length_m", "source", "source_id"]
-    list_filter = ["source", "commune"]
+    list_display = ["name", "commune", "street_id", "length_m", "source", "source_id", "retired_at"]
+    list_filter = ["source", ("retired_at", admin.EmptyFieldListFilter), "commune"]
     search_fields = ["name", "name_normalized", "street_id", "source_id"]
-    readonly_fields = ["name_normalized", "length_m", "created_at", "updated_at"]
+    readonly_fields = ["name_normalized", "length_m", "layers", "retired_at", "created_at", "updated_at"]
 
 
 @admin.register(WorksZone)

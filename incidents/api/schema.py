@@ -372,6 +372,8 @@ def parameter_schema(name: str, field) -> dict:
         return {"type": "string", "format": "date"}
     if kind == "CodeListField":
         return codes(getattr(field, "valid", None) or options.get("choices", []))
+    if kind == "ChoiceField":
+        return {"type": "string", "enum": [value for value, _label in options.get("choices", [])]}
     if kind == "IntegerField":
         schema = dict(IDENTIFIER) if name not in {"zoom"} else {"type": "integer"}
     elif kind in {"DecimalField", "FloatField"}:

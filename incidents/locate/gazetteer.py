@@ -1,12 +1,13 @@
 """
 The in-memory street index the locator matches post text against.
 
-Built once per process from :class:`~incidents.models.StreetSegment` rows and kept until
-the streets change (:func:`get_gazetteer` checks a cheap fingerprint: row count, last
-``updated_at`` and last id). Segments are grouped into *streets*: one official name in
-one commune. For each street the index keeps its geometry in a local metric frame, a
-representative point *on* the street and the radius around it that covers the whole
-street (the accuracy of a location that knows only the street name).
+Built once per process from the current :class:`~incidents.models.StreetSegment` rows
+(retired ones are left out) and kept until the streets change (:func:`get_gazetteer`
+checks a cheap fingerprint: row count, last ``updated_at`` and last id). Segments are
+grouped into *streets*: one official name in one commune. For each street the index
+keeps its geometry in a local metric frame, a representative point *on* the street and
+the radius around it that covers the whole street (the accuracy of a location that knows
+only the street name).
 
 The lookups are token tries, so matching a post costs a few dict lookups per word
 whatever the number of streets:
@@ -451,7 +452,8 @@ def street_fingerprint() -> tuple:
 
 def iter_street_rows(queryset=None, chunk_size: int = 20_000) -> Iterator[StreetRow]:
     """Read segments as :class:`StreetRow`s, geometries decoded in bulk from WKB."""
-    queryset = (queryset if queryset is not None else StreetSegment.objects.all()).order_by()
+    # Retired segments (gone from their source) are kept for history, not matched in new posts.
+    queryset = (queryset if queryset is not None else StreetSegment.objects.current()).order_by()
     batch: list[tuple[str, str, memoryview]] = []
 
     def flush() -> Iterator[StreetRow]:

@@ -20,7 +20,7 @@ def fill_delivery_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0008_fewer_indexes'),
+        ('incidents', '0009_streetsegment_layers_retired_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

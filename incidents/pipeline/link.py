@@ -55,7 +55,8 @@ def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[in
     """``(segment id, distance in metres)`` of the nearest segment to each ``(lon, lat)``, or ``(None, None)``.
 
     Asked once per distinct point not seen before: by the pipeline for the posts it
-    places, and by :func:`link_posts` when streets changed.
+    places, and by :func:`link_posts` when streets changed. Retired segments are left out:
+    new links, and links refreshed after an import, go to current streets.
     """
     if not points:
         return []
@@ -81,7 +82,7 @@ def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[in
             LEFT JOIN LATERAL (
                 SELECT s.id, ST_Distance({geog("s.geom")}, {geog(here)}) AS distance_m
                 FROM {SEGMENT} s
-                WHERE ST_DWithin({geog("s.geom")}, {geog(here)}, %(segment_m)s)
+                WHERE ST_DWithin({geog("s.geom")}, {geog(here)}, %(segment_m)s) AND s.retired_at IS NULL
                 ORDER BY {geog("s.geom")} <-> {geog(here)}, s.id
                 LIMIT 1
             ) nearest ON true

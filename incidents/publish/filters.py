@@ -361,10 +361,22 @@ class StreetSegmentFilterSet(LayerFilterSet):
     name = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", max_length=255, label="Part of the street name."
     )
+    retired = django_filters.ChoiceFilter(
+        choices=[("false", "false"), ("true", "true"), ("all", "all")],
+        method=lambda qs, name, value: qs,  # applied in filter_queryset, default included
+        label="false (default): the segments their dataset lists now; true: the retired ones it no longer lists "
+        "(kept for history); all: both.",
+    )
 
     class Meta:
         model = STREET_SEGMENTS.model
         fields = []
+
+    def filter_queryset(self, queryset):
+        retired = self.form.cleaned_data.get("retired") or "false"
+        if retired != "all":
+            queryset = queryset.filter(retired_at__isnull=False) if retired == "true" else queryset.current()
+        return super().filter_queryset(queryset)
 
 
 FILTERSETS: dict[str, type[LayerFilterSet]] = {

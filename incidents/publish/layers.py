@@ -290,6 +290,7 @@ STREET_SEGMENTS = Layer(
         Property("source", F("source"), string("Dataset.")),
         Property("source_id", F("source_id"), string("Identifier in the dataset.")),
         Property("updated_at", F("updated_at"), datetime_("Last change.")),
+        Property("retired_at", F("retired_at"), datetime_("When its dataset stopped listing it.", nullable=True)),
     ),
     temporal=None,
     ordering_fields=("id", "name", "length_m", "updated_at"),

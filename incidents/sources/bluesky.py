@@ -27,10 +27,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from incidents.inputs import RecordError
+
 from .parsing import (
     MAX_HANDLE,
     ParsedItem,
-    RecordError,
     aware_datetime,
     check_record,
     count,

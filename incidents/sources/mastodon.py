@@ -22,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from incidents.inputs import RecordError
+
 from .htmltext import html_to_text
 from .parsing import (
     MAX_HANDLE,
     ParsedItem,
-    RecordError,
     aware_datetime,
     check_record,
     count,

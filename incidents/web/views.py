@@ -134,7 +134,7 @@ def streets_sql() -> str:
             SELECT '{{"type":"Feature","id":' || id || ',"properties":{{}},"geometry":'
                    || ST_AsGeoJSON(ST_Simplify(geom, %(tolerance)s), %(decimals)s) || '}}' AS feature
             FROM {table}
-            WHERE geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)
+            WHERE geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326) AND retired_at IS NULL
             LIMIT %(limit)s
         ) AS features
     """

@@ -13,9 +13,9 @@ import redis
 
 from bench.city import load_toulouse
 from cityincidents.celery import app as celery_app
+from incidents.demo import DEMO_POST_FILES, DEMO_POSTS_DIR
 from incidents.models import Incident, Post, PostState, Repost
 from incidents.pipeline.ingest import ingest, wait_for_workers
-from incidents.services.demo_posts import DEMO_POST_FILES, DEMO_POSTS_DIR
 from incidents.sources.reader import open_file
 from tests.pipeline.conftest import ROOT, manage_env
 

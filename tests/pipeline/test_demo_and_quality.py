@@ -9,9 +9,9 @@ import pytest
 
 from bench.city import load_streets, load_works
 from bench.eval_grouping import evaluate
+from incidents.demo import load_demo_posts
 from incidents.models import Incident, IncidentWorksZone, Post, PostState, Repost
 from incidents.pipeline.totals import refresh_incidents
-from incidents.services.demo_posts import load_demo_posts
 from tests.pipeline.conftest import ROOT
 
 pytestmark = pytest.mark.django_db

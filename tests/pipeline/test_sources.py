@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from incidents.inputs import InputError
 from incidents.sources.htmltext import html_to_text
-from incidents.sources.parsing import SourceError
 from incidents.sources.reader import input_files, open_file, open_stdin
 from tests.pipeline.conftest import SOURCES
 
@@ -305,25 +305,25 @@ class TestWholeFileErrors:
     def test_csv_without_required_columns(self, tmp_path):
         path = tmp_path / "export.csv"
         path.write_text("identifiant,message\n1,Nid de poule\n")
-        with pytest.raises(SourceError, match="lacks the column\\(s\\) id, posted_at; it has: identifiant, message"):
+        with pytest.raises(InputError, match="lacks the column\\(s\\) id, posted_at; it has: identifiant, message"):
             parsed_any(path)
 
     def test_not_json_at_all(self, tmp_path):
         path = tmp_path / "posts.json"
         path.write_text("{ this is not json\n}\n")
-        with pytest.raises(SourceError, match="invalid JSON: Expecting property name"):
+        with pytest.raises(InputError, match="invalid JSON: Expecting property name"):
             parsed_any(path)
 
     def test_windows_1252_file_says_how_to_fix_it(self, tmp_path):
         path = tmp_path / "export.csv"
         path.write_bytes("id,text,posted_at\n1,Trottoir défoncé,2014-09-08T10:00:00Z\n".encode("cp1252"))
-        with pytest.raises(SourceError, match="pass --encoding cp1252"):
+        with pytest.raises(InputError, match="pass --encoding cp1252"):
             parsed_any(path)
         source_input = open_file(path, encoding="cp1252")
         assert next(source_input.items).record.text == "Trottoir défoncé"
 
     def test_wrong_format_given(self):
-        with pytest.raises(SourceError, match="--format x was given, but the first document looks like mastodon"):
+        with pytest.raises(InputError, match="--format x was given, but the first document looks like mastodon"):
             parsed("mastodon_statuses.json", format="x")
 
     def test_folder_lists_input_files_in_order_and_skips_hidden_ones(self, tmp_path):
@@ -335,7 +335,7 @@ class TestWholeFileErrors:
         assert [p.relative_to(tmp_path).as_posix() for p in input_files(str(tmp_path))] == ["a/z.jsonl", "b.csv"]
 
     def test_empty_folder(self, tmp_path):
-        with pytest.raises(SourceError, match="holds no"):
+        with pytest.raises(InputError, match="holds no"):
             input_files(str(tmp_path))
 
 

@@ -10,9 +10,10 @@ from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from incidents.inputs import InputError, check_encoding
 from incidents.management.commands._pipeline import counts, processed_summary, queued_summary
 from incidents.pipeline.ingest import IngestReport, celery_enabled, ingest, wait_for_workers
-from incidents.sources.parsing import SourceError, source_name
+from incidents.sources.parsing import source_name
 from incidents.sources.reader import FORMATS, input_files, open_file, open_stdin
 
 SHOWN_REJECTIONS = 20
@@ -31,13 +32,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source", help="source name stored with the posts (default: x, mastodon, csv or jsonl, from the format)"
         )
-        parser.add_argument("--encoding", default="utf-8", help="text encoding of the files (default: utf-8)")
+        parser.add_argument(
+            "--encoding", help="text encoding of files without a byte-order mark (default: utf-8), e.g. cp1252"
+        )
         parser.add_argument("--batch-size", type=int, help="posts per batch (default: INCIDENTS_INGEST_BATCH_SIZE)")
         parser.add_argument(
             "--wait", action="store_true", help="with Celery, wait for the workers and report what they did"
         )
 
-    def handle(self, *args, path: str, format: str | None, source: str | None, encoding: str, **options) -> None:
+    def handle(self, *args, path: str, format: str | None, source: str | None, encoding: str | None, **options) -> None:
         verbosity = options["verbosity"]
         batch_size = options["batch_size"]
         if batch_size is not None and batch_size < 1:
@@ -45,8 +48,9 @@ class Command(BaseCommand):
         try:
             if source is not None:
                 source = source_name(source)
+            check_encoding(encoding)
             files = None if path == "-" else input_files(path)
-        except (SourceError, ValueError) as error:
+        except (InputError, ValueError) as error:
             raise CommandError(str(error)) from None
 
         if celery_enabled():
@@ -73,11 +77,11 @@ class Command(BaseCommand):
                     wait_for_workers(report)
             except (OperationalError, InterfaceError) as error:
                 raise CommandError(self._lost_database(label, error, progress.get(label))) from None
-            except SourceError as error:
+            except InputError as error:
                 if files is None or len(files) == 1:
-                    raise CommandError(f"{label}: {error}") from None
-                failures.append(f"{label}: {error}")
-                self.stderr.write(f"{label}: {error}")
+                    raise CommandError(str(error)) from None
+                failures.append(str(error))
+                self.stderr.write(str(error))
                 continue
             self._summary(f"{label} ({source_input.format})", report, time.monotonic() - file_started, verbosity)
             if not report.items:

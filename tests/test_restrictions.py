@@ -2,7 +2,7 @@
 
 import pytest
 
-from incidents.importers.impact import parse_circulation, parse_wzdx, unread_clauses
+from incidents.importers.restrictions import parse_circulation, parse_wzdx, unread_clauses
 
 
 def flags(impact) -> set[str]:

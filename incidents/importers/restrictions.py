@@ -1,11 +1,12 @@
-"""Turn published impact descriptions into the impact flags of a works zone.
+"""Read the traffic restrictions a works zone announces into its impact flags.
 
 Two vocabularies are read:
 
 * the French ``circulation`` text of Toulouse's roadworks feeds, clauses separated by
   " - " ("Rue barrée - Occupation du trottoir - Occupation de 1 file");
-* WZDx road events: ``vehicle_impact``, the lanes (type and status) and the
-  restrictions.
+* WZDx road events (in the 4.x shape: :mod:`.works_wzdx` brings 3.x and CWZ events to
+  it): ``vehicle_impact``, the lanes (type and status) and the restrictions. Feeds that
+  were not validated may hold anything where a code is expected: it sets no flag.
 
 The raw text is always kept next to the flags (``WorksZone.impact_text``): the flags are
 our reading of it, and a clause nobody has mapped yet still reaches the user.
@@ -13,7 +14,7 @@ our reading of it, and a clause nobody has mapped yet still reaches the user.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from incidents.importers.records import Impact
@@ -126,42 +127,55 @@ RESTRICTION_FLAGS: dict[str, frozenset[str]] = {
 }
 
 
+def _code(value: Any) -> str:
+    """A WZDx code (``some-lanes-closed``), or ``""`` for anything that cannot be one."""
+    return value if isinstance(value, str) else ""
+
+
+def _objects(value: Any) -> list[Mapping[str, Any]]:
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
 def _restriction_text(restriction: Mapping[str, Any]) -> str:
-    value = restriction.get("value")
-    unit = restriction.get("unit")
-    return f"{restriction.get('type')}" + (f" {value:g} {unit}" if value is not None and unit else "")
+    value, unit = restriction.get("value"), restriction.get("unit")
+    amount = f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+    return _code(restriction.get("type")) + (f" {amount} {unit}" if amount and isinstance(unit, str) else "")
+
+
+def _order(lane: Mapping[str, Any]) -> float:
+    order = lane.get("order")
+    return order if isinstance(order, int | float) and not isinstance(order, bool) else 0
 
 
 def parse_wzdx(event: Mapping[str, Any]) -> Impact:
     """Read a WZDx 4.x work zone event's ``properties`` into impact flags and a readable text."""
     flags: set[str] = set()
     parts: list[str] = []
-    vehicle_impact = event.get("vehicle_impact")
+    vehicle_impact = _code(event.get("vehicle_impact"))
     if vehicle_impact:
         flags |= VEHICLE_IMPACT_FLAGS.get(vehicle_impact, frozenset())
         parts.append(f"vehicle impact: {vehicle_impact}")
 
-    lanes: Iterable[Mapping[str, Any]] = event.get("lanes") or []
     lane_texts = []
     general_lanes = closed_general = 0
-    for lane in sorted(lanes, key=lambda lane: lane.get("order", 0)):
-        lane_type, status = lane.get("type", "general"), lane.get("status", "open")
+    for lane in sorted(_objects(event.get("lanes")), key=_order):
+        lane_type, status = _code(lane.get("type", "general")), _code(lane.get("status", "open"))
         lane_texts.append(f"{lane.get('order', '?')} {lane_type} {status}")
         if lane_type == "general":
             general_lanes += 1
             closed_general += status == "closed"
         if status != "open":
             flags |= LANE_TYPE_FLAGS.get(lane_type, frozenset({"vehicle"}))
-        for restriction in lane.get("restrictions") or []:
-            flags |= RESTRICTION_FLAGS.get(restriction.get("type"), frozenset())
+        for restriction in _objects(lane.get("restrictions")):
+            flags |= RESTRICTION_FLAGS.get(_code(restriction.get("type")), frozenset())
     if general_lanes and closed_general == general_lanes:
         flags |= _CLOSURE
     if lane_texts:
         parts.append("lanes: " + ", ".join(lane_texts))
 
-    restrictions = event.get("restrictions") or []
+    restrictions = _objects(event.get("restrictions"))
     for restriction in restrictions:
-        flags |= RESTRICTION_FLAGS.get(restriction.get("type"), frozenset())
+        flags |= RESTRICTION_FLAGS.get(_code(restriction.get("type")), frozenset())
     if restrictions:
         parts.append("restrictions: " + ", ".join(_restriction_text(r) for r in restrictions))
     return _impact(flags, "; ".join(parts))
