@@ -142,9 +142,14 @@ class Street:
         return float(shapely.distance(self.geom, shapely.Point(x, y)))
 
     def point_near(self, x: float, y: float) -> tuple[float, float]:
-        """The point of the street nearest the local-frame point ``(x, y)``."""
-        on_line = shapely.line_interpolate_point(self.geom, shapely.line_locate_point(self.geom, shapely.Point(x, y)))
-        return on_line.x, on_line.y
+        """The point of the street nearest the local-frame point ``(x, y)``.
+
+        By the shortest line, not by projecting along the line: a street is a MultiLineString
+        of parts in no particular order, and projecting onto it measures along the parts as
+        if they were joined end to end, which can answer a point hundreds of metres away.
+        """
+        (on_x, on_y), _ = shapely.get_coordinates(shapely.shortest_line(self.geom, shapely.Point(x, y)))
+        return float(on_x), float(on_y)
 
 
 @dataclass(frozen=True, slots=True)
