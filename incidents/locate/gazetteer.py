@@ -217,6 +217,11 @@ class Landmark:
     def distance_to(self, street: Street) -> float:
         return float(shapely.distance(self.geom, street.geom)) if self.street is not street else 0.0
 
+    def beside(self, street: Street) -> tuple[float, float, float]:
+        """The point of ``street`` nearest this place (its point, street or line), and the distance between them."""
+        (x, y), (px, py) = shapely.get_coordinates(shapely.shortest_line(street.geom, self.geom))
+        return float(x), float(y), math.hypot(px - x, py - y)
+
 
 # A house number is placed to about a house front.
 ADDRESS_ACCURACY_M = 20.0

@@ -255,13 +255,11 @@ class Locator:
         """The point of the chosen street nearest ``landmark``, known to the stretch of street beside it.
 
         The post is on the street beside the landmark: within the landmark's extent ``r`` of
-        it. The street passes at ``d`` from its point, so that stretch reaches
-        sqrt((d + r)² - d²) either side of the nearest point (r itself when the street
-        crosses the landmark).
+        it. The street passes at ``d`` from it, so that stretch reaches sqrt((d + r)² - d²)
+        either side of the nearest point (r itself when the street crosses the landmark).
         """
         street = choice.street
-        x, y = street.point_near(landmark.x, landmark.y)
-        d = math.hypot(x - landmark.x, y - landmark.y)
+        x, y, d = landmark.beside(street)
         r = max(landmark.radius_m, CROSSING_ACCURACY_M)
         accuracy = max(r, math.sqrt((d + r) ** 2 - d**2))
         if accuracy >= choice.accuracy_m:
@@ -373,8 +371,8 @@ class Locator:
             landmark = self._kind_near(chosen.street, end.kinds)
             if landmark is None:
                 return None
-        x, y = chosen.street.point_near(landmark.x, landmark.y)
-        return _Choice(chosen.street, x, y, min(landmark.radius_m, chosen.accuracy_m))
+        x, y, _ = landmark.beside(chosen.street)
+        return _Choice(chosen.street, x, y, min(max(landmark.radius_m, CROSSING_ACCURACY_M), chosen.accuracy_m))
 
     def _level_with(self, first: Mention, second: Mention, context: _Context) -> _Choice | None:
         """ "X à hauteur de Y" where X and Y do not meet: the point of X nearest Y, if Y is close."""
