@@ -36,6 +36,7 @@ STREETS = [
     "PL DU PDT THOMAS WILSON",
     "PL ETIENNE ESQUIROL",
     "PL VICTOR HUGO",
+    "PL DES CARMES",
     "ALL FORAIN FRANCOIS VERDIER",
     "BD PIERRE SEMARD",
     "RUE DE BAYARD",
@@ -134,10 +135,13 @@ def test_the_kind_of_landmark_alone_means_the_one_beside_the_street(places):
     location = places.locate(post("Rue Merly, le mur du lycée menace de tomber"))
     assert distance_to_street_m(location, "RUE MERLY") < 1
     assert metres_between(location, point_of("Lycée Ozenne")) <= location.accuracy_m
-    # "marche" is also a verb: no market is read into a broken light.
-    whole = places.locate(post("Trottoir bloqué rue de Metz"))
-    verb = places.locate(post("Le feu ne marche pas rue de Metz"))
-    assert (verb.lon, verb.lat, verb.accuracy_m) == (whole.lon, whole.lat, whole.accuracy_m)
+    # "le marché" is the market on the square; "la marche" (a step) is not.
+    square = places.locate(post("Trou place des Carmes"))
+    market = places.locate(post("Place des Carmes, à côté du marché, cagettes partout"))
+    assert metres_between(market, point_of("Marché des Carmes")) <= market.accuracy_m
+    assert market.accuracy_m < square.accuracy_m
+    step = places.locate(post("La marche de l'escalier est cassée place des Carmes"))
+    assert (step.lon, step.lat, step.accuracy_m) == (square.lon, square.lat, square.accuracy_m)
 
 
 def test_two_landmarks_of_the_kind_beside_the_street_leave_it_whole(places, settings, tmp_path):
@@ -174,6 +178,21 @@ def test_short_forms_of_names_with_first_names_or_titles(places, written, offici
     location = places.locate(post(f"Trottoir bloqué {written} depuis ce matin"))
     assert location.method == LocationMethod.TEXT
     assert distance_to_street_m(location, official) < 1
+
+
+def test_a_landmark_name_wins_over_a_street_guessed_without_its_type(places):
+    load_fixture_streets(["RUE UNIVERSITE DU MIRAIL"])
+    location = Locator.from_database().locate(post("Trottoir bloqué devant l'université du Mirail"))
+    assert location.matched_text == "université du Mirail"
+    assert metres_between(location, point_of("Université Toulouse Jean Jaurès")) < 1
+
+
+def test_the_stated_accuracy_is_rounded_up(places, settings, tmp_path):
+    path = tmp_path / "landmarks.json"
+    kiosk = {"name": "Kiosque Arago", "lon": 1.45, "lat": 43.6, "radius_m": 20.24}
+    path.write_text(json.dumps({"landmarks": [kiosk]}), encoding="utf-8")
+    settings.INCIDENTS_LANDMARKS_FILE = str(path)
+    assert Locator.from_database().locate(post("devant le kiosque Arago")).accuracy_m == 20.3
 
 
 def test_a_prefix_ending_on_saint_is_no_name(places):

@@ -67,6 +67,8 @@ STRETCH_ENDS = word_set("jusqu jusque to until till up")
 STRETCH_ENDS_AFTER_START = word_set("a au aux")
 # "X côté Garonne", "X vers la gare", "X direction Capitole", "X towards the station".
 SIDE_CUES = word_set("cote vers direction towards toward")
+# ... except "à côté de" ("next to"): a landmark there narrows the street instead.
+BESIDE = word_set("cote")
 # "X on the Esquirol side", "the station end of X".
 SIDE_AFTER = word_set("side end")
 # Words after which a name without type is read as a street when another street was named
@@ -92,8 +94,6 @@ PLACE_CUES = PLACE_PREPOSITIONS | word_set(
     "by from towards toward"
 )
 ARTICLES = frozenset(["la", "le", "l", "les", "the"])
-# Skipped between a crossing cue and the street it names ("croisement avec la ...", "corner of the ...").
-GAP_AFTER_CUE = word_set("la le les the of")
 # A crossing or "between" phrase spans at most this many words between the streets.
 MAX_GAP_TOKENS = 6
 # Words a generic place word needs before it to name one place ("le lycée", "du marché", "the school").
@@ -360,13 +360,10 @@ class _Scanner:
 
     def crossing_context(self) -> None:
         stream, raw = self.stream, self.raw
-        # After a cue: "à l'angle de Metz / ...", "croisement Metz et Alsace", "croisement avec Alsace".
+        # After a cue: "à l'angle de Metz / ...", "croisement Metz et Alsace".
         for position, token in enumerate(stream):
             if token in CROSSING_CUES:
-                after = position + 1
-                while after < len(stream) and after - position <= 3 and stream[after] in CONNECTORS | GAP_AFTER_CUE:
-                    after += 1
-                self._untyped_at(after, strict=False)
+                self._untyped_at(position + 1, strict=False)
         # After "jusqu'à" or "côté" following a street: "rue de Metz jusqu'à Alsace-Lorraine".
         if self.mentions and not UNTYPED_AFTER.isdisjoint(stream):
             for position in [i for i, token in enumerate(stream[:-1]) if token in UNTYPED_AFTER]:
@@ -617,7 +614,11 @@ class _Scanner:
                         level_with.append((first, second))
                     continue
             after = raw[second.raw_end : second.raw_end + 1]
-            towards = any(token in SIDE_CUES for token in gap) or (bool(after) and after[0] in SIDE_AFTER)
+            # "côté Garonne" is a side; "à côté de la gare" is beside it (a landmark narrows the street).
+            towards = any(
+                token in SIDE_CUES and (token not in BESIDE or index == 0 or gap[index - 1] != "a")
+                for index, token in enumerate(gap)
+            ) or (bool(after) and after[0] in SIDE_AFTER)
             up_to = any(token in STRETCH_ENDS for token in gap) and not any(token in STRETCH_STARTS for token in gap)
             if towards or up_to:
                 sides.append((first, second))
