@@ -58,7 +58,7 @@ import json
 import math
 import random
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import shapely
 from _django import ROOT
@@ -290,6 +290,7 @@ def main() -> None:
     for name in list(communes_of):
         communes_of[name] = sorted({c for other in spellings[plain(name)] for c in communes_of[other]})
     unique = sorted(name for name, communes in communes_of.items() if len(communes) == 1)
+    surnames = Counter((plain(name).split()[0], plain(name).split()[-1]) for name in spellings)
     ambiguous = sorted({min(spellings[plain(name)]) for name, communes in communes_of.items() if len(communes) > 1})
 
     def street_geom(name: str, commune: str):
@@ -354,7 +355,11 @@ def main() -> None:
             short = None
         if short and rng.random() < 0.4:
             commune = communes_of[name][0]
-            add("short", template().format(s=short), name, commune, point_on(street_geom(name, commune)))
+            text, truth = template().format(s=short), point_on(street_geom(name, commune))
+            # A surname alone that ends two names of that type ("rue Vidal": ARNAUD or PAUL VIDAL) means neither.
+            body = plain(short).split()[1:]
+            if len(body) > 1 or surnames[(plain(name).split()[0], body[-1])] == 1:
+                add("short", text, name, commune, truth)
     for name in rng.sample(unique, 60):
         words = [w for w in name.split()[1:] if w not in PARTICLES and w not in ELIDED]
         body = " ".join(w.capitalize() for w in words)
