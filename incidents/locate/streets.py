@@ -463,12 +463,17 @@ class _Scanner:
         MIRAIL; "allées François Verdier" not RUE FRANCOIS VERDIER of another commune).
         """
         trie, stream = self.g.landmarks, self.stream
-        weak = [mention for mention in self.mentions if mention.kind in ("wrong_type", "untyped")]
-        guessed = {index for mention in weak for index in range(mention.start, mention.end)}
-        free = [not covered or index in guessed for index, covered in enumerate(self.covered)]
         found: list[PlaceMention] = []
         # Only words that can start a landmark's name are looked at (one dict test per word).
         starts = [i for i, token in enumerate(stream) if token in trie]
+        if "#" in self.raw:
+            found.extend(self._place_hashtags())
+        if not starts:
+            return found
+        weak = [mention for mention in self.mentions if mention.kind in ("wrong_type", "untyped")]
+        free = [not covered for covered in self.covered]
+        for mention in weak:
+            free[mention.start : mention.end] = [True] * (mention.end - mention.start)
         end_of_last = 0
         for position in starts:
             if position < end_of_last or not free[position]:
@@ -499,9 +504,7 @@ class _Scanner:
             for index in range(position, end):
                 self.covered[index] = True
                 free[index] = False
-        if "#" in self.raw:
-            found.extend(self._place_hashtags())
-            found.sort(key=lambda place: place.raw_start)
+        found.sort(key=lambda place: place.raw_start)
         return found
 
     def _place_hashtags(self) -> list[PlaceMention]:
@@ -646,7 +649,7 @@ def scan(gazetteer: Gazetteer, text: str) -> TextEvidence:
     scanner.typed()
     if "#" in scanner.raw:
         scanner.hashtags()
-    if scanner.mentions or any(token in CROSSING_CUES for token in scanner.stream):
+    if scanner.mentions or not CROSSING_CUES.isdisjoint(scanner.stream):
         scanner.crossing_context()
     if not scanner.mentions:
         scanner.free_text()
