@@ -35,6 +35,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from incidents.locate.normalize import canonical_word, normalize_street_name, tokenize, word_set
 
 
@@ -162,26 +164,31 @@ def read_places(path: str | Path) -> Places:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise PlacesFileError(f"cannot read {path} as JSON ({error})") from error
+        raise PlacesFileError(_("cannot read %(path)s as JSON (%(error)s)") % {"path": path, "error": error}) from error
     return parse_places(data)
 
 
 def parse_places(data) -> Places:
     if not isinstance(data, dict) or not isinstance(data.get("landmarks"), list):
-        raise PlacesFileError('expected a JSON object {"landmarks": [{"name": ..., "lon": ..., "lat": ...}, ...]}')
+        raise PlacesFileError(_('expected a JSON object {"landmarks": [{"name": ..., "lon": ..., "lat": ...}, ...]}'))
     places = Places(about=str(data.get("about", "")))
     for index, item in enumerate(data["landmarks"]):
         try:
             places.landmarks.append(_landmark(item))
         except (KeyError, TypeError, ValueError) as error:
-            raise PlacesFileError(f"landmarks[{index}] ({_label(item)}): {error}") from error
+            raise PlacesFileError(
+                _("landmarks[%(index)s] (%(name)s): %(error)s") % {"index": index, "name": _label(item), "error": error}
+            ) from error
     for index, item in enumerate(data.get("addresses") or []):
         try:
             places.addresses.append(
                 AddressSpec(str(item["street"]), str(item["number"]), _lon(item["lon"]), _lat(item["lat"]))
             )
         except (KeyError, TypeError, ValueError) as error:
-            raise PlacesFileError(f"addresses[{index}]: {error!r}; expected street, number, lon, lat") from error
+            raise PlacesFileError(
+                _("addresses[%(index)s]: %(error)s; expected street, number, lon, lat")
+                % {"index": index, "error": error}
+            ) from error
     return places
 
 
@@ -192,37 +199,37 @@ def _label(item) -> str:
 def _lon(value) -> float:
     number = float(value)
     if not -180 <= number <= 180:
-        raise ValueError(f"longitude {number} is out of range")
+        raise ValueError(_("longitude %(value)s is out of range") % {"value": number})
     return number
 
 
 def _lat(value) -> float:
     number = float(value)
     if not -90 <= number <= 90:
-        raise ValueError(f"latitude {number} is out of range")
+        raise ValueError(_("latitude %(value)s is out of range") % {"value": number})
     return number
 
 
 def _landmark(item: dict) -> LandmarkSpec:
     name = str(item["name"]).strip()
     if not phrase_words(name):
-        raise ValueError("the name has no letters")
+        raise ValueError(_("the name has no letters"))
     kind = str(item.get("kind") or "place")
     if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+        raise ValueError(_("unknown kind %(kind)r; use one of %(kinds)s") % {"kind": kind, "kinds": ", ".join(KINDS)})
     lon = lat = None
     if item.get("lon") is not None or item.get("lat") is not None:
         lon, lat = _lon(item["lon"]), _lat(item["lat"])
     line = _line(item["line"]) if item.get("line") else ()
     street = str(item.get("street") or "")
     if lon is None and not street and not line:
-        raise ValueError("give lon and lat, a street (its official name) or a line")
+        raise ValueError(_("give lon and lat, a street (its official name) or a line"))
     radius = item.get("radius_m")
     if radius is not None and not 0 < float(radius) <= 10_000:
-        raise ValueError(f"radius_m {radius} must be between 0 and 10000 metres")
+        raise ValueError(_("radius_m %(value)s must be between 0 and 10000 metres") % {"value": radius})
     aliases = item.get("aliases") or ()
     if isinstance(aliases, str) or not all(isinstance(alias, str) for alias in aliases):
-        raise ValueError("aliases must be a list of names")
+        raise ValueError(_("aliases must be a list of names"))
     return LandmarkSpec(
         name=name,
         kind=kind,
@@ -242,7 +249,7 @@ def _line(value) -> tuple[tuple[tuple[float, float], ...], ...]:
     parts = [value] if value and isinstance(value[0][0], int | float) else value
     line = tuple(tuple((_lon(point[0]), _lat(point[1])) for point in part) for part in parts)
     if not line or any(len(part) < 2 for part in line):
-        raise ValueError("a line needs at least two [lon, lat] points")
+        raise ValueError(_("a line needs at least two [lon, lat] points"))
     return line
 
 
@@ -374,23 +381,25 @@ def read_geojson(data, *, kind: str | None = None, name_property: str = "name", 
     tags say (amenity, railway...), else "place".
     """
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise PlacesFileError('expected a GeoJSON FeatureCollection ({"type": "FeatureCollection", "features": [...]})')
+        raise PlacesFileError(
+            _('expected a GeoJSON FeatureCollection ({"type": "FeatureCollection", "features": [...]})')
+        )
     result = ReadResult(Places())
     for feature in data.get("features") or []:
         properties = feature.get("properties") or {}
         name = str(properties.get(name_property) or "").strip()
         if not phrase_words(name):
-            result.skipped[f"no {name_property!r} property"] += 1
+            result.skipped[_("no %(property)r property") % {"property": name_property}] += 1
             continue
         found = kind or properties.get("kind") or _kind_from_tags(properties) or "place"
         if found not in KINDS:
-            result.skipped[f"unknown kind {found!r}"] += 1
+            result.skipped[_("unknown kind %(kind)r") % {"kind": found}] += 1
             continue
         geometry = feature.get("geometry") or {}
         lines = _geojson_lines(geometry) if found == "river" else ()
         points = _geojson_points(geometry)
         if not points:
-            result.skipped["no geometry"] += 1
+            result.skipped[_("no geometry")] += 1
             continue
         result.places.landmarks.append(_spec(name, found, points, radius_m=radius_m, source=source, line=lines))
     return result
@@ -404,7 +413,7 @@ def _geojson_points(geometry: dict) -> list[tuple[float, float]]:
     if kind not in depth:
         return []
     parts = [coordinates]
-    for _ in range(depth[kind]):
+    for _level in range(depth[kind]):
         parts = [item for part in parts for item in part]
     try:
         return [(_lon(point[0]), _lat(point[1])) for point in parts]
@@ -432,9 +441,11 @@ def read_osm(path: str | Path, *, source: str = "") -> ReadResult:
         # A file the operator chose; Expat >= 2.4.1 (Python 3.11's) refuses entity expansion attacks.
         root = ET.parse(path).getroot()  # noqa: S314
     except (OSError, ET.ParseError) as error:
-        raise PlacesFileError(f"cannot read {path} as OpenStreetMap XML ({error})") from error
+        raise PlacesFileError(
+            _("cannot read %(path)s as OpenStreetMap XML (%(error)s)") % {"path": path, "error": error}
+        ) from error
     if root.tag != "osm":
-        raise PlacesFileError(f"{path} is XML but not OpenStreetMap (<osm> root expected)")
+        raise PlacesFileError(_("%(path)s is XML but not OpenStreetMap (<osm> root expected)") % {"path": path})
     nodes: dict[str, tuple[float, float]] = {}
     objects: list[tuple[str, str, dict[str, str], list[tuple[float, float]]]] = []
     street_of: dict[str, str] = {}
@@ -458,19 +469,19 @@ def read_osm(path: str | Path, *, source: str = "") -> ReadResult:
         if number and points:
             street = tags.get("addr:street") or street_of.get(f"{element}/{identifier}")
             if street:
-                lon, lat, _ = _extent(points)
+                lon, lat, _reach = _extent(points)
                 result.places.addresses.append(AddressSpec(street, number.strip(), lon, lat))
             else:
-                result.skipped["house number without a street"] += 1
+                result.skipped[_("house number without a street")] += 1
         name = (tags.get("name") or "").strip()
         if not name or "highway" in tags:
             continue
         kind = _kind_from_tags(tags)
         if kind is None:
-            result.skipped["named, but not a landmark kind (shop, office, route...)"] += 1
+            result.skipped[_("named, but not a landmark kind (shop, office, route...)")] += 1
             continue
         if not points:
-            result.skipped["no position in the extract"] += 1
+            result.skipped[_("no position in the extract")] += 1
             continue
         if kind == "river":
             rivers[name].append(tuple(points))
@@ -491,13 +502,15 @@ def read_source(path: str | Path, *, source: str = "", **options) -> ReadResult:
     try:
         head = path.read_bytes()[:200].lstrip()
     except OSError as error:
-        raise PlacesFileError(f"cannot read {path} ({error})") from error
+        raise PlacesFileError(_("cannot read %(path)s (%(error)s)") % {"path": path, "error": error}) from error
     if head.startswith(b"<"):
         return read_osm(path, source=source or f"OpenStreetMap ({path.name}), © OpenStreetMap contributors, ODbL")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
-        raise PlacesFileError(f"{path} is neither JSON nor OpenStreetMap XML ({error})") from error
+        raise PlacesFileError(
+            _("%(path)s is neither JSON nor OpenStreetMap XML (%(error)s)") % {"path": path, "error": error}
+        ) from error
     if isinstance(data, dict) and "landmarks" in data:
         return ReadResult(parse_places(data))
     return read_geojson(data, source=source or path.name, **options)
