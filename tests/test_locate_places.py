@@ -302,6 +302,7 @@ def test_a_house_number_without_address_points_keeps_the_whole_street(places):
     location = places.locate(post("Fuite d'eau au 41 rue de Metz"))
     assert (location.lon, location.lat, location.accuracy_m) == (whole.lon, whole.lat, whole.accuracy_m)
     assert "no address point for number 41 of RUE DE METZ" in location.note
+    assert places.locate(post("Depuis 2014 rue de Metz c'est le bazar")).note == ""  # a year, not a number
 
 
 # --- the landmarks file ------------------------------------------------------------------------

@@ -103,8 +103,8 @@ MASCULINE_DETERMINERS = word_set("le du au ce the this that")
 MASCULINE_ONLY = word_set("marche")
 # "la station de vélos", "la station-service": not a transport station.
 NOT_AFTER_GENERIC = word_set("velo velos velotoulouse service essence taxi taxis lavage recharge bus")
-# A house number: "12", "12b", "12bis", "n°12" (read "n 12"), "nº12" (read "no12").
-HOUSE_NUMBER = re.compile(r"(?:n|no|num|numero)?([0-9]{1,4})(bis|ter|[a-g])?")
+# A house number: "12", "12b", "12bis", "n°12" (read "n 12"), "nº12" (read "no12"); not a year ("depuis 2014 rue X").
+HOUSE_NUMBER = re.compile(r"(?:n|no|num|numero)?([0-9]{1,3})(bis|ter|[a-g])?")
 NUMBER_WORDS_BEFORE = word_set("n no num numero number nr")
 NUMBER_SUFFIXES = word_set("bis ter a b c d")
 
