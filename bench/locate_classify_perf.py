@@ -1,6 +1,6 @@
 """Locate + classify speed, and gazetteer build time and memory, at ~4k and 100k street segments.
 
-    .venv/bin/python bench/locate_classify_perf.py [--posts 20000] [--synthetic 100000]
+    .venv/bin/python bench/locate_classify_perf.py [--posts 20000] [--synthetic 100000] [--locate-cases FILE]
 
 Posts are the texts of the evaluation sets (tests/data), replayed with a varying house
 number so that no two consecutive texts are identical, in batches as the pipeline sends
@@ -156,18 +156,21 @@ def measure_database_read() -> None:
     )
 
 
-def load_posts(count: int, mix: str) -> list:
+LOCATE_CASES = ROOT / "tests" / "data" / "locate_eval.jsonl"
+
+
+def load_posts(count: int, mix: str, locate_cases=LOCATE_CASES) -> list:
     """``count`` records cycling over the texts of one mix.
 
     ``posts``: the 480 hand-written posts of the classification set (real-looking text,
-    about a third name a street). ``streets``: those plus the 837 location cases (most
-    name one or two streets: the expensive path).
+    about a third name a street). ``streets``: those plus the generated location cases
+    (most name one or two streets or a landmark: the expensive path).
     """
     texts = []
     with open(ROOT / "tests" / "data" / "classify_eval.jsonl", encoding="utf-8") as handle:
         texts += [(json.loads(line), "classify") for line in handle if line.strip()]
     if mix == "streets":
-        with open(ROOT / "tests" / "data" / "locate_eval.jsonl", encoding="utf-8") as handle:
+        with open(locate_cases, encoding="utf-8") as handle:
             texts += [(json.loads(line), "locate") for line in handle if line.strip()]
     rng = random.Random(3)
     records = []
@@ -244,6 +247,9 @@ def main() -> None:
     parser.add_argument(
         "--database", action="store_true", help="also time reading the fixture streets from PostGIS (rolled back)"
     )
+    parser.add_argument(
+        "--locate-cases", default=LOCATE_CASES, help="location cases of the street-heavy mix (to compare versions)"
+    )
     args = parser.parse_args()
 
     print(f"process RSS before: {rss_mb():.0f} MiB")
@@ -257,7 +263,7 @@ def main() -> None:
     print()
 
     posts = load_posts(args.posts, "posts")
-    streets = load_posts(args.posts, "streets")
+    streets = load_posts(args.posts, "streets", args.locate_cases)
     time_per_post("warm-up", streets[:2000], Locator(toulouse), args.batch, repeats=1)
     time_per_post("Toulouse, real-looking posts", posts, Locator(toulouse), args.batch)
     located, _ = time_per_post("Toulouse, street-heavy mix", streets, Locator(toulouse), args.batch)

@@ -26,6 +26,27 @@ Case kinds (``kind``):
 - ``place_city``: no street, a whole-city place box: must stay unlocated.
 - ``gps``: device coordinates.
 
+Places and position phrases (the landmarks, house numbers and phrases of issue 12):
+
+- ``landmark``: a landmark of the landmarks file named alone, by its name or an alias
+  ("devant la gare Matabiau", "outside Capitole"); the truth is a point within 70 % of its
+  extent (a point of its street for a landmark placed by a street);
+- ``landmark_street``: a street passing a landmark, both named ("rue X devant le musée Y");
+  the truth is the point of the street nearest the landmark;
+- ``landmark_generic``: a street and the word for a kind of landmark alone ("rue X, le mur
+  du lycée") where only one landmark of that kind lies beside the street;
+- ``crossing_phrase``: "X, près du croisement avec Y", "X à hauteur de Y", "X near the
+  junction with Y"...; the truth is the intersection;
+- ``side``: "X côté Y" where Y crosses X near one end; the truth is a point of that half;
+- ``number``: a house number of the landmarks file's address points ("au 12 rue X"), or a
+  number missing between two of the same parity (the truth is halfway between them);
+- ``stretch``: "X de la Y jusqu'à la Z", "X from Y up to Z"; the truth is a point between
+  the two crossings.
+
+The landmark kinds read the landmarks file the locator reads; they measure how the locator
+agrees with its own data and with this generator, not with the world (the hand-written
+sets tests/data/locate_dev.jsonl and locate_heldout.jsonl are for that).
+
 Truth: ``truth_lon/lat`` is the point the post is about (a random point on the street, or
 the crossing); ``street``/``commune`` name the street when there is one, so an evaluation
 can also tell "on the right street".
@@ -34,13 +55,16 @@ can also tell "on the right street".
 from __future__ import annotations
 
 import json
+import math
 import random
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import shapely
 from _django import ROOT
+from django.conf import settings
 
+from incidents.locate.landmarks import KINDS, read_places
 from tests.fixture_streets import iter_fixture_features
 
 SEED = 20260411
@@ -266,6 +290,7 @@ def main() -> None:
     for name in list(communes_of):
         communes_of[name] = sorted({c for other in spellings[plain(name)] for c in communes_of[other]})
     unique = sorted(name for name, communes in communes_of.items() if len(communes) == 1)
+    surnames = Counter((plain(name).split()[0], plain(name).split()[-1]) for name in spellings)
     ambiguous = sorted({min(spellings[plain(name)]) for name, communes in communes_of.items() if len(communes) > 1})
 
     def street_geom(name: str, commune: str):
@@ -330,7 +355,11 @@ def main() -> None:
             short = None
         if short and rng.random() < 0.4:
             commune = communes_of[name][0]
-            add("short", template().format(s=short), name, commune, point_on(street_geom(name, commune)))
+            text, truth = template().format(s=short), point_on(street_geom(name, commune))
+            # A surname alone that ends two names of that type ("rue Vidal": ARNAUD or PAUL VIDAL) means neither.
+            body = plain(short).split()[1:]
+            if len(body) > 1 or surnames[(plain(name).split()[0], body[-1])] == 1:
+                add("short", text, name, commune, truth)
     for name in rng.sample(unique, 60):
         words = [w for w in name.split()[1:] if w not in PARTICLES and w not in ELIDED]
         body = " ".join(w.capitalize() for w in words)
@@ -395,6 +424,8 @@ def main() -> None:
         lon, lat = point_on(street_geom(name, commune))
         add("gps", "Trottoir impraticable ici", None, None, (lon, lat), lon=lon, lat=lat)
 
+    place_cases(rng, add, merged, unique, communes_of, pairs)
+
     with open(OUT, "w", encoding="utf-8") as handle:
         for case in cases:
             handle.write(json.dumps(case, ensure_ascii=False) + "\n")
@@ -402,6 +433,186 @@ def main() -> None:
     for case in cases:
         counts[case["kind"]] += 1
     print(f"{len(cases)} cases -> {OUT.relative_to(ROOT)}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+LANDMARK_TEMPLATES_FR = [
+    "Trottoir bloqué devant {l} depuis ce matin",
+    "{L} : ascenseur en panne, impossible avec une poussette",
+    "Nid de poule énorme juste à côté de {l}",
+    "Poubelles qui débordent près de {l} 🤢",
+    "Encore des vélos couchés sur le trottoir à {l}",
+]
+LANDMARK_TEMPLATES_EN = ["Broken paving outside {l}", "Lift out of order at {l} again", "Bins overflowing near {l}"]
+STREET_LANDMARK_TEMPLATES = [
+    "{s} devant {l} : trottoir défoncé",
+    "{s}, juste à côté de {l}, une grille arrachée",
+    "Travaux {s} près de {l}, pas de passage piéton",
+    "Pothole on {s} outside {l}",
+]
+# The word people use alone for a kind ("le mur du lycée"), with the article it takes.
+KIND_WORDS = {
+    "lycee": ["le lycée", "du lycée"],
+    "school": ["l'école", "de l'école"],
+    "church": ["l'église", "de l'église"],
+    "market": ["le marché", "du marché"],
+    "museum": ["le musée", "du musée"],
+    "station": ["la gare", "de la gare"],
+    "hospital": ["l'hôpital", "de l'hôpital"],
+}
+GENERIC_TEMPLATES = [
+    "{s}, devant {k}, les voitures roulent trop vite",
+    "{s} : le mur {k2} s'effondre",
+    "{s} à côté {k2}, trou",
+]
+CROSSING_PHRASES = [
+    "{a}, près du croisement avec la {b} : grille d'arbre manquante",
+    "Travaux {a} au croisement avec la {b}, passage fermé",
+    "{a} à hauteur de la {b}, les bornes sont couchées",
+    "{a} au niveau de la {b} : feu en panne",
+    "Pothole on {a} near the junction with {b}",
+    "{a} at the corner with {b}: barriers across the crossing",
+]
+SIDE_TEMPLATES = ["{a} côté {b} : trottoir fermé par un échafaudage", "{a}, côté {b}, encore des sacs poubelle"]
+NUMBER_TEMPLATES = ["Poubelles qui débordent devant le {n} {s}", "au {n} {s}, un trou dans le trottoir",
+                    "Outside number {n} {s} there's a huge pothole", "{s} n°{n} : voiture sur le passage"]  # fmt: skip
+STRETCH_TEMPLATES = [
+    "{a}, de la {b} jusqu'à la {c}, tout le trottoir est barré",
+    "Bouchon {a} depuis la {b} jusqu'à la {c}",
+    "Roadworks on {a} from {b} up to {c}",
+]
+METRES_PER_DEGREE = 111_320.0
+
+
+def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Approximate metres between two lon/lat points (the generator's own; good to 1 % over a city)."""
+    dx = (a[0] - b[0]) * METRES_PER_DEGREE * math.cos(math.radians((a[1] + b[1]) / 2))
+    return math.hypot(dx, (a[1] - b[1]) * METRES_PER_DEGREE)
+
+
+def casual(name: str, rng: random.Random) -> str:
+    """A name as typed in a hurry: sometimes lower case, sometimes without accents."""
+    if rng.random() < 0.3:
+        name = name.lower()
+    if rng.random() < 0.3:
+        name = strip(name)
+    return name
+
+
+def place_cases(rng: random.Random, add, merged: dict, unique: list[str], communes_of: dict, pairs: list) -> None:
+    """The landmark, house number and position-phrase kinds (see the module docstring)."""
+    places = read_places(settings.INCIDENTS_LANDMARKS_FILE)
+    by_plain = {plain(name): (name, commune) for name, commune in merged if name in set(unique)}
+    lines = {key: geom for key, geom in merged.items() if geom.geom_type == "LineString" and key[0] in set(unique)}
+    points = []  # (spec, lon, lat): landmarks placed by a point
+    for spec in places.landmarks:
+        if not KINDS[spec.kind].locates:
+            continue
+        names = [spec.name, *spec.aliases]
+        if spec.street:
+            key = by_plain.get(plain(spec.street))
+            if key is None:
+                continue
+            lon, lat = shapely.line_interpolate_point(merged[key], rng.random(), normalized=True).coords[0]
+            add("landmark", rng.choice(LANDMARK_TEMPLATES_FR).format(l=casual(rng.choice(names), rng), L=spec.name),
+                key[0], key[1], (round(lon, 7), round(lat, 7)))  # fmt: skip
+            continue
+        points.append((spec, spec.lon, spec.lat))
+        # A point of the landmark: uniform in the disc of 70 % of its extent.
+        radius = 0.7 * (spec.radius_m or KINDS[spec.kind].radius_m) * math.sqrt(rng.random())
+        angle = rng.uniform(0, 2 * math.pi)
+        lon = spec.lon + radius * math.cos(angle) / (METRES_PER_DEGREE * math.cos(math.radians(spec.lat)))
+        lat = spec.lat + radius * math.sin(angle) / METRES_PER_DEGREE
+        template = rng.choice(LANDMARK_TEMPLATES_EN if rng.random() < 0.25 else LANDMARK_TEMPLATES_FR)
+        add("landmark", template.format(l=casual(rng.choice(names), rng), L=spec.name), None, None,
+            (round(lon, 7), round(lat, 7)))  # fmt: skip
+
+    def beside(lon: float, lat: float, within: float) -> list[tuple[float, tuple[str, str], tuple[float, float]]]:
+        found = []
+        for key, geom in lines.items():
+            (x, y), _ = shapely.shortest_line(geom, shapely.Point(lon, lat)).coords
+            distance = metres((x, y), (lon, lat))
+            if distance <= within:
+                found.append((distance, key, (round(x, 7), round(y, 7))))
+        return sorted(found)
+
+    for spec, lon, lat in points:
+        near = beside(lon, lat, 60.0)
+        if near:
+            _, key, truth = rng.choice(near)
+            written = write_name(key[0], rng)
+            if written:
+                text = rng.choice(STREET_LANDMARK_TEMPLATES).format(s=written, l=casual(spec.name, rng))
+                add("landmark_street", text, key[0], key[1], truth)
+        words = KIND_WORDS.get(spec.kind)
+        if words:
+            others = [(o_lon, o_lat) for other, o_lon, o_lat in points if other.kind == spec.kind and other is not spec]
+            for _, key, truth in near[:2]:
+                geom = lines[key]
+                # Only one landmark of that kind beside the street: the word alone names it.
+                if any(shapely.distance(geom, shapely.Point(o)) * METRES_PER_DEGREE < 400 for o in others):
+                    continue
+                written = write_name(key[0], rng)
+                if written:
+                    text = rng.choice(GENERIC_TEMPLATES).format(s=written, k=words[0], k2=words[1])
+                    add("landmark_generic", text, key[0], key[1], truth)
+
+    for key_a, key_b, (x, y) in rng.sample(pairs, min(40, len(pairs))):
+        a, b = write_name(key_a[0], rng), write_name(key_b[0], rng)
+        if a and b:
+            text = rng.choice(CROSSING_PHRASES).format(a=a, b=b)
+            add("crossing_phrase", text, None, None, (round(x, 7), round(y, 7)))
+
+    # Sides and stretches: streets in one piece, crossed near an end or twice.
+    crossings_of: dict[tuple[str, str], list[tuple[float, tuple[str, str]]]] = defaultdict(list)
+    for key_a, key_b, (x, y) in pairs:
+        for one, other in ((key_a, key_b), (key_b, key_a)):
+            if one in lines:
+                crossings_of[one].append((lines[one].project(shapely.Point(x, y), normalized=True), other))
+    sides = stretches = 0
+    for key in sorted(crossings_of):
+        geom = lines[key]
+        length = metres(geom.coords[0], geom.coords[-1])
+        if length < 300:
+            continue
+        found = sorted(crossings_of[key])
+        a = write_name(key[0], rng)
+        if not a:
+            continue
+        ends = [(fraction, other) for fraction, other in found if fraction <= 0.15 or fraction >= 0.85]
+        if ends and sides < 25:
+            fraction, other = rng.choice(ends)
+            b = write_name(other[0], rng)
+            if b:
+                along = rng.uniform(0, 0.5) if fraction <= 0.5 else rng.uniform(0.5, 1)
+                truth = shapely.line_interpolate_point(geom, along, normalized=True)
+                text = rng.choice(SIDE_TEMPLATES).format(a=a, b=b)
+                add("side", text, key[0], key[1], (round(truth.x, 7), round(truth.y, 7)))
+                sides += 1
+        if len(found) >= 2 and stretches < 25:
+            (f1, b_key), (f2, c_key) = found[0], found[-1]
+            b, c = write_name(b_key[0], rng), write_name(c_key[0], rng)
+            if b and c and f2 - f1 >= 0.2 and b_key != c_key:
+                truth = shapely.line_interpolate_point(geom, rng.uniform(f1, f2), normalized=True)
+                text = rng.choice(STRETCH_TEMPLATES).format(a=a, b=b, c=c)
+                add("stretch", text, key[0], key[1], (round(truth.x, 7), round(truth.y, 7)))
+                stretches += 1
+
+    # House numbers: address points of the landmarks file on streets of the fixtures.
+    numbered: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
+    for address in places.addresses:
+        if plain(address.street) in {plain(name) for name, _ in lines} and address.number.isdigit():
+            numbered[address.street][int(address.number)] = (address.lon, address.lat)
+    for street in sorted(numbered):
+        key = next(key for key in lines if plain(key[0]) == plain(street))
+        numbers = numbered[street]
+        for number in rng.sample(sorted(numbers), min(4, len(numbers))):
+            text = rng.choice(NUMBER_TEMPLATES).format(n=number, s=casual(street, rng))
+            add("number", text, key[0], key[1], tuple(round(v, 7) for v in numbers[number]))
+        missing = [n for n in sorted(numbers) if n + 4 in numbers and n + 2 not in numbers]
+        for number in missing[:2]:
+            (x1, y1), (x2, y2) = numbers[number], numbers[number + 4]
+            text = rng.choice(NUMBER_TEMPLATES).format(n=number + 2, s=casual(street, rng))
+            add("number", text, key[0], key[1], (round((x1 + x2) / 2, 7), round((y1 + y2) / 2, 7)))
 
 
 if __name__ == "__main__":

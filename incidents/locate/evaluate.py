@@ -1,9 +1,12 @@
-"""Measure the locator on cases with ground truth (``tests/data/locate_eval.jsonl``).
+"""Measure the locator on cases with ground truth (``tests/data/locate_*.jsonl``).
 
-For each case the report tells whether it was located, by which method, and how far the
+For each case the report tells whether it was located, by which method, how far the
 location is from the truth point and from the named street ("on the right street": a
-post that names only a street is right anywhere along it). Distances are computed in the
-gazetteer's local metric frame (see :class:`incidents.geo.LocalFrame`).
+post that names only a street is right anywhere along it), and whether the truth point
+lies inside the stated accuracy radius (an honest radius contains it). Distances are
+computed in the gazetteer's local metric frame (see :class:`incidents.geo.LocalFrame`).
+A case whose right answer is "not located" has the kind ``place_city`` or
+``"expect": "none"``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class KindScore:
     on_street: int = 0
     street_cases: int = 0
     noted: int = 0
+    inside: int = 0
     methods: Counter = field(default_factory=Counter)
     accuracies: list[float] = field(default_factory=list)
     failures: list[tuple[dict, object]] = field(default_factory=list)
@@ -60,10 +64,11 @@ class LocateReport:
             if kinds is not None and kind not in kinds:
                 continue
             score.cases += found.cases
-            score.located += found.located
+            score.located += found.located if kind not in REFUSALS else 0
             score.near_point += found.near_point
             score.on_street += found.on_street
             score.street_cases += found.street_cases
+            score.inside += found.inside
         return score
 
 
@@ -94,7 +99,7 @@ def evaluate(locator: Locator, cases: list[dict]) -> LocateReport:
         location = locator.locate(case_record(case))
         score = report.kinds[case["kind"]]
         score.cases += 1
-        if case["kind"] in REFUSALS:
+        if case["kind"] in REFUSALS or case.get("expect") == "none":
             ok = not location.found
             score.located += location.found
             score.near_point += ok
@@ -110,8 +115,10 @@ def evaluate(locator: Locator, cases: list[dict]) -> LocateReport:
         score.noted += bool(location.note)
         x, y = g.frame.to_xy(location.lon, location.lat)
         tx, ty = g.frame.to_xy(case["truth_lon"], case["truth_lat"])
-        near = math.hypot(x - tx, y - ty) <= WITHIN_M
+        error = math.hypot(x - tx, y - ty)
+        near = error <= WITHIN_M
         score.near_point += near
+        score.inside += error <= (location.accuracy_m or 0.0)
         on_street = None
         if case.get("street") and case["kind"] != "crossing":
             score.street_cases += 1
@@ -135,7 +142,8 @@ def evaluate(locator: Locator, cases: list[dict]) -> LocateReport:
 
 def format_report(report: LocateReport) -> str:
     lines = [
-        f"{'kind':18} {'cases':>5} {'located':>8} {'<=50m pt':>9} {'on street':>10} {'noted':>6} {'median acc':>10}",
+        f"{'kind':18} {'cases':>5} {'located':>8} {'<=50m pt':>9} {'on street':>10} {'in acc':>7} {'noted':>6} "
+        f"{'median acc':>10}",
     ]
     for kind, score in report.kinds.items():
         accuracies = sorted(score.accuracies)
@@ -143,7 +151,8 @@ def format_report(report: LocateReport) -> str:
         on_street = f"{score.share(score.on_street, score.street_cases):10.1%}" if score.street_cases else f"{'-':>10}"
         lines.append(
             f"{kind:18} {score.cases:5d} {score.share(score.located):8.1%} {score.share(score.near_point):9.1%} "
-            f"{on_street} {score.share(score.noted, score.located):6.1%} {median:>10}"
+            f"{on_street} {score.share(score.inside, score.located):7.1%} "
+            f"{score.share(score.noted, score.located):6.1%} {median:>10}"
         )
     named = report.total(NAMED_STREET_KINDS)
     lines.append("")
@@ -151,6 +160,11 @@ def format_report(report: LocateReport) -> str:
         f"posts naming streets ({', '.join(sorted(NAMED_STREET_KINDS))}): {named.cases} cases, "
         f"{named.share(named.located):.1%} located, {named.share(named.on_street, named.street_cases):.1%} "
         f"on the named street, {named.share(named.near_point):.1%} within {WITHIN_M:.0f} m of the truth point"
+    )
+    located = report.total()
+    lines.append(
+        f"all located posts: {located.located}, truth point inside the stated accuracy for "
+        f"{located.share(located.inside, located.located):.1%}"
     )
     lines.append("")
     lines.append("by method (cases located by it):")

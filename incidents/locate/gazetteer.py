@@ -18,13 +18,20 @@ whatever the number of streets:
   Alsace-Lorraine" and for a mistaken type ("avenue de Metz" when only a rue exists);
 - ``hashtags``: glued forms ("ruedemetz", "jeanjaures") for #RueDeMetz, #JeanJaures;
 - a deletion index of name words for typos (one edit: "Loraine", "Strasbourgh");
-- ``communes`` and ``landmarks``: evidence to choose between homonymous streets.
+- ``communes``: evidence to choose between homonymous streets;
+- ``landmarks``: named places (:mod:`incidents.locate.landmarks`: stations, markets, schools,
+  churches, bridges, parks... from ``INCIDENTS_LANDMARKS_FILE``, and the squares, bridges
+  and gardens of the street data by their bare name), each with its point and extent, by
+  every phrase that names it ("gare Matabiau", "Matabiau station", "lycée Fermat");
+  ``landmarks_by_kind`` for the words that name a kind alone ("le lycée", "la gare");
+- house numbers of the streets that have address points (``Street.addresses``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import math
+import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -41,7 +48,17 @@ from django.db.models import Count, Max
 
 from incidents.cache import StampedCache
 from incidents.geo import LocalFrame
+from incidents.locate.landmarks import (
+    KINDS,
+    AddressSpec,
+    LandmarkSpec,
+    Places,
+    PlacesFileError,
+    phrase_words,
+    read_places,
+)
 from incidents.locate.normalize import (
+    NUMBER_WORDS,
     STREET_TYPES,
     canonical_tokens,
     normalize_street_name,
@@ -72,8 +89,17 @@ GIVEN_NAMES = word_set(
     "philippe raoul simon theodore vincent yves xavier adrien alain alphonse anatole benjamin clement "
     "edmond ernest gustave jean-baptiste baptiste laurent martin mathieu max maxime noel ours sylvain "
     "theophile anne jeanne louise germaine suzanne simone marguerite madeleine helene lucie marthe rose "
-    "irene yvonne odette lise berthe julie sophie francoise genevieve catherine elisabeth juliette"
+    "irene yvonne odette lise berthe julie sophie francoise genevieve catherine elisabeth juliette "
+    "thomas john winston franklin francis richard dominique christophe sebastien frederic antonin amedee "
+    "augustin benoit bertrand cesar gilbert guy hugues jerome julien leonce lionel luc marc patrice "
+    "prosper raphael remy roland serge stephane sylvestre thierry william jose miguel pablo alessandro "
+    "anatole desire felicien firmin florent gaspard germain gerard hilaire jacqueline marcelle paulette "
+    "renee therese yvette colette danielle jacques-yves"
 )
+# "saint jean": the last word of a saint's name is a first name, not a short form.
+SAINTS = word_set("saint sainte saints saintes")
+# Names made of numbers ("dix neuf mars", "huit mai") are dates: no word of them stands alone.
+NUMBER_NAMES = frozenset(word for value in NUMBER_WORDS.values() for word in value.split())
 # A fuzzy (one-edit) match is tried only on words this long that are not common words, so
 # "une rue pour les vélos" never becomes "RUE DU FOUR".
 FUZZY_MIN_LENGTH = 5
@@ -124,7 +150,20 @@ class StreetRow:
 class Street:
     """One official street name in one commune: geometry (local metres), representative point, radius."""
 
-    __slots__ = ("bounds", "commune", "geom", "key", "lat", "lon", "name", "radius_m", "segments", "x", "y")
+    __slots__ = (
+        "addresses",
+        "bounds",
+        "commune",
+        "geom",
+        "key",
+        "lat",
+        "lon",
+        "name",
+        "radius_m",
+        "segments",
+        "x",
+        "y",
+    )
 
     def __init__(self, key: str, name: str, commune: str, geom: shapely.Geometry, segments: int) -> None:
         self.key = key
@@ -134,6 +173,7 @@ class Street:
         self.segments = segments
         self.x = self.y = self.lon = self.lat = self.radius_m = 0.0
         self.bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+        self.addresses: AddressIndex | None = None
 
     def __repr__(self) -> str:
         return f"<Street {self.name} ({self.commune})>"
@@ -143,18 +183,98 @@ class Street:
         return float(shapely.distance(self.geom, shapely.Point(x, y)))
 
     def point_near(self, x: float, y: float) -> tuple[float, float]:
-        """The point of the street nearest the local-frame point ``(x, y)``."""
-        on_line = shapely.line_interpolate_point(self.geom, shapely.line_locate_point(self.geom, shapely.Point(x, y)))
-        return on_line.x, on_line.y
+        """The point of the street nearest the local-frame point ``(x, y)``.
+
+        By the shortest line, not by projecting along the line: a street is a MultiLineString
+        of parts in no particular order, and projecting onto it measures along the parts as
+        if they were joined end to end, which can answer a point hundreds of metres away.
+        """
+        (on_x, on_y), _ = shapely.get_coordinates(shapely.shortest_line(self.geom, shapely.Point(x, y)))
+        return float(on_x), float(on_y)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Landmark:
+    """A named place: its point (local frame and WGS84), extent, and shape (a point, its street, a river line)."""
+
     name: str
+    kind: str
     lon: float
     lat: float
     x: float
     y: float
+    radius_m: float
+    geom: shapely.Geometry
+    street: Street | None = None
+
+    def __repr__(self) -> str:
+        return f"<Landmark {self.name} ({self.kind})>"
+
+    @property
+    def locates(self) -> bool:
+        """Whether a post naming only this place is located there (a river is too long)."""
+        return KINDS[self.kind].locates
+
+    def distance_to(self, street: Street) -> float:
+        return float(shapely.distance(self.geom, street.geom)) if self.street is not street else 0.0
+
+    def beside(self, street: Street) -> tuple[float, float, float]:
+        """The point of ``street`` nearest this place (its point, street or line), and the distance between them."""
+        (x, y), (px, py) = shapely.get_coordinates(shapely.shortest_line(street.geom, self.geom))
+        return float(x), float(y), math.hypot(px - x, py - y)
+
+
+# A house number is placed to about a house front.
+ADDRESS_ACCURACY_M = 20.0
+# A number missing from the address points is placed between its neighbours of the same
+# parity when they are at most this many numbers apart.
+MAX_INTERPOLATED_GAP = 20
+# Address points farther than this from a street of their name belong to another street.
+ADDRESS_MAX_DISTANCE_M = 150.0
+
+
+class AddressIndex:
+    """The address points of one street: exact numbers and, per parity, numbers in order."""
+
+    __slots__ = ("exact", "ordered")
+
+    def __init__(self) -> None:
+        self.exact: dict[str, tuple[float, float]] = {}
+        self.ordered: dict[int, list[tuple[int, float, float]]] = {0: [], 1: []}
+
+    def add(self, number: str, x: float, y: float) -> None:
+        value = number.lower().replace(" ", "")
+        self.exact.setdefault(value, (x, y))
+        digits = "".join(ch for ch in value if ch.isdigit())
+        if digits and digits == value:
+            self.ordered[int(digits) % 2].append((int(digits), x, y))
+
+    def freeze(self) -> None:
+        for numbers in self.ordered.values():
+            numbers.sort()
+
+    def locate(self, number: str) -> tuple[float, float, float, str] | None:
+        """``(x, y, accuracy_m, how)`` of ``number`` ("12", "12b"): its point, or between its neighbours."""
+        value = number.lower()
+        found = self.exact.get(value)
+        if found is not None:
+            return found[0], found[1], ADDRESS_ACCURACY_M, ""
+        digits = "".join(ch for ch in value if ch.isdigit())
+        if not digits:
+            return None
+        wanted = int(digits)
+        if str(wanted) in self.exact:  # "12b" when only "12" is known
+            x, y = self.exact[str(wanted)]
+            return x, y, 2 * ADDRESS_ACCURACY_M, f"number {number} placed at {wanted}"
+        numbers = self.ordered[wanted % 2]
+        below = [item for item in numbers if item[0] < wanted]
+        above = [item for item in numbers if item[0] > wanted]
+        if not below or not above or above[0][0] - below[-1][0] > MAX_INTERPOLATED_GAP:
+            return None
+        (n1, x1, y1), (n2, x2, y2) = below[-1], above[0]
+        t = (wanted - n1) / (n2 - n1)
+        accuracy = max(ADDRESS_ACCURACY_M, math.hypot(x2 - x1, y2 - y1) / 2)
+        return x1 + t * (x2 - x1), y1 + t * (y2 - y1), accuracy, f"number {number} placed between {n1} and {n2}"
 
 
 @dataclass(slots=True)
@@ -172,6 +292,8 @@ class Gazetteer:
     commune_names: dict[str, str]
     commune_hashtags: dict[str, str]
     landmarks: dict
+    landmark_tags: dict[str, tuple]
+    landmarks_by_kind: dict[str, tuple[Landmark, ...]]
     main_commune: str
     fingerprint: tuple = ()
     build_seconds: float = 0.0
@@ -181,8 +303,8 @@ class Gazetteer:
     # --- building ---------------------------------------------------------------------
 
     @classmethod
-    def build(cls, rows: Iterable[StreetRow], landmarks: Iterable[tuple[str, float, float]] = ()) -> Gazetteer:
-        """Index ``rows`` (segments) and ``landmarks`` (name, lon, lat)."""
+    def build(cls, rows: Iterable[StreetRow], places: Places | None = None) -> Gazetteer:
+        """Index ``rows`` (segments) and ``places`` (landmarks and address points)."""
         started = time.perf_counter()
         groups: dict[tuple[str, str], list[shapely.Geometry]] = defaultdict(list)
         names: dict[tuple[str, str], str] = {}
@@ -202,12 +324,12 @@ class Gazetteer:
             names.setdefault((key, commune), row.name)
             commune_spellings[commune][row.commune] += 1
 
-        gazetteer = cls._from_groups(groups, names, commune_spellings, landmarks)
+        gazetteer = cls._from_groups(groups, names, commune_spellings, places or Places())
         gazetteer.build_seconds = time.perf_counter() - started
         return gazetteer
 
     @classmethod
-    def _from_groups(cls, groups, names, commune_spellings, landmarks) -> Gazetteer:
+    def _from_groups(cls, groups, names, commune_spellings, places: Places) -> Gazetteer:
         all_geoms = [geom for parts in groups.values() for geom in parts]
         if all_geoms:
             min_x, min_y, max_x, max_y = shapely.total_bounds(np.array(all_geoms, dtype=object))
@@ -246,14 +368,13 @@ class Gazetteer:
 
         typed, bodies, hashtags, vocabulary = _name_indexes(by_key)
         communes, commune_hashtags = _commune_indexes(commune_spellings)
-        landmark_trie: dict = {}
-        for name, lon, lat in landmarks:
-            x, y = frame.to_xy(lon, lat)
-            _insert(landmark_trie, canonical_tokens(name), Landmark(name, lon, lat, x, y))
+        frozen_by_key = {key: tuple(found) for key, found in by_key.items()}
+        landmark_trie, landmark_tags, by_kind = _landmark_indexes(places.landmarks, streets, frozen_by_key, frame)
+        _attach_addresses(places.addresses, frozen_by_key, frame)
         return cls(
             frame=frame,
             streets=streets,
-            by_key={key: tuple(found) for key, found in by_key.items()},
+            by_key=frozen_by_key,
             typed=typed,
             bodies=bodies,
             hashtags=hashtags,
@@ -262,6 +383,8 @@ class Gazetteer:
             commune_names={key: key_spellings_first(spellings) for key, spellings in commune_spellings.items()},
             commune_hashtags=commune_hashtags,
             landmarks=landmark_trie,
+            landmark_tags=landmark_tags,
+            landmarks_by_kind=by_kind,
             main_commune=main_commune,
         )
 
@@ -318,14 +441,14 @@ def _freeze(trie: dict) -> None:
 _SEVERAL = object()
 
 
-def _mark_only_completions(node: dict, depth: int = 0):
+def _mark_only_completions(node: dict, depth: int = 0, via: str = ""):
     """Mark nodes that lead to a single name (see ``ONLY``); return its payload, None or _SEVERAL."""
     names = [node[END]] if END in node else []
     several = False
     for token, child in node.items():
         if token in (END, ONLY):
             continue
-        below = _mark_only_completions(child, depth + 1)
+        below = _mark_only_completions(child, depth + 1, token)
         if below is _SEVERAL:
             several = True
         elif below is not None:
@@ -334,25 +457,47 @@ def _mark_only_completions(node: dict, depth: int = 0):
         return _SEVERAL
     if not names:
         return None
-    # Below depth 2 (type + one word) a prefix is too short to stand for a name.
-    if END not in node and depth >= 2:
+    # Below depth 2 (type + one word) a prefix is too short to stand for a name; nor does one
+    # end on a word that needs the next ("pont saint" is not "pont saint pierre": "pont saint michel").
+    if END not in node and depth >= 2 and via not in SAINTS and via not in TITLES and via not in GIVEN_NAMES:
         node[ONLY] = names[0]
     return names[0]
 
 
 def _short_forms(body: list[str]) -> list[list[str]]:
-    """The name without some or all leading first names, titles or initials.
+    """Shorter names people use for a name holding first names, titles or initials.
 
-    "docteur suzanne noel" -> "suzanne noel", "noel"; "jean baptiste dumas" ->
-    "baptiste dumas", "dumas".
+    - without some or all leading first names, titles or initials: "docteur suzanne noel"
+      -> "suzanne noel", "noel"; "jean baptiste dumas" -> "baptiste dumas", "dumas";
+    - without the first names but with the title: "president thomas wilson" -> "president wilson";
+    - the last word alone, when it is a surname-like word (long, not a first name, a saint's
+      name or a number): "forain francois verdier" -> "verdier", "winston churchill" -> "churchill".
     """
-    forms = []
+    forms: list[list[str]] = []
     index = 0
     while index < len(body) - 1 and (body[index] in GIVEN_NAMES or body[index] in TITLES or len(body[index]) == 1):
         index += 1
         if len("".join(body[index:])) >= 4:
             forms.append(body[index:])
-    return forms
+    titled = [word for word in body[:-1] if word in TITLES] + body[-1:]
+    if 1 < len(titled) < len(body):
+        forms.append(titled)
+    last = body[-1]
+    if (
+        len(body) >= 2
+        and len(last) >= 5
+        and last.isalpha()
+        and last not in GIVEN_NAMES
+        and last not in TITLES
+        and body[-2] not in SAINTS
+        and not any(word.isdigit() or word in NUMBER_NAMES for word in body)
+    ):
+        forms.append([last])
+    unique: list[list[str]] = []
+    for form in forms:
+        if form not in unique:
+            unique.append(form)
+    return unique
 
 
 def _glued_bodies(key_tokens: list[str], raw_body: list[str]) -> set[str]:
@@ -384,7 +529,9 @@ def _name_indexes(by_key: dict[str, list[Street]]):
                 if len(body) >= 2:
                     hashtags[f"|{glued}"].append(key)
             if street_type:
-                aliases.extend(([street_type, *short], key) for short in _short_forms(body))
+                for short in _short_forms(body):
+                    aliases.append(([street_type, *short], key))
+                    hashtags[f"{street_type}|{''.join(short)}"].append(key)
     for tokens, key in aliases:
         node = typed
         for token in tokens:
@@ -396,6 +543,168 @@ def _name_indexes(by_key: dict[str, list[Street]]):
     _freeze(bodies)
     _mark_only_completions(typed)
     return typed, bodies, {glued: tuple(dict.fromkeys(keys)) for glued, keys in hashtags.items()}, vocabulary
+
+
+# Street types that name a place people also call by its bare name ("au Capitole",
+# "devant Esquirol"), and the landmark kind they are.
+PLACE_STREET_TYPES = {
+    "place": "square",
+    "square": "park",
+    "esplanade": "square",
+    "parvis": "square",
+    "jardin": "park",
+    "pont": "bridge",
+    "port": "place",
+}
+# A bare name shared by places farther apart than this names none of them.
+BARE_NAME_SPREAD_M = 300.0
+# Bare names too common to stand for a place without their type ("la mairie", "la République").
+COMMON_PLACE_WORDS = word_set(
+    "mairie eglise republique poste gare marche fetes europe liberte liberation paix victoire fontaine "
+    "halle halles ecole ecoles college chateau fort ville moulin parc jardin jardins pont ponts port "
+    "commerce commerces platanes tilleuls chenes pins marronniers fleurs soleil lac source puits croix "
+    "monument morts resistance deportes souvenir fraternite egalite concorde independance nation "
+    "bascule foire foirail village bourg centre nord sud est ouest haut bas grand grande petit petite"
+)
+
+
+def _phrases(spec: LandmarkSpec) -> list[list[str]]:
+    """The word sequences naming a landmark: its name and aliases as written, and with each head of its kind.
+
+    "Gare Matabiau" (station) -> "gare matabiau", "station matabiau", "matabiau station"...;
+    "Lycée Pierre de Fermat" -> also "lycee fermat"; a bare alias ("Matabiau") as written.
+    """
+    heads = [phrase_words(head) for head in KINDS[spec.kind].heads]
+    phrases: list[list[str]] = []
+    for written in (spec.name, *spec.aliases):
+        words = phrase_words(written)
+        phrases.append(words)
+        specific = words
+        for head in sorted(heads, key=len, reverse=True):
+            if len(words) > len(head) and words[: len(head)] == head:
+                specific = words[len(head) :]
+                break
+            if len(words) > len(head) and words[-len(head) :] == head:
+                specific = words[: -len(head)]
+                break
+        if len("".join(specific)) < 3:
+            continue
+        for form in [specific, *_short_forms(specific)]:
+            for head in heads:
+                phrases.extend(([*head, *form], [*form, *head]))
+    return phrases
+
+
+def _bare_names(street: Street) -> list[list[str]]:
+    """Bare names of a square, bridge or garden of the street data ("capitole", "wilson"), or none."""
+    tokens = street.key.split()
+    body = tokens[1:]
+    forms = [body, *_short_forms(body)] if body else []
+    return [
+        form
+        for form in forms
+        if len("".join(form)) >= 5
+        and not any(word.isdigit() or word in NUMBER_NAMES for word in form)
+        and not all(word in COMMON_PLACE_WORDS or word in COMMON_WORDS or word in TITLES for word in form)
+        and not (len(form) == 1 and form[0] in GIVEN_NAMES)
+    ]
+
+
+def _landmark_indexes(specs: list[LandmarkSpec], streets: list[Street], by_key: dict, frame: LocalFrame):
+    """The phrase trie of landmarks (payload: landmark, whether a place word must precede it), glued forms, kinds."""
+    trie: dict = {}
+    glued: dict[str, list] = defaultdict(list)
+    by_kind: dict[str, list[Landmark]] = defaultdict(list)
+    named_streets: set[int] = set()
+
+    def add(landmark: Landmark, phrases: list[list[str]], needs_cue: bool) -> None:
+        for words in phrases:
+            _insert(trie, words, (landmark, needs_cue))
+            glued["".join(words)].append((landmark, needs_cue))
+
+    unplaced: list[str] = []
+    for spec in specs:
+        landmark = _place_landmark(spec, by_key, frame)
+        if landmark is None:
+            unplaced.append(spec.name)
+            continue
+        if landmark.street is not None:
+            named_streets.add(id(landmark.street))
+        by_kind[spec.kind].append(landmark)
+        add(landmark, _phrases(spec), needs_cue=False)
+
+    bare: dict[str, list[tuple[Landmark, list[str]]]] = defaultdict(list)
+    for street in streets:
+        kind = PLACE_STREET_TYPES.get(street.key.split()[0])
+        if kind is None or id(street) in named_streets:
+            continue
+        landmark = Landmark(
+            street.name, kind, street.lon, street.lat, street.x, street.y, street.radius_m, street.geom, street
+        )
+        by_kind[kind].append(landmark)
+        for form in _bare_names(street):
+            bare[" ".join(form)].append((landmark, form))
+    for found in bare.values():
+        first = found[0][0]
+        if all(math.hypot(other.x - first.x, other.y - first.y) <= BARE_NAME_SPREAD_M for other, _ in found):
+            for landmark, form in found:
+                add(landmark, [form], needs_cue=True)
+    if unplaced:
+        logger.info("gazetteer: %d landmarks placed by a street not in the street data: %s", len(unplaced), unplaced)
+    _freeze(trie)
+    return (
+        trie,
+        {key: tuple(dict.fromkeys(values)) for key, values in glued.items()},
+        {kind: tuple(found) for kind, found in by_kind.items()},
+    )
+
+
+def _place_landmark(spec: LandmarkSpec, by_key: dict, frame: LocalFrame) -> Landmark | None:
+    """Where a landmark of the file is: its point, its street (``street``) or its line; ``None`` if unknown."""
+    kind = KINDS[spec.kind]
+    if spec.street:
+        candidates = by_key.get(normalize_street_name(spec.street), ())
+        if not candidates:
+            if spec.lon is None:
+                return None
+        else:
+            street = candidates[0]
+            if spec.lon is not None and len(candidates) > 1:
+                x, y = frame.to_xy(spec.lon, spec.lat)
+                street = min(candidates, key=lambda candidate: candidate.distance_to(x, y))
+            radius = spec.radius_m or street.radius_m
+            return Landmark(
+                spec.name, spec.kind, street.lon, street.lat, street.x, street.y, radius, street.geom, street
+            )
+    if spec.line:
+        parts = [shapely.LineString([frame.to_xy(lon, lat) for lon, lat in part]) for part in spec.line]
+        geom = shapely.multilinestrings(parts)
+        point = shapely.line_interpolate_point(geom, 0.5, normalized=True)
+        lon, lat = frame.to_lonlat(point.x, point.y)
+        radius = float(shapely.hausdorff_distance(point, geom))
+        return Landmark(spec.name, spec.kind, lon, lat, point.x, point.y, radius, geom)
+    x, y = frame.to_xy(spec.lon, spec.lat)
+    radius = spec.radius_m if spec.radius_m is not None else kind.radius_m
+    return Landmark(spec.name, spec.kind, spec.lon, spec.lat, x, y, radius, shapely.Point(x, y))
+
+
+def _attach_addresses(addresses: list[AddressSpec], by_key: dict, frame: LocalFrame) -> None:
+    """Give each street the address points of its name that lie along it."""
+    touched: list[AddressIndex] = []
+    for address in addresses:
+        x, y = frame.to_xy(address.lon, address.lat)
+        candidates = by_key.get(normalize_street_name(address.street), ())
+        if not candidates:
+            continue
+        street = min(candidates, key=lambda candidate: candidate.distance_to(x, y))
+        if street.distance_to(x, y) > ADDRESS_MAX_DISTANCE_M:
+            continue
+        if street.addresses is None:
+            street.addresses = AddressIndex()
+            touched.append(street.addresses)
+        street.addresses.add(address.number, x, y)
+    for index in touched:
+        index.freeze()
 
 
 def _fuzzy_index(vocabulary: set[str]) -> dict[str, tuple[str, ...]]:
@@ -470,28 +779,37 @@ def iter_street_rows(queryset=None, chunk_size: int = 20_000) -> Iterator[Street
     yield from flush()
 
 
-def load_landmarks(path: str | Path | None = None) -> list[tuple[str, float, float]]:
-    """Landmarks (name, lon, lat) from ``INCIDENTS_LANDMARKS_FILE``: evidence to choose between homonyms."""
+def load_landmarks(path: str | Path | None = None) -> Places:
+    """Landmarks and address points from ``INCIDENTS_LANDMARKS_FILE`` (see :mod:`incidents.locate.landmarks`)."""
     path = path if path is not None else settings.INCIDENTS_LANDMARKS_FILE
     if not path:
-        return []
+        return Places()
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return [(item["name"], float(item["lon"]), float(item["lat"])) for item in data["landmarks"]]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        return read_places(path)
+    except PlacesFileError as error:
         raise ImproperlyConfigured(
-            f"INCIDENTS_LANDMARKS_FILE={path}: expected a readable JSON file "
-            f'{{"landmarks": [{{"name": ..., "lon": ..., "lat": ...}}]}} ({error!r}); set it empty to use no landmarks'
+            f"INCIDENTS_LANDMARKS_FILE={path}: {error}. Fix the file (format: incidents/locate/landmarks.py; "
+            "manage.py import_landmarks writes one from GeoJSON or OpenStreetMap), or set it empty to use no landmarks"
         ) from error
+
+
+def landmarks_stamp() -> tuple:
+    """What changes when the landmarks file is edited (its path, size and modification time)."""
+    path = settings.INCIDENTS_LANDMARKS_FILE
+    try:
+        found = os.stat(path) if path else None
+    except OSError:
+        found = None
+    return (path, found.st_size, found.st_mtime_ns) if found else (path,)
 
 
 def get_gazetteer() -> Gazetteer:
     """The gazetteer of the streets in the database, shared by the process's threads, rebuilt only when they changed.
 
     Building one can mean reading every street name, so it is not rebuilt per batch nor
-    per thread; the locator only reads it.
+    per thread; the locator only reads it. An edited landmarks file counts as a change.
     """
-    fingerprint = street_fingerprint()
+    fingerprint = (*street_fingerprint(), landmarks_stamp())
 
     def build() -> Gazetteer:
         gazetteer = Gazetteer.build(iter_street_rows(), load_landmarks())

@@ -1,10 +1,16 @@
 """
-Find street names in a post's text: typed names, short forms, typos, hashtags, crossings.
+Find street names in a post's text: typed names, short forms, typos, hashtags, crossings,
+and the places, house numbers and position phrases around them.
 
 :func:`scan` reads the text once through the shared tokeniser and returns what it saw:
-the street mentions (each with the candidate names it may mean), the crossings and
-"between" spans they form, and the communes and landmarks named outside them. Choosing
-among homonymous streets and computing points is the locator's job
+the street mentions (each with the candidate names it may mean), the landmarks named
+("gare Matabiau", "métro Jean Jaurès", "au Capitole") and the words that name a kind of
+landmark alone ("le lycée", "la gare"), house numbers ("au 12 rue X", "rue X n°12"), the
+communes, and how these relate: crossings ("au croisement de X et Y", "X, près du
+croisement avec Y", "at the corner of X and Y"), "à hauteur de"/"au niveau de" (a crossing,
+or the nearest point), stretches ("X entre Y et Z", "X de Y jusqu'à Z", "X from Y to Z"),
+sides ("X côté Garonne", "X jusqu'à la gare", "X on the Esquirol side"). Choosing among
+homonymous streets and computing points is the locator's job
 (:mod:`incidents.locate.locator`).
 
 How a mention is recognised, strongest first:
@@ -22,9 +28,12 @@ How a mention is recognised, strongest first:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from incidents.locate.gazetteer import END, ONLY, Gazetteer, Landmark
+from incidents.locate.landmarks import GENERIC_WORDS
 from incidents.locate.normalize import (
     STREET_TYPES,
     SYMBOLS,
@@ -45,43 +54,59 @@ TYPO_TYPE_WORDS = ("avenue", "boulevard", "allees", "impasse", "chemin", "passag
 CROSSING_CUES = word_set(
     "croisement carrefour angle intersection coin niveau hauteur corner junction crossroads intersect"
 )
+# Of those, the ones that also say "along X, level with Y" ("à hauteur de", "au niveau de"):
+# when the two streets do not meet, the point of the first nearest the second.
+LEVEL_CUES = word_set("niveau hauteur")
 # Words joining the two streets of a crossing ("X / Y", "X et Y", "X x Y").
 CONNECTORS = frozenset({"/", "&", "+", "x", "et", "and", "avec", "with", "vs"})
-# Words allowed between two streets of one crossing or "between" phrase.
+BETWEEN_CUES = frozenset({"entre", "between"})
+# "X de Y jusqu'à Z", "X depuis Y jusqu'au Z", "X from Y (up) to Z".
+STRETCH_STARTS = word_set("de du des depuis from")
+STRETCH_ENDS = word_set("jusqu jusque to until till up")
+# "à" ends a stretch only after a start word ("de la rue Y à la rue Z").
+STRETCH_ENDS_AFTER_START = word_set("a au aux")
+# "X côté Garonne", "X vers la gare", "X direction Capitole", "X towards the station".
+SIDE_CUES = word_set("cote vers direction towards toward")
+# ... except "à côté de" ("next to"): a landmark there narrows the street instead.
+BESIDE = word_set("cote")
+# "X on the Esquirol side", "the station end of X".
+SIDE_AFTER = word_set("side end")
+# Words after which a name without type is read as a street when another street was named
+# ("rue de Metz jusqu'à Alsace-Lorraine", "rue de Metz côté Alsace").
+UNTYPED_AFTER = word_set("jusqu jusque cote")
+# Words that may stand between a street and what locates along it ("rue X, juste en face du ...").
+POSITION_WORDS = word_set(
+    "pres proche juste face devant derriere cote vers direction jusqu jusque depuis niveau hauteur "
+    "near close next just by outside opposite behind towards toward up to from until till side end"
+)
+# Words allowed between two streets (or a street and a place) of one crossing, stretch or side phrase.
 GAP_WORDS = (
     CROSSING_CUES
     | CONNECTORS
-    | frozenset(
-        [
-            "de",
-            "la",
-            "le",
-            "les",
-            "du",
-            "des",
-            "d",
-            "l",
-            "au",
-            "aux",
-            "a",
-            "the",
-            "of",
-            "at",
-            "with",
-            "entre",
-            "between",
-            "sur",
-            "on",
-            "en",
-        ]
-    )
+    | POSITION_WORDS
+    | word_set("de la le les du des d l au aux a the of at with entre between sur on en")
 )
-BETWEEN_CUES = frozenset({"entre", "between"})
 # Words after which a name without type is read as a street ("sur Alsace Lorraine").
 PLACE_PREPOSITIONS = word_set("sur a au vers pres devant niveau dans on at near along")
+# Words after which a place's bare name is read as that place ("au Capitole", "devant Esquirol").
+PLACE_CUES = PLACE_PREPOSITIONS | word_set(
+    "aux derriere proche cote hauteur face depuis jusqu jusque entre direction outside opposite behind around "
+    "by from towards toward"
+)
 ARTICLES = frozenset(["la", "le", "l", "les", "the"])
 # A crossing or "between" phrase spans at most this many words between the streets.
 MAX_GAP_TOKENS = 6
+# Words a generic place word needs before it to name one place ("le lycée", "du marché", "the school").
+DETERMINERS = word_set("le la l les du des au aux ce cet cette the this that")
+# "marché" is also a verb ("ça marche") and "la marche" a step: only masculine determiners.
+MASCULINE_DETERMINERS = word_set("le du au ce the this that")
+MASCULINE_ONLY = word_set("marche")
+# "la station de vélos", "la station-service": not a transport station.
+NOT_AFTER_GENERIC = word_set("velo velos velotoulouse service essence taxi taxis lavage recharge bus")
+# A house number: "12", "12b", "12bis", "n°12" (read "n 12"), "nº12" (read "no12"); not a year ("depuis 2014 rue X").
+HOUSE_NUMBER = re.compile(r"(?:n|no|num|numero)?([0-9]{1,3})(bis|ter|[a-g])?")
+NUMBER_WORDS_BEFORE = word_set("n no num numero number nr")
+NUMBER_SUFFIXES = word_set("bis ter a b c d")
 
 # Token -> canonical words, cached: a post costs one dict lookup per word.
 _CANON: dict[str, tuple[str, ...]] = {}
@@ -111,15 +136,50 @@ class Mention:
 
 
 @dataclass(slots=True)
+class PlaceMention:
+    """Words of the text that name a landmark ("gare Matabiau", "au Capitole"), and which landmarks."""
+
+    raw_start: int
+    raw_end: int
+    landmarks: tuple[Landmark, ...]
+
+
+@dataclass(slots=True)
+class KindMention:
+    """A word naming a kind of landmark alone ("le lycée", "la gare"): the one near the street named."""
+
+    raw_start: int
+    raw_end: int
+    kinds: frozenset[str]
+
+
+# What a position phrase may point at: a street, a landmark, or "the <kind> near the street".
+Target = Mention | PlaceMention | KindMention
+
+
+@dataclass(slots=True)
 class TextEvidence:
-    """What :func:`scan` found in one text."""
+    """What :func:`scan` found in one text (empty tuples until something is found: most posts name nothing)."""
 
     raw: tuple[str, ...]
-    mentions: list[Mention] = field(default_factory=list)
-    crossings: list[tuple[Mention, Mention]] = field(default_factory=list)
-    betweens: list[tuple[Mention, Mention, Mention]] = field(default_factory=list)
-    communes: list[str] = field(default_factory=list)
-    landmarks: list[Landmark] = field(default_factory=list)
+    mentions: Sequence[Mention] = ()
+    crossings: Sequence[tuple[Mention, Mention]] = ()
+    # Crossings said "à hauteur de"/"au niveau de": the nearest point when the streets do not meet.
+    level_with: Sequence[tuple[Mention, Mention]] = ()
+    betweens: Sequence[tuple[Mention, Target, Target]] = ()
+    sides: Sequence[tuple[Mention, Target]] = ()
+    # House numbers: the street mention, the number, and the raw span of both together.
+    numbers: Sequence[tuple[Mention, str, int, int]] = ()
+    communes: Sequence[str] = ()
+    places: Sequence[PlaceMention] = ()
+    kinds: Sequence[KindMention] = ()
+
+    @property
+    def landmarks(self) -> list[Landmark]:
+        """The landmarks named, in text order (each once)."""
+        if not self.places:
+            return []
+        return list(dict.fromkeys(landmark for place in self.places for landmark in place.landmarks))
 
 
 def _walk(gazetteer: Gazetteer, node: dict, stream: list[str], pos: int, fuzzy: bool, edits: int = 0):
@@ -304,6 +364,12 @@ class _Scanner:
         for position, token in enumerate(stream):
             if token in CROSSING_CUES:
                 self._untyped_at(position + 1, strict=False)
+        # After "jusqu'à" or "côté" following a street: "rue de Metz jusqu'à Alsace-Lorraine".
+        if self.mentions and not UNTYPED_AFTER.isdisjoint(stream):
+            for position in [i for i, token in enumerate(stream[:-1]) if token in UNTYPED_AFTER]:
+                following = stream[position + 1]
+                if len(following) >= 5 and following not in self.g.landmarks:
+                    self._untyped_at(position + 1, strict=False)
         # Around a connector next to a known mention: "rue de Metz / Alsace", "Metz / rue d'Alsace".
         for raw_index, token in enumerate(raw):
             if token not in CONNECTORS:
@@ -387,32 +453,195 @@ class _Scanner:
             if raw[i] == "#" and raw[i + 1] in self.g.commune_hashtags
         ]
 
+    # --- landmarks, kind words, house numbers ---------------------------------------------
+
+    def places(self) -> list[PlaceMention]:
+        """Landmarks named outside the street mentions, longest phrase first; bare names need a place word.
+
+        A landmark's name wins over a street only guessed from a name without its type or
+        with the wrong one ("université du Mirail" is the university, not RUE UNIVERSITE DU
+        MIRAIL; "allées François Verdier" not RUE FRANCOIS VERDIER of another commune).
+        """
+        trie, stream = self.g.landmarks, self.stream
+        found: list[PlaceMention] = []
+        # Only words that can start a landmark's name are looked at (one dict test per word).
+        starts = [i for i, token in enumerate(stream) if token in trie]
+        if "#" in self.raw:
+            found.extend(self._place_hashtags())
+        if not starts:
+            return found
+        weak = [mention for mention in self.mentions if mention.kind in ("wrong_type", "untyped")]
+        free = [not covered for covered in self.covered]
+        for mention in weak:
+            free[mention.start : mention.end] = [True] * (mention.end - mention.start)
+        end_of_last = 0
+        for position in starts:
+            if position < end_of_last or not free[position]:
+                continue
+            node = trie[stream[position]]
+            best = None
+            cursor = position
+            while node is not None:
+                cursor += 1
+                payload = node.get(END)
+                if payload is not None:
+                    usable = tuple(landmark for landmark, needs_cue in payload if not needs_cue or self._cued(position))
+                    if usable:
+                        best = (cursor, usable)
+                if cursor >= len(stream) or not free[cursor]:
+                    break
+                node = node.get(stream[cursor])
+            if best is None:
+                continue
+            end, landmarks = best
+            overlapped = [mention for mention in weak if mention.start < end and position < mention.end]
+            if any(mention.start < position or mention.end > end for mention in overlapped):
+                continue  # the street guess reaches beyond the landmark's name: keep the street
+            for mention in overlapped:
+                self.mentions.remove(mention)
+            end_of_last = end
+            found.append(PlaceMention(self.stream_raw[position], self.stream_raw[end - 1] + 1, landmarks))
+            for index in range(position, end):
+                self.covered[index] = True
+                free[index] = False
+        found.sort(key=lambda place: place.raw_start)
+        return found
+
+    def _place_hashtags(self) -> list[PlaceMention]:
+        """Landmarks written as one glued hashtag ("#GareMatabiau", "#GrandRond")."""
+        raw, tags, found = self.raw, self.g.landmark_tags, []
+        for index in range(len(raw) - 1):
+            if raw[index] == "#" and raw[index + 1] in tags:
+                position = self._stream_index(index + 1)
+                if position is not None and not self.covered[position]:
+                    landmarks = tuple(landmark for landmark, _ in tags[raw[index + 1]])
+                    found.append(PlaceMention(index, index + 2, landmarks))
+                    self.covered[position] = True
+        return found
+
+    def _cued(self, position: int) -> bool:
+        """Whether the words before stream ``position`` say a place follows ("au", "devant la", "#", text start)."""
+        index = self.stream_raw[position] - 1
+        raw = self.raw
+        skipped = 0
+        while index >= 0 and skipped < 3 and raw[index] in ARTICLES | {"de", "du", "des", "d"}:
+            index -= 1
+            skipped += 1
+        return index < 0 or raw[index] == "#" or raw[index] in PLACE_CUES
+
+    def kind_words(self, taken: list) -> list[KindMention]:
+        """Words naming a kind of landmark alone after a determiner ("le lycée", "du marché", "the school")."""
+        raw = self.raw
+        candidates = [index for index, token in enumerate(raw) if token in GENERIC_WORDS and index]
+        if not candidates:
+            return []
+        busy = {index for anchor in taken for index in range(anchor.raw_start, anchor.raw_end)}
+        found = []
+        for index in candidates:
+            token = raw[index]
+            kinds = GENERIC_WORDS[token]
+            if index in busy:
+                continue
+            allowed = MASCULINE_DETERMINERS if token in MASCULINE_ONLY else DETERMINERS
+            if raw[index - 1] not in allowed and raw[index - 1] not in SIDE_CUES:  # "côté gare", "côté canal"
+                continue
+            following = raw[index + 1 : index + 3]
+            if following and (following[0] in NOT_AFTER_GENERIC or following[-1] in NOT_AFTER_GENERIC):
+                continue
+            found.append(KindMention(index, index + 1, kinds))
+        return found
+
+    def house_number(self, mention: Mention) -> tuple[str, int, int] | None:
+        """The house number written next to a street mention and its raw token span, if any.
+
+        "au 12 rue X", "devant le 12 bis rue X", "n°12 rue X" (read "n 12"), "rue X n°12",
+        "outside number 12 rue X", "rue X au 12".
+        """
+        raw, start, end = self.raw, mention.raw_start, mention.raw_end
+        before = raw[start - 1][-1:] if start else ""
+        after = raw[end][:1] if end < len(raw) else ""
+        if not (before.isdigit() or before in "abcdrs" or after in ("n", "a")):  # a digit, "bis", "ter", "n°", "au"
+            return None
+        if start >= 2 and raw[start - 1] in NUMBER_SUFFIXES:
+            number = HOUSE_NUMBER.fullmatch(raw[start - 2])
+            if number and not number.group(2):
+                return number.group(1) + raw[start - 1], self._number_start(start - 2), end
+        if start >= 1:
+            number = HOUSE_NUMBER.fullmatch(raw[start - 1])
+            if number:
+                return number.group(1) + (number.group(2) or ""), self._number_start(start - 1), end
+        if end + 1 < len(raw) and raw[end] in NUMBER_WORDS_BEFORE | {"au"}:
+            number = HOUSE_NUMBER.fullmatch(raw[end + 1])
+            if number:
+                return number.group(1) + (number.group(2) or ""), start, end + 2
+        if end < len(raw) and raw[end][:1] == "n":
+            number = HOUSE_NUMBER.fullmatch(raw[end])
+            if number and raw[end] != number.group(1):
+                return number.group(1) + (number.group(2) or ""), start, end + 1
+        return None
+
+    def _number_start(self, index: int) -> int:
+        """Where a number written before a street starts: with its "n°" or "number" word."""
+        return index - 1 if index >= 1 and self.raw[index - 1] in NUMBER_WORDS_BEFORE else index
+
     # --- how mentions relate -----------------------------------------------------------------
 
     def relations(self, evidence: TextEvidence) -> None:
-        mentions = evidence.mentions
+        """Crossings, stretches and sides between consecutive streets, landmarks and kind words."""
         raw = self.raw
-        for index in range(len(mentions) - 1):
-            first, second = mentions[index], mentions[index + 1]
+        if len(evidence.mentions) + len(evidence.places) + len(evidence.kinds) < 2:
+            return
+        anchors: list[Target] = sorted(
+            [*evidence.mentions, *evidence.places, *evidence.kinds], key=lambda anchor: anchor.raw_start
+        )
+        crossings, level_with, betweens, sides = [], [], [], []
+        for index in range(len(anchors) - 1):
+            first, second = anchors[index], anchors[index + 1]
+            if not isinstance(first, Mention):
+                continue
             gap = raw[first.raw_end : second.raw_start]
             if len(gap) > MAX_GAP_TOKENS or not all(token in GAP_WORDS for token in gap):
                 continue
-            if any(token in BETWEEN_CUES for token in gap) and index + 2 < len(mentions):
-                third = mentions[index + 2]
-                gap2 = raw[second.raw_end : third.raw_start]
-                if len(gap2) <= 3 and any(token in CONNECTORS for token in gap2):
-                    evidence.betweens.append((first, second, third))
+            third = anchors[index + 2] if index + 2 < len(anchors) else None
+            if third is not None and self._stretch(gap, raw[second.raw_end : third.raw_start]):
+                betweens.append((first, second, third))
+                continue
+            if isinstance(second, Mention):
+                before = raw[max(0, first.raw_start - 4) : first.raw_start]
+                cue_in_gap = any(token in CROSSING_CUES for token in gap)
+                symbol_in_gap = any(token in {"/", "&", "+", "x"} for token in gap)
+                cue_before = any(token in CROSSING_CUES for token in before) and any(t in CONNECTORS for t in gap)
+                if cue_in_gap or symbol_in_gap or cue_before:
+                    crossings.append((first, second))
+                    if any(token in LEVEL_CUES for token in gap):
+                        level_with.append((first, second))
                     continue
-            before = raw[max(0, first.raw_start - 4) : first.raw_start]
-            cue_in_gap = any(token in CROSSING_CUES for token in gap)
-            symbol_in_gap = any(token in {"/", "&", "+", "x"} for token in gap)
-            cue_before = any(token in CROSSING_CUES for token in before) and any(token in CONNECTORS for token in gap)
-            if cue_in_gap or symbol_in_gap or cue_before:
-                evidence.crossings.append((first, second))
+            after = raw[second.raw_end : second.raw_end + 1]
+            # "côté Garonne" is a side; "à côté de la gare" is beside it (a landmark narrows the street).
+            towards = any(
+                token in SIDE_CUES and (token not in BESIDE or index == 0 or gap[index - 1] != "a")
+                for index, token in enumerate(gap)
+            ) or (bool(after) and after[0] in SIDE_AFTER)
+            up_to = any(token in STRETCH_ENDS for token in gap) and not any(token in STRETCH_STARTS for token in gap)
+            if towards or up_to:
+                sides.append((first, second))
+        evidence.crossings, evidence.level_with = crossings, level_with
+        evidence.betweens, evidence.sides = betweens, sides
+
+    @staticmethod
+    def _stretch(gap: tuple[str, ...], gap2: tuple[str, ...]) -> bool:
+        """Whether "X <gap> Y <gap2> Z" says the stretch of X between Y and Z."""
+        if len(gap2) > 3 or not all(token in GAP_WORDS for token in gap2):
+            return False
+        if any(token in BETWEEN_CUES for token in gap):
+            return any(token in CONNECTORS for token in gap2)
+        if any(token in STRETCH_STARTS for token in gap):
+            return any(token in STRETCH_ENDS or token in STRETCH_ENDS_AFTER_START for token in gap2)
+        return False
 
 
 def scan(gazetteer: Gazetteer, text: str) -> TextEvidence:
-    """Find the streets, crossings, communes and landmarks named in ``text``."""
+    """Find the streets, landmarks, house numbers, position phrases and communes named in ``text``."""
     scanner = _Scanner(gazetteer, text)
     evidence = TextEvidence(raw=scanner.raw)
     if not scanner.stream:
@@ -420,15 +649,20 @@ def scan(gazetteer: Gazetteer, text: str) -> TextEvidence:
     scanner.typed()
     if "#" in scanner.raw:
         scanner.hashtags()
-    if scanner.mentions or any(token in CROSSING_CUES for token in scanner.stream):
+    if scanner.mentions or not CROSSING_CUES.isdisjoint(scanner.stream):
         scanner.crossing_context()
     if not scanner.mentions:
         scanner.free_text()
     scanner.mentions.sort(key=lambda mention: mention.start)
     evidence.mentions = scanner.mentions
+    if gazetteer.landmarks:
+        evidence.places = scanner.places()
     if scanner.mentions:
+        if gazetteer.landmarks_by_kind:
+            evidence.kinds = scanner.kind_words([*evidence.mentions, *evidence.places])
+        numbers = [(mention, *found) for mention in scanner.mentions if (found := scanner.house_number(mention))]
+        if numbers:
+            evidence.numbers = numbers
         scanner.relations(evidence)
         evidence.communes = scanner.named_places(gazetteer.communes) + scanner.hashtag_communes()
-        if gazetteer.landmarks:
-            evidence.landmarks = scanner.named_places(gazetteer.landmarks)
     return evidence
