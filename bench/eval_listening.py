@@ -98,7 +98,7 @@ def load_city() -> None:
 
 def ingest_set(folder: Path) -> int:
     """Ingest every post file of ``folder`` through the real pipeline; return the items read."""
-    from incidents.ingest import ingest
+    from incidents.pipeline.ingest import ingest
     from incidents.sources.reader import open_file
 
     items = 0
