@@ -386,16 +386,16 @@ INCIDENTS_MAP_WINDOW_DAYS = env_int("INCIDENTS_MAP_WINDOW_DAYS", 30)
 INCIDENTS_INGEST_BATCH_SIZE = env_int("INCIDENTS_INGEST_BATCH_SIZE", 2000)
 # Most posts one POST /api/posts/ request may carry.
 INCIDENTS_API_MAX_BATCH = env_int("INCIDENTS_API_MAX_BATCH", 1000)
-# A post joins an incident of its category within this distance of the incident's point, in metres ...
+# A post joins an open incident of a related category within this distance of its point, in metres ...
 INCIDENTS_GROUP_DISTANCE_M = env_float("INCIDENTS_GROUP_DISTANCE_M", 50.0)
 # ... or on the same street segment within this distance, in metres ...
 INCIDENTS_GROUP_SEGMENT_DISTANCE_M = env_float("INCIDENTS_GROUP_SEGMENT_DISTANCE_M", 150.0)
-# ... when posted at most this long before its first or after its last post, in hours.
-INCIDENTS_GROUP_WINDOW_HOURS = env_float("INCIDENTS_GROUP_WINDOW_HOURS", 72.0)
+# ... when posted at most this long before its first or after its last post, in days.
+INCIDENTS_GROUP_OPEN_DAYS = env_float("INCIDENTS_GROUP_OPEN_DAYS", 30.0)
+# A new incident records the resolved one it reports again when that one's last post is this recent, in days.
+INCIDENTS_RECURRENCE_DAYS = env_float("INCIDENTS_RECURRENCE_DAYS", 365.0)
 # Celery queue the pipeline's batches go to (tests use their own, the broker may be shared).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "cityincidents")
-# Posts located more coarsely than this (a whole neighbourhood, a long street) join no incident, in metres.
-INCIDENTS_GROUP_MAX_ACCURACY_M = env_float("INCIDENTS_GROUP_MAX_ACCURACY_M", 500.0)
 # ingest_posts parses, stores and decides the next batches in a second thread (and connection) meanwhile.
 INCIDENTS_INGEST_STORE_AHEAD = env_bool("INCIDENTS_INGEST_STORE_AHEAD", True)
 

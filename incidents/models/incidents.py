@@ -3,11 +3,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GistIndex
+from django.db.models import Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.categories import Category
+from incidents.categories import Affected, Category
 from incidents.geo import DistanceMetres, Geography, WithinMetres, bbox_polygon, point_value
 
 
@@ -78,7 +80,27 @@ class Incident(models.Model):
     location = models.PointField(_("location"), srid=4326, help_text=_("Representative point of the incident."))
     # Both indexed in Meta.indexes, without the LIKE (varchar_pattern_ops) twins that db_index adds:
     # every index is rewritten each time an incident gains a post.
-    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    category = models.CharField(
+        _("category"),
+        max_length=32,
+        choices=Category.choices,
+        help_text=_("The most frequent category of its posts (docs/taxonomy.md: related codes, ties)."),
+    )
+    category_counts = models.JSONField(
+        _("posts per category"),
+        default=dict,
+        db_default=Value({}, output_field=models.JSONField()),
+        editable=False,
+        help_text=_("Number of its posts in each category, by code; its category follows from them."),
+    )
+    affects = ArrayField(
+        models.CharField(max_length=24, choices=Affected.choices),
+        default=list,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=24))),
+        blank=True,
+        verbose_name=_("affects"),
+        help_text=_("Who its posts say the problem harms."),
+    )
     status = models.CharField(_("status"), max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.NEW)
     segment = models.ForeignKey(
         "incidents.StreetSegment",
@@ -138,6 +160,17 @@ class Incident(models.Model):
         blank=True,
         related_name="duplicates",
     )
+    recurrence_of = models.ForeignKey(
+        "self",
+        verbose_name=_("reported again after"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,  # see Meta.indexes: only the few incidents that recur
+        related_name="recurrences",
+        help_text=_("The resolved incident, same problem at the same place, that this one reports again."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -157,6 +190,9 @@ class Incident(models.Model):
                 condition=~models.Q(duplicate_of=models.F("id")), name="incident_not_duplicate_of_itself"
             ),
             models.CheckConstraint(
+                condition=~models.Q(recurrence_of=models.F("id")), name="incident_not_recurrence_of_itself"
+            ),
+            models.CheckConstraint(
                 condition=models.Q(last_post_at__gte=models.F("first_post_at")), name="incident_posts_in_order"
             ),
             models.CheckConstraint(
@@ -172,6 +208,11 @@ class Incident(models.Model):
             GistIndex(Geography("location"), name="incident_location_geog_gist"),
             models.Index(fields=["status", "-priority"], name="incident_status_priority_idx"),  # also: status
             models.Index(fields=["category"], name="incident_category_idx"),
+            models.Index(
+                fields=["recurrence_of"],
+                condition=models.Q(recurrence_of__isnull=False),
+                name="incident_recurrence_idx",
+            ),
         ]
 
     def __str__(self) -> str:

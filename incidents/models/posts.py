@@ -7,7 +7,7 @@ from django.contrib.postgres.indexes import GistIndex
 from django.db.models import Value
 from django.utils.translation import gettext_lazy as _
 
-from incidents.categories import Category
+from incidents.categories import Affected, Category
 from incidents.geo import DistanceMetres, Geography, WithinMetres, point_value
 
 
@@ -15,6 +15,7 @@ class LocationMethod(models.TextChoices):
     GPS = "gps", _("GPS coordinates")
     TEXT = "text", _("Street names in the text")
     PLACE = "place", _("Place bounding box")
+    THREAD = "thread", _("The post it answers")
     NONE = "none", _("Not located")
 
 
@@ -72,6 +73,32 @@ class Post(models.Model):
     )
     reply_to = models.CharField(
         _("reply to"), max_length=255, blank=True, help_text=_("External id of the post replied to, same source.")
+    )
+    # Mastodon names the status replied to by its id on the instance the reply was read from,
+    # while statuses are stored under their URI: both ids are kept to find one from the other.
+    reply_to_local = models.CharField(
+        _("reply to (instance id)"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Mastodon: id of the status replied to on the instance it was read from (in_reply_to_id)."),
+    )
+    local_id = models.CharField(
+        _("instance id"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Mastodon: id of the status on the instance it was read from; replies name it."),
+    )
+    thread_root = models.CharField(
+        _("conversation"),
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("External id of the first post of its conversation (X conversation_id, Bluesky root)."),
     )
     raw = models.JSONField(_("raw payload"), default=dict, blank=True, help_text=_("As received. Staff only."))
     # What the platform said about where the post is, kept as received so that the
@@ -146,6 +173,14 @@ class Post(models.Model):
     relevance = models.FloatField(
         _("relevance"), null=True, blank=True, help_text=_("Likelihood the post is about public space, 0 to 1.")
     )
+    affects = ArrayField(
+        models.CharField(max_length=24, choices=Affected.choices),
+        default=list,
+        db_default=Value([], output_field=ArrayField(models.CharField(max_length=24))),
+        blank=True,
+        verbose_name=_("affects"),
+        help_text=_("Who the text says the problem harms."),
+    )
     # Indexed only where it is selective: pending posts (see Meta.indexes). Every index of
     # this table is written twice per post (stored, then processed).
     state = models.CharField(_("state"), max_length=16, choices=PostState.choices, default=PostState.PENDING)
@@ -171,6 +206,18 @@ class Post(models.Model):
         blank=True,
         db_index=False,  # post_incident_posted_idx starts with it
         related_name="posts",
+    )
+    # A reply with no place of its own takes its parent's place and incident (method "thread").
+    thread_parent = models.ForeignKey(
+        "self",
+        verbose_name=_("located by the post it answers"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,  # only followed from the reply
+        related_name="+",
+        help_text=_("The post of its conversation whose place and incident it took."),
     )
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
@@ -209,6 +256,11 @@ class Post(models.Model):
                 condition=models.Q(segment_distance_m__isnull=True) | models.Q(segment_distance_m__gte=0),
                 name="post_segment_distance_non_negative",
             ),
+            # (A reply keeps its place if the post it took it from is deleted: SET_NULL.)
+            models.CheckConstraint(
+                condition=models.Q(thread_parent__isnull=True) | models.Q(location_method=LocationMethod.THREAD),
+                name="post_thread_parent_means_thread",
+            ),
         ]
         indexes = [
             GistIndex(Geography("location"), name="post_location_geog_gist"),
@@ -216,6 +268,18 @@ class Post(models.Model):
             # The posts still waiting for the pipeline, oldest first (incidents.pipeline.ingest.pending_post_ids).
             models.Index(
                 fields=["posted_at", "id"], condition=models.Q(state=PostState.PENDING), name="post_pending_idx"
+            ),
+            # Conversations (incidents.pipeline.thread): a parent by its instance id, and the
+            # replies that may still take a place from a post that arrives. Partial: replies only.
+            models.Index(fields=["source", "local_id"], condition=~models.Q(local_id=""), name="post_local_id_idx"),
+            *(
+                models.Index(
+                    fields=["source", reference],
+                    condition=~models.Q(**{reference: ""})
+                    & models.Q(location_method__in=[LocationMethod.NONE, LocationMethod.THREAD]),
+                    name=f"post_{reference}_open_idx",
+                )
+                for reference in ("reply_to", "quote_of", "reply_to_local", "thread_root")
             ),
         ]
 

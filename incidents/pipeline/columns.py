@@ -40,6 +40,9 @@ PLAIN = (
     "repost_of",
     "quote_of",
     "reply_to",
+    "reply_to_local",
+    "local_id",
+    "thread_root",
     "place_name",
     "place_type",
     "declared_category",
@@ -92,6 +95,11 @@ STAGE_INPUTS = (
     "place_name",
     "place_type",
     "declared_category",
+    # what it answers: a reply with no place of its own waits for its conversation (incidents.pipeline.thread)
+    "reply_to",
+    "reply_to_local",
+    "quote_of",
+    "thread_root",
 )
 _stage_inputs = attrgetter(*STAGE_INPUTS, "lon", "lat", "place_bbox")
 _READ_POSTS = f"""

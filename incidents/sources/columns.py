@@ -20,6 +20,7 @@ like_count     no       likes (also ``repost_count``, ``reply_count``, ``quote_c
 repost_of      no       id of the reposted post (same source): the row is a repost
 quote_of       no       id of the quoted post
 reply_to       no       id of the post replied to
+thread_root    no       id of the first post of the conversation (``conversation_id``)
 place_name     no       a place named by the platform
 place_type     no       ``poi``, ``neighborhood``, ``city``, ``admin`` or ``country``
 place_bbox     no       ``min_lon,min_lat,max_lon,max_lat`` of that place
@@ -74,6 +75,7 @@ COLUMNS = (
     "repost_of",
     "quote_of",
     "reply_to",
+    "thread_root",
     "place_name",
     "place_type",
     "place_bbox",
@@ -114,6 +116,7 @@ ALIASES: dict[str, str] = {
     "quotes": "quote_count",
     "retweet_of": "repost_of",
     "in_reply_to": "reply_to",
+    "conversation_id": "thread_root",
     "place": "place_name",
 }
 
@@ -166,6 +169,7 @@ def record_from_columns(row: Mapping[str, Any], *, source: str, decimal_comma: b
             repost_of=repost_of,
             quote_of=text_field(values.get("quote_of"), "quote_of", max_length=255),
             reply_to=text_field(values.get("reply_to"), "reply_to", max_length=255),
+            thread_root=_thread_root(values),
             lon=position[0] if position else None,
             lat=position[1] if position else None,
             place_name=optional_text(values.get("place_name"), MAX_PLACE),
@@ -191,3 +195,9 @@ def row_item(row: Any, *, position: str, source: str, decimal_comma: bool = Fals
 def parse_document(document: Any, *, position: str, source: str) -> Iterator[ParsedItem]:
     """Yield the item of one JSON object with the post columns (JSON lines, API)."""
     yield row_item(document, position=position, source=source)
+
+
+def _thread_root(values: Mapping[str, Any]) -> str:
+    """The first post of the row's conversation, unless it is the row itself."""
+    root = text_field(values.get("thread_root"), "thread_root", max_length=255)
+    return "" if root == str(values.get("id")) else root

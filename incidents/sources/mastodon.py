@@ -7,7 +7,9 @@ the account; other types are no posts) or one of those per line.
 
 - The external id is the status ``uri``: the ActivityPub id is the same whichever
   instance the status was fetched from, while ``id`` is local to each instance. For
-  the same reason ``in_reply_to_id`` (a local id) is not kept as ``reply_to``.
+  the same reason ``in_reply_to_id`` (a local id) is not ``reply_to``: it is kept as
+  ``reply_to_local``, beside the status's own ``id`` (``local_id``), so that a reply
+  finds its parent when both were read from the same instance.
 - ``content`` is HTML: it becomes plain text (:func:`html_to_text`); a content warning
   (``spoiler_text``) comes first; a post with only media keeps the media descriptions
   as its text.
@@ -40,6 +42,8 @@ from .parsing import (
 from .record import PostRecord
 
 FORMAT = "mastodon"
+# Mastodon's ids are 18-digit numbers; other servers' ids are short strings.
+MAX_LOCAL_ID = 64
 PUBLIC_VISIBILITIES = frozenset({"public", "unlisted", ""})
 
 
@@ -117,6 +121,16 @@ def status_record(status: dict[str, Any], source: str, *, repost_of: str = "") -
             reply_count=count(status.get("replies_count"), "replies_count"),
             quote_count=count(status.get("quotes_count"), "quotes_count"),
             repost_of=repost_of,
+            local_id=_local_id(status.get("id")),
+            reply_to_local=_local_id(status.get("in_reply_to_id")),
             raw=status,
         )
     )
+
+
+def _local_id(value: Any) -> str:
+    """An instance-local status id, or "" when there is none or it is longer than any real one (64)."""
+    if value in (None, ""):
+        return ""
+    local = identifier(value, "id")
+    return local if len(local) <= MAX_LOCAL_ID else ""

@@ -30,6 +30,12 @@ class PostRecord:
     repost_of: str = ""
     quote_of: str = ""
     reply_to: str = ""
+    # Mastodon names the status replied to by its id on the instance the reply was read
+    # from (``reply_to_local``), and each status has one there too (``local_id``).
+    reply_to_local: str = ""
+    local_id: str = ""
+    # The first post of the conversation (X conversation_id, Bluesky root), when not this one.
+    thread_root: str = ""
     # Exact position given by the device (GPS), if any.
     lon: float | None = None
     lat: float | None = None

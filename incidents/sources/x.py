@@ -138,6 +138,8 @@ def tweet_record(tweet: Any, includes: _Includes, source: str) -> PostRecord:
     media_urls = [url for url in (http_url(m.get("url") or m.get("preview_image_url")) for m in media) if url]
 
     metrics = tweet.get("public_metrics") if isinstance(tweet.get("public_metrics"), dict) else {}
+    conversation = tweet.get("conversation_id")
+    root = identifier(conversation, "conversation_id") if conversation is not None else ""
     raw_includes = {
         name: values
         for name, values in (
@@ -168,6 +170,7 @@ def tweet_record(tweet: Any, includes: _Includes, source: str) -> PostRecord:
             place_type=optional_text(place.get("place_type"), 32),
             place_bbox=bbox(place_geo.get("bbox"), "place bbox") if place_geo.get("bbox") else None,
             raw={"data": tweet, "includes": raw_includes} if raw_includes else {"data": tweet},
+            thread_root=root if root != tweet_id else "",
             **references,
         )
     )
