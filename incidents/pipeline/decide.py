@@ -60,19 +60,26 @@ def is_found(location: Location | None) -> bool:
     return location is not None and location.found and location.lon is not None and location.lat is not None
 
 
-def _declared(record: PostRecord) -> Classification | None:
-    """The reporter's own category (Open311 service code): relevant by definition, sure."""
+def _declared(record: PostRecord, read: Classification) -> Classification:
+    """The reporter's own category (Open311 service code), relevant by definition; else what the text reads as.
+
+    Who is affected still comes from the text: a form's category does not say it.
+    """
     if not record.declared_category:
-        return None
+        return read
     return Classification(
-        relevance=1.0, category=Category(record.declared_category), score=1.0, evidence=("declared by the reporter",)
+        relevance=1.0,
+        category=Category(record.declared_category),
+        score=1.0,
+        evidence=("declared by the reporter",),
+        affects=read.affects,
     )
 
 
 def _classify_and_locate(records: Sequence[PostRecord]) -> list[Decision]:
     """Classify ``records`` and locate the relevant ones, in memory (the gazetteer is built once per process)."""
     classifications = [
-        _declared(record) or classification
+        _declared(record, classification)
         for record, classification in zip(
             records, classify_many((record.text, record.language) for record in records), strict=True
         )

@@ -1,19 +1,25 @@
 """
 Group located posts into incidents: the grouping decision.
 
-A located, relevant post joins an open incident (new, acknowledged, dispatched) when
+Every located, relevant post joins an incident or starts one: a post located only to a
+whole street starts a street-level incident, which the map draws as the street. It joins
+an open incident (new, acknowledged, dispatched) when
 
-- the category is the same, and
+- the categories are related: the same, or of one family (works, crossing/sidewalk,
+  marking: one barrier across one crossing is reported as any of the three; see
+  :mod:`incidents.classify.taxonomy`), and
 - it lies within ``INCIDENTS_GROUP_DISTANCE_M`` of the incident's point, or on the same
   street segment within ``INCIDENTS_GROUP_SEGMENT_DISTANCE_M`` (people describe the
   same barrier from either end of the block), or on the same street when the post or the
   incident is located only to the whole street (a post naming "rue de Metz" and no more
   says nothing of where along it: it is consistent with any problem of that street,
   and joins the nearest one), and
-- it was posted no more than ``INCIDENTS_GROUP_WINDOW_HOURS`` before the incident's
-  first post or after its last one. An incident whose posts stopped arriving is
-  therefore never re-opened by a post weeks later: that post starts a new incident.
-  Resolved and rejected incidents are never joined either.
+- it was posted no more than ``INCIDENTS_GROUP_OPEN_DAYS`` before the incident's first
+  post or after its last one: an open incident keeps its posts while the problem is
+  there ("toujours là" a week later joins it). Resolved and rejected incidents are never
+  joined: a post about a problem the city resolved starts a new incident that records
+  the resolved one as ``recurrence_of`` (within ``INCIDENTS_RECURRENCE_DAYS``), so
+  recurrence shows in the history and the API.
 
 Among several candidates the nearest wins. Otherwise the post starts a new incident.
 Distances come from PostGIS (geography, metres) for the whole batch at once: one query
@@ -32,6 +38,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from incidents.classify.taxonomy import FAMILIES
 from incidents.geo import geog, planar_box, planar_box_holds
 from incidents.models import Incident, IncidentStatus, PostState, StreetSegment
 from incidents.models.incidents import OPEN_STATUSES
@@ -40,6 +47,24 @@ from incidents.pipeline.totals import representative_order
 
 INCIDENT = Incident._meta.db_table
 SEGMENT = StreetSegment._meta.db_table
+
+
+def _family_key(category: str) -> str:
+    """SQL: one code standing for the family of the category expression ``category``."""
+    cases = " ".join(
+        f"WHEN {category} IN ({', '.join(repr(str(code)) for code in sorted(family))}) THEN {str(min(family))!r}"
+        for family in FAMILIES
+    )
+    return f"CASE {cases} ELSE {category} END"
+
+
+def same_family(a: str, b: str) -> str:
+    """SQL: the categories ``a`` and ``b`` may be one problem (:func:`incidents.classify.taxonomy.related`)."""
+    return f"{_family_key(a)} = {_family_key(b)}"
+
+
+# A stored incident "i" and a post "p" of related categories.
+SAME_FAMILY = same_family("i.category", "p.category")
 
 
 @dataclass(slots=True)
@@ -86,21 +111,17 @@ def group_batch(cursor, relation: str) -> GroupResult:
     ``segment_id``, ``state``, ``incident_id``). New incidents are inserted; the caller
     writes the posts, then counts them into ``incident_ids``
     (:func:`~incidents.pipeline.totals.add_batch_posts`). Takes the grouping lock, held
-    until the transaction ends. Posts located more coarsely than
-    ``INCIDENTS_GROUP_MAX_ACCURACY_M`` (a whole neighbourhood) stay out of incidents.
+    until the transaction ends.
     """
     distance_m = settings.INCIDENTS_GROUP_DISTANCE_M
     segment_distance_m = settings.INCIDENTS_GROUP_SEGMENT_DISTANCE_M
-    window = dt.timedelta(hours=settings.INCIDENTS_GROUP_WINDOW_HOURS)
+    window = dt.timedelta(days=settings.INCIDENTS_GROUP_OPEN_DAYS)
     result = GroupResult()
     hold_incidents(cursor)
     # The posts to group, as a condition on the batch row "p" (reused for the pairs' "b").
-    batch_filter = (
-        "p.state = %(located)s AND p.incident_id IS NULL AND coalesce(p.location_accuracy_m, 0) <= %(coarsest)s"
-    )
+    batch_filter = "p.state = %(located)s AND p.incident_id IS NULL"
     params = {
         "located": PostState.LOCATED,
-        "coarsest": settings.INCIDENTS_GROUP_MAX_ACCURACY_M,
         "near": distance_m,
         "along": segment_distance_m,
     }
@@ -118,6 +139,7 @@ def group_batch(cursor, relation: str) -> GroupResult:
     incidents = _assign(posts, stored, pairs, streets, distance_m, segment_distance_m, window)
     new = [incident for incident in incidents if incident.id is None]
     _create(cursor, relation, new)
+    _recurrences(cursor, relation, new, params)
     cursor.execute(
         f"UPDATE {relation} b SET incident_id = a.incident_id "
         "FROM unnest(%s::bigint[], %s::bigint[]) AS a(post_id, incident_id) WHERE b.id = a.post_id",
@@ -222,7 +244,7 @@ def _streets_of(cursor, posts: list[_Post], stored: dict[int, list[tuple]]) -> d
 def _stored_candidates(
     cursor, relation: str, batch_filter: str, params: dict, posts: list[_Post], window: dt.timedelta
 ) -> dict[int, list[tuple]]:
-    """Open incidents of the same category a post may join, around the batch's time span.
+    """Open incidents of a related category a post may join, around the batch's time span.
 
     Two ways to the same answer, whichever examines fewer rows: when few incidents are
     alive in the batch's time span (a city posting day after day), each of them probes
@@ -247,7 +269,7 @@ def _stored_candidates(
             CROSS JOIN LATERAL (
                 SELECT p.id, p.location, p.segment_id FROM {relation} p
                 WHERE ST_DWithin({geog("p.location")}, {geog("i.location")}, greatest(%(near)s, %(along)s))
-                  AND p.category = i.category AND {batch_filter}
+                  AND {SAME_FAMILY} AND {batch_filter}
                 OFFSET 0  -- each incident probes the batch's index; never flattened into a join
             ) p
             WHERE {alive}
@@ -255,7 +277,7 @@ def _stored_candidates(
         """
     else:
         planar = _planar_box_safe(cursor, relation, batch_filter, params)
-        near_or_along = _near_or_along("i", INCIDENT, columns, f"i.category = p.category AND {alive}", planar)
+        near_or_along = _near_or_along("i", INCIDENT, columns, f"{SAME_FAMILY} AND {alive}", planar)
         query = f"""
             SELECT p.id, c.*
             FROM {relation} p
@@ -274,7 +296,7 @@ def _stored_candidates(
         CROSS JOIN LATERAL ({_SAME_STREET_SEGMENTS}) s
         CROSS JOIN LATERAL (
             SELECT i.id, i.location FROM {INCIDENT} i
-            WHERE i.segment_id = s.id AND i.category = p.category AND {alive}
+            WHERE i.segment_id = s.id AND {SAME_FAMILY} AND {alive}
             OFFSET 0
         ) i
         WHERE {batch_filter}
@@ -299,13 +321,13 @@ def _stored_candidates(
 
 
 def _batch_pairs(cursor, relation: str, batch_filter: str, params: dict) -> dict[int, dict[int, float]]:
-    """Distances between posts of the batch that may join each other's incident (same category)."""
+    """Distances between posts of the batch that may join each other's incident (related categories)."""
     pairs: dict[int, dict[int, float]] = defaultdict(dict)
     # One index probe per post (``relation`` has a GiST index on its geography and a btree one
     # on its segment), never a comparison of every post with every other. Each pair comes
     # twice, once from each end, which keeps each probe a plain index scan.
     columns = f"b.id, ST_Distance({geog('p.location')}, {geog('b.location')}) AS distance_m"
-    conditions = f"b.category = p.category AND b.id <> p.id AND {batch_filter.replace('p.', 'b.')}"
+    conditions = f"{same_family('b.category', 'p.category')} AND b.id <> p.id AND {batch_filter.replace('p.', 'b.')}"
     near_or_along = _near_or_along("b", relation, columns, conditions, representatives=representative_order("b"))
     cursor.execute(
         f"""
@@ -433,3 +455,42 @@ def _create(cursor, relation: str, new: list[_Incident]) -> None:
     # INSERT ... SELECT ... ORDER BY returns the rows in that order (Django's bulk_create relies on it too).
     for incident, (incident_id,) in zip(new, cursor.fetchall(), strict=True):
         incident.id = incident_id
+
+
+def _recurrences(cursor, relation: str, new: list[_Incident], params: dict) -> None:
+    """Record, for each incident this batch started, the resolved incident it reports again, if any.
+
+    The same problem as a new post (related categories, within ``%(near)s`` metres or
+    ``%(along)s`` along its segment) resolved less than ``INCIDENTS_RECURRENCE_DAYS``
+    before it: the nearest, the latest on ties.
+    """
+    if not new:
+        return
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {INCIDENT} WHERE status = %s)", [IncidentStatus.RESOLVED])
+    if not cursor.fetchone()[0]:
+        return
+    here, there = geog("p.location"), geog("i.location")
+    cursor.execute(
+        f"""
+        UPDATE {INCIDENT} n SET recurrence_of_id = r.id
+        FROM unnest(%(incidents)s::bigint[], %(posts)s::bigint[]) AS s(incident_id, post_id)
+        JOIN {relation} p ON p.id = s.post_id
+        CROSS JOIN LATERAL (
+            SELECT i.id FROM {INCIDENT} i
+            WHERE i.status = %(resolved)s AND i.id <> s.incident_id AND {SAME_FAMILY}
+              AND i.first_post_at <= p.posted_at AND i.last_post_at >= p.posted_at - %(recurrence)s
+              AND (ST_DWithin({there}, {here}, %(near)s)
+                   OR (i.segment_id = p.segment_id AND ST_DWithin({there}, {here}, %(along)s)))
+            ORDER BY ST_Distance({there}, {here}), i.last_post_at DESC, i.id
+            LIMIT 1
+        ) r
+        WHERE n.id = s.incident_id
+        """,
+        {
+            **params,
+            "incidents": [incident.id for incident in new],
+            "posts": [incident.posts[0] for incident in new],
+            "resolved": IncidentStatus.RESOLVED,
+            "recurrence": dt.timedelta(days=settings.INCIDENTS_RECURRENCE_DAYS),
+        },
+    )

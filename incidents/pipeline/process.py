@@ -24,6 +24,7 @@ from django.db import connection, transaction
 
 from incidents.geo import geog
 from incidents.models import LocationMethod, Post, PostState
+from incidents.pipeline import thread
 from incidents.pipeline.columns import column_type, read_posts
 from incidents.pipeline.decide import Decided, decide, is_found
 from incidents.pipeline.group import group_batch
@@ -44,6 +45,8 @@ class ProcessReport:
     unlocated: int = 0
     out_of_area: int = 0
     irrelevant: int = 0
+    # Replies placed from their conversation (this batch's, or earlier ones that waited for it).
+    threaded: int = 0
     incidents_created: int = 0
     incidents_updated: int = 0
 
@@ -90,6 +93,7 @@ _BATCH_COLUMNS = (
     "category_score",
     "relevance",
     "category_evidence",
+    "affects",
     "state",
     "segment_id",
     "segment_distance_m",
@@ -143,7 +147,9 @@ def _result_row(post_id: int, record: PostRecord, decision, placement) -> tuple:
     classification, location = decision
     in_area, segment = placement
     found = is_found(location)
-    if not classification.is_relevant:
+    if thread.waits(record, classification.is_relevant, classification.follow_up is not None, found):
+        state = PostState.UNLOCATED  # a reply waiting for the place of the post it answers
+    elif not classification.is_relevant:
         state = PostState.IRRELEVANT
     elif not found:
         state = PostState.UNLOCATED
@@ -164,6 +170,7 @@ def _result_row(post_id: int, record: PostRecord, decision, placement) -> tuple:
         _clamp01(classification.score),
         _clamp01(classification.relevance),
         _text_array(tuple(classification.evidence)),
+        _text_array(tuple(classification.affects)),
         state,
         *(segment if state == PostState.LOCATED else (None, None)),
     )
@@ -208,6 +215,10 @@ def process(
         # only gain this batch's posts.
         add_batch_posts(cursor, BATCH, sorted(grouped.incident_ids - refresh))
         cursor.execute(f"DROP TABLE {BATCH}")
+        # Replies of this batch, and replies waiting for its posts, take their conversation's place.
+        settled = thread.settle(cursor, [post_id for post_id, _ in claimed])
+        report.threaded = settled.placed
+        refresh |= settled.incident_ids
         refresh_incidents(sorted(refresh), keep_distances=True)
         report.incidents_created = grouped.created
         report.incidents_updated = len((grouped.incident_ids | refresh) - grouped.created_ids)

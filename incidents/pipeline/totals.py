@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from incidents.categories import PEDESTRIAN_CATEGORIES
+from incidents.classify.taxonomy import PRECEDENCE
 from incidents.geo import geog
 from incidents.models import District, Incident, IncidentWorksZone, Post, PostWorksZone, WorksZone
 from incidents.pipeline.locks import hold_incidents
@@ -77,18 +78,30 @@ def refresh_incidents(incident_ids: Sequence[int], *, keep_distances: bool = Fal
             f"""
             CREATE TEMPORARY TABLE incident_refresh ON COMMIT DROP AS
             SELECT t.incident_id, t.n, t.engagement, t.first_at, t.last_at,
-                   r.id AS location_post_id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m
+                   r.id AS location_post_id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m,
+                   c.counts, coalesce(f.affects, '{{}}') AS affects
             FROM (
                 -- One pass over the posts; the representative is the first in accuracy order.
                 SELECT incident_id, count(*) AS n,
-                       least(sum({_engagement("p")}), %s) AS engagement,
+                       least(sum({_engagement("p")}), %(max)s) AS engagement,
                        min(posted_at) AS first_at, max(posted_at) AS last_at,
                        (array_agg(id ORDER BY {representative_order("p")}))[1] AS rep_id
-                FROM {POST} p WHERE incident_id = ANY(%s) GROUP BY incident_id
+                FROM {POST} p WHERE incident_id = ANY(%(ids)s) GROUP BY incident_id
             ) t
             JOIN {POST} r ON r.id = t.rep_id
+            LEFT JOIN (
+                SELECT incident_id, jsonb_object_agg(category, n) AS counts FROM (
+                    SELECT incident_id, category, count(*) AS n FROM {POST}
+                    WHERE incident_id = ANY(%(ids)s) AND category <> '' GROUP BY incident_id, category
+                ) per_category GROUP BY incident_id
+            ) c ON c.incident_id = t.incident_id
+            LEFT JOIN (
+                SELECT p.incident_id, array_agg(DISTINCT a ORDER BY a) AS affects
+                FROM {POST} p CROSS JOIN LATERAL unnest(p.affects) a
+                WHERE p.incident_id = ANY(%(ids)s) GROUP BY p.incident_id
+            ) f ON f.incident_id = t.incident_id
             """,
-            [MAX_INTEGER, incident_ids],
+            {"max": MAX_INTEGER, "ids": incident_ids},
         )
         # The old links, deleted and returned in the same statement: with keep_distances a
         # link keeps its distance while the incident's point stays put (the incident row still
@@ -154,7 +167,8 @@ def add_batch_posts(cursor, relation: str, incident_ids: Sequence[int]) -> int:
         CREATE TEMPORARY TABLE incident_refresh ON COMMIT DROP AS
         SELECT i.id AS incident_id, i.post_count + a.n AS n, least(i.engagement + a.engagement, %(max)s) AS engagement,
                least(i.first_post_at, a.first_at) AS first_at, greatest(i.last_post_at, a.last_at) AS last_at,
-               r.id AS location_post_id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m
+               r.id AS location_post_id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m,
+               c.counts, f.affects
         FROM (
             SELECT p.incident_id, count(*) AS n, sum({_engagement("p")}) AS engagement,
                    min(p.posted_at) AS first_at, max(p.posted_at) AS last_at,
@@ -164,6 +178,25 @@ def add_batch_posts(cursor, relation: str, incident_ids: Sequence[int]) -> int:
             GROUP BY p.incident_id
         ) a
         JOIN {INCIDENT} i ON i.id = a.incident_id
+        -- The incident's posts per category, plus the batch's.
+        CROSS JOIN LATERAL (
+            SELECT jsonb_object_agg(category, n) AS counts FROM (
+                SELECT category, sum(n)::int AS n FROM (
+                    SELECT key AS category, value::int AS n FROM jsonb_each_text(i.category_counts)
+                    UNION ALL
+                    SELECT p.category, count(*) FROM {relation} b JOIN {POST} p ON p.id = b.id
+                    WHERE b.incident_id = i.id AND p.category <> '' GROUP BY p.category
+                ) both_counts GROUP BY category
+            ) summed
+        ) c
+        -- Who it harms: its own list and the batch's posts'.
+        CROSS JOIN LATERAL (
+            SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{{}}') AS affects FROM (
+                SELECT unnest(i.affects) AS x
+                UNION ALL
+                SELECT unnest(p.affects) FROM {relation} b JOIN {POST} p ON p.id = b.id WHERE b.incident_id = i.id
+            ) both_lists
+        ) f
         CROSS JOIN LATERAL (
             SELECT r.id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m
             FROM {POST} r WHERE r.id IN (a.best_id, i.location_post_id)
@@ -215,6 +248,7 @@ def _write_incidents(cursor, incident_ids: list[int]) -> int:
         f"""
         UPDATE {INCIDENT} i SET
             post_count = x.n, engagement = x.engagement, first_post_at = x.first_at, last_post_at = x.last_at,
+            category = x.category, category_counts = coalesce(x.counts, '{{}}'::jsonb), affects = x.affects,
             location_post_id = x.location_post_id, location = x.location, location_accuracy_m = x.location_accuracy_m,
             segment_id = x.segment_id, segment_distance_m = x.segment_distance_m,
             -- SET sees the old row: keep the district while the point stays put (most refreshes)
@@ -232,8 +266,17 @@ def _write_incidents(cursor, incident_ids: list[int]) -> int:
             )::numeric, 4),
             updated_at = now()
         FROM (
-            SELECT r.*, j.category = ANY(%(pedestrian_categories)s) AS category_is_pedestrian
-            FROM incident_refresh r JOIN {INCIDENT} j ON j.id = r.incident_id
+            SELECT r.*, c.category, c.category = ANY(%(pedestrian_categories)s) AS category_is_pedestrian
+            FROM incident_refresh r
+            JOIN {INCIDENT} j ON j.id = r.incident_id
+            -- The most frequent category of its posts; ties by precedence (incident_category()).
+            CROSS JOIN LATERAL (
+                SELECT coalesce((
+                    SELECT key FROM jsonb_each_text(r.counts)
+                    ORDER BY value::int DESC, array_position(%(precedence)s::varchar[], key::varchar)
+                    LIMIT 1
+                ), j.category) AS category
+            ) c
         ) x
         LEFT JOIN (
             SELECT l.incident_id,
@@ -253,6 +296,7 @@ def _write_incidents(cursor, incident_ids: list[int]) -> int:
             "w_pedestrians": weights["pedestrians"],
             "pedestrian_works": PEDESTRIAN_WORKS_BONUS,
             "pedestrian_categories": sorted(str(category) for category in PEDESTRIAN_CATEGORIES),
+            "precedence": [str(category) for category in PRECEDENCE],
             "radius": max(settings.INCIDENTS_WORKS_RADIUS_M, 1.0),
         },
     )
