@@ -450,6 +450,7 @@ class Post:
     quotes: int = 0
     repost_of: Post | None = None
     quote_of: Post | None = None
+    reply_to: Post | None = None
     incident: str = ""  # the problem it is about ("" for noise and reposts)
 
 
@@ -589,7 +590,7 @@ def problem_posts(
     return posts
 
 
-def founding_story(writer: Writer, works: Works) -> None:
+def founding_story(writer: Writer, works: Works) -> Post:
     """Rue de la Balance, Saturday 6 September 2014: a works barrier on the only crossing.
 
     People stand on rue de la Balance, a few metres north of its corner with rue Ernest
@@ -705,13 +706,39 @@ def founding_story(writer: Writer, works: Works) -> None:
         incident=story,
         likes=17,
     )
+    return first
+
+
+def founding_thread(writer: Writer, first: Post) -> None:
+    """The replies under the first post of the founding story: no street, no GPS, one conversation.
+
+    Written last, with their own authors and counts, so that adding them left every other
+    generated post as it was.
+    """
+    replies = [
+        (
+            Author("lucas_31500", "3019844713", "Lucas"),
+            (2014, 9, 6, 9, 3),
+            "@marie_tls31 pareil ce matin avec le fauteuil de ma mère, on a dû faire le tour par la route 😤",
+        ),
+        (first.author, (2014, 9, 6, 19, 40), "Toujours là ce soir. Personne n'est venu…"),
+        (
+            first.author,
+            (2014, 9, 9, 18, 15),
+            "C'est réparé ! Barrière déplacée cet après-midi, merci à tous ceux qui ont relayé 👏",
+        ),
+        (first.author, (2014, 9, 10, 8, 30), "Et un passage piéton tout neuf peint ce matin 🎉 Merci @ToulouseMairie"),
+    ]
+    for author, moment, text in replies:
+        when = dt.datetime(*moment, tzinfo=PARIS)
+        writer.post("x", when, text, author=author, reply_to=first, incident=first.incident)
 
 
 def build(seed: int = SEED, problems: int = 200, noise: int = 50, recurrences: int = 0) -> list[Post]:
     """Generate the demo: the founding story, works problems, street problems, noise, far-away posts.
 
     ``recurrences`` adds problems reported again two to four weeks later (for the grouping
-    evaluation: the later posts are a new incident).
+    evaluation: nobody resolved them, so the later posts belong to the same incident).
     """
     rng = random.Random(seed)  # noqa: S311 (reproducible fiction, not secrets)
     writer = Writer(rng)
@@ -722,7 +749,7 @@ def build(seed: int = SEED, problems: int = 200, noise: int = 50, recurrences: i
     works = load_works()
 
     balance = next(w for w in works if w.street == "RUE DE LA BALANCE")
-    founding_story(writer, balance)
+    first = founding_story(writer, balance)
 
     # Works running on the demo days, on a street people can name.
     running = [
@@ -785,7 +812,7 @@ def build(seed: int = SEED, problems: int = 200, noise: int = 50, recurrences: i
         later = day + dt.timedelta(days=rng.randrange(14, 28))
         problem_posts(
             writer,
-            f"again-{index}-later",
+            f"again-{index}",
             category,
             moved(where, rng.gauss(0, 8), rng.gauss(0, 8)),
             street.name,
@@ -815,6 +842,7 @@ def build(seed: int = SEED, problems: int = 200, noise: int = 50, recurrences: i
     ]:
         writer.post("x", local_time(dt.date(2014, 9, 9), rng), text, point=point, incident=f"far-{label}")
 
+    founding_thread(writer, first)
     writer.posts.sort(key=lambda post: (post.when, post.post_id))
     return writer.posts
 
@@ -892,6 +920,13 @@ def tweet(post: Post) -> tuple[dict, dict]:
     }
     if post.quote_of is not None:
         data["referenced_tweets"] = [{"type": "quoted", "id": post.quote_of.post_id}]
+    if post.reply_to is not None:
+        root = post.reply_to
+        while root.reply_to is not None:
+            root = root.reply_to
+        data["referenced_tweets"] = [{"type": "replied_to", "id": post.reply_to.post_id}]
+        data["conversation_id"] = root.post_id
+        data["in_reply_to_user_id"] = post.reply_to.author.user_id
     return data, includes
 
 
@@ -1061,6 +1096,8 @@ def labelled_rows(posts: list[Post]) -> str:
             row.update(lon=post.point[0], lat=post.point[1])
         if post.place and post.place["type"] != "city":
             row.update(place_name=post.place["name"], place_type=post.place["type"], place_bbox=post.place["bbox"])
+        if post.reply_to is not None:
+            row.update(reply_to=post.reply_to.post_id)
         row.update(language=post.language, like_count=post.likes, incident=post.incident)
         lines.append(json.dumps(row, ensure_ascii=False) + "\n")
     return "".join(lines)

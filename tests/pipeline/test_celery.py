@@ -102,8 +102,16 @@ def snapshot():
     )
     posts = sorted(
         Post.objects.values_list(
-            "source", "external_id", "state", "category", "location_method", "segment__source_id", "repost_count"
-        )
+            "source",
+            "external_id",
+            "state",
+            "category",
+            "location_method",
+            "segment__source_id",
+            "repost_count",
+            "thread_parent__external_id",
+        ),
+        key=str,
     )
     return incidents, posts
 
@@ -174,3 +182,29 @@ def test_a_redelivered_batch_changes_nothing(celery_worker, push):
     counts = process_posts.apply_async(([post_id], [])).get(timeout=60)
     assert counts["posts"] == 0
     assert snapshot() == before
+
+
+def test_a_conversation_in_reverse_order_through_a_worker_ends_as_on_the_synchronous_path(celery_worker, push):
+    """Replies first, one batch each, processed by a worker: the same incidents as all at once, in place."""
+    from tests.pipeline.test_threads import TestOrder, conversation
+
+    posts = conversation()
+    settings_broker = celery_app.conf.broker_url
+    assert settings_broker == BROKER
+    from django.conf import settings
+
+    settings.CELERY_BROKER_URL = None
+    push(*(posts[name] for name in TestOrder.NAMES))
+    synchronous = snapshot()
+    Post.objects.all().delete()
+    Incident.objects.all().delete()
+
+    settings.CELERY_BROKER_URL = BROKER
+    from incidents.sources.columns import row_item
+
+    for name in reversed(TestOrder.NAMES):
+        report = ingest([row_item(posts[name], position="[0]", source="test")], synchronous=None)
+        assert report.queued == 1
+        wait_for_workers(report, timeout=60)
+    assert snapshot() == synchronous
+    assert Post.objects.get(external_id="fixed").location_method == "thread"

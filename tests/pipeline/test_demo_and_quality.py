@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 
@@ -17,6 +18,7 @@ from tests.pipeline.conftest import ROOT
 pytestmark = pytest.mark.django_db
 
 FOUNDING_POST = "508135678014390273"  # marie_tls31, Saturday 6 September 2014, 08:12
+STORY = "balance-crossing"  # its problem in fixtures/demo_posts/truth.csv
 
 
 def test_the_generator_is_deterministic_and_its_output_committed():
@@ -53,6 +55,13 @@ def test_demo_posts_become_incidents_with_the_founding_story_first(toulouse):
     assert incident.category == "pedestrian_crossing_sidewalk"
     assert incident.post_count >= 5
     assert incident.segment.name == "RUE DE LA BALANCE"
+    # The whole conversation under the first post is in it, though its replies name no place.
+    replies = Post.objects.filter(reply_to=FOUNDING_POST)
+    assert replies.count() == 4
+    assert all(reply.incident == incident and reply.location_method == "thread" for reply in replies)
+    with (ROOT / "fixtures" / "demo_posts" / "truth.csv").open(encoding="utf-8") as truth:
+        story = {(row["source"], row["external_id"]) for row in csv.DictReader(truth) if row["incident"] == STORY}
+    assert set(incident.posts.values_list("source", "external_id")) == story
     (works,) = incident.works_zones.all()
     assert "RUE DE LA BALANCE" in works.road_names
     assert incident.works_links.get().distance_m == 0
@@ -74,12 +83,13 @@ def test_loading_the_demo_twice_changes_nothing(toulouse):
 def test_grouping_quality_on_the_labelled_set(db):
     load_streets()
     scores = evaluate()
-    # Measured 0.913 / 0.923 before works that harm people on foot became
-    # pedestrian_crossing_sidewalk (issue 12, docs/taxonomy.md), 0.886 / 0.804 after: the
-    # posts of one generated works problem now carry two related codes and are grouped by
-    # code. Grouping related codes together (issue 12) is to bring both back to >= 0.9.
-    assert scores["pair_precision"] >= 0.87
-    assert scores["pair_recall"] >= 0.78
+    # Measured 0.844 / 0.952 (coverage 98.3 %) once posts located only to a street make
+    # street-level incidents, related codes group and open incidents keep their posts for
+    # 30 days (issue 12); 0.913 / 0.923 before, on the 91 % of posts that then reached an
+    # incident. A post naming only its street joins the incident of its street, which in
+    # this generated set is sometimes the other problem a block away.
+    assert scores["pair_precision"] >= 0.82
+    assert scores["pair_recall"] >= 0.93
     assert scores["nothing_grouped"] <= 3
 
 
@@ -103,6 +113,9 @@ def test_incidents_kept_batch_by_batch_equal_a_full_recount(toulouse, settings):
                 "segment_distance_m",
                 "district",
                 "priority",
+                "category",
+                "category_counts",
+                "affects",
                 "location",
             )
         ]

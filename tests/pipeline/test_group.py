@@ -95,18 +95,100 @@ class TestJoining:
         assert incident_of("between") == incident_of("east")
 
 
+class TestEveryLocatedPostHasAnIncident:
+    def test_a_post_naming_only_a_long_street_makes_a_street_level_incident(self, push, make_segment):
+        # A 2 km boulevard: the post says nothing of where along it, its accuracy covers it all.
+        make_segment("BD DE STRASBOURG", [CAPITOLE.coords, offset(CAPITOLE, east_m=1000).coords])
+        make_segment("BD DE STRASBOURG", [offset(CAPITOLE, east_m=1000).coords, offset(CAPITOLE, 2000).coords])
+        push(post(f"{LIGHT} boulevard de Strasbourg", None, paris(2014, 9, 8, 9), id="vague"))
+        vague = Post.objects.get(external_id="vague")
+        assert vague.location_accuracy_m > 500
+        incident = incident_of("vague")
+        assert incident is not None
+        assert incident.location_accuracy_m == vague.location_accuracy_m
+        assert incident.segment.name == "BD DE STRASBOURG"
+
+    def test_a_precise_post_on_that_street_joins_it_and_refines_its_point(self, push, make_segment):
+        make_segment("BD DE STRASBOURG", [CAPITOLE.coords, offset(CAPITOLE, east_m=1000).coords])
+        make_segment("BD DE STRASBOURG", [offset(CAPITOLE, east_m=1000).coords, offset(CAPITOLE, 2000).coords])
+        push(post(f"{LIGHT} boulevard de Strasbourg", None, paris(2014, 9, 8, 9), id="vague"))
+        push(post(f"{LIGHT} ici", offset(CAPITOLE, east_m=1700, north_m=3), paris(2014, 9, 9, 21), id="gps"))
+        incident = incident_of("vague")
+        assert incident_of("gps") == incident
+        assert incident.post_count == 2
+        assert incident.location.coords == pytest.approx(offset(CAPITOLE, east_m=1700, north_m=3).coords)
+        assert incident.location_accuracy_m == Post.objects.get(external_id="gps").location_accuracy_m
+
+    def test_no_relevant_located_post_is_left_without_an_incident(self, push, make_segment):
+        make_segment("BD DE STRASBOURG", [CAPITOLE.coords, offset(CAPITOLE, east_m=2000).coords])
+        box = ",".join(str(v) for v in (*offset(CAPITOLE, -400, -400).coords, *offset(CAPITOLE, 400, 400).coords))
+        push(
+            post(f"{POTHOLE} boulevard de Strasbourg", None, id="street"),
+            post(POTHOLE, None, id="place", place_name="Capitole", place_type="neighborhood", place_bbox=box),
+            post(POTHOLE, offset(CAPITOLE, north_m=900), id="gps"),
+        )
+        assert not Post.objects.filter(state="located", incident__isnull=True).exists()
+        assert Post.objects.filter(state="located").count() == 3
+
+
+class TestRelatedCategories:
+    BARRIER = "Barrière de chantier en travers de la chaussée, la rue est barrée"
+    CROSSING = "Le passage piéton est bloqué, impossible de traverser avec la poussette"
+
+    def test_works_and_a_blocked_crossing_at_one_spot_are_one_incident(self, push):
+        push(
+            post(self.BARRIER, CAPITOLE, paris(2014, 9, 8, 9), id="works"),
+            post(self.CROSSING, offset(CAPITOLE, east_m=8), paris(2014, 9, 8, 10), id="crossing"),
+            post(self.CROSSING, offset(CAPITOLE, north_m=6), paris(2014, 9, 8, 11), id="crossing2"),
+        )
+        posts = Post.objects.order_by("external_id")
+        assert {p.category for p in posts} == {"works_obstruction", "pedestrian_crossing_sidewalk"}
+        (incident,) = Incident.objects.all()
+        assert incident.post_count == 3
+        # The most frequent category of its posts.
+        assert incident.category == "pedestrian_crossing_sidewalk"
+        assert incident.category_counts == {"works_obstruction": 1, "pedestrian_crossing_sidewalk": 2}
+
+    def test_a_tie_goes_to_the_harm_to_people_on_foot(self, push):
+        push(post(self.BARRIER, CAPITOLE, paris(2014, 9, 8, 9), id="works"))
+        assert incident_of("works").category == "works_obstruction"
+        push(post(self.CROSSING, offset(CAPITOLE, east_m=8), paris(2014, 9, 8, 10), id="crossing"))
+        assert incident_of("works").category == "pedestrian_crossing_sidewalk"
+
+    def test_unrelated_categories_at_one_spot_stay_apart(self, push):
+        push(post(self.BARRIER, CAPITOLE, id="works"), post(LIGHT, offset(CAPITOLE, east_m=5), id="light"))
+        assert incident_of("works") != incident_of("light")
+
+    def test_who_is_affected_is_the_union_of_its_posts(self, push):
+        push(
+            post("Trottoir bloqué par le chantier, avec le fauteuil roulant je passe sur la route", CAPITOLE, id="a"),
+            post("Chantier : la piste cyclable est fermée, les vélos sur la chaussée", offset(CAPITOLE, 5), id="b"),
+        )
+        assert Post.objects.get(external_id="a").affects == ["pedestrians", "reduced_mobility"]
+        assert "cyclists" in Post.objects.get(external_id="b").affects
+        assert set(incident_of("a").affects) >= {"pedestrians", "reduced_mobility", "cyclists"}
+        assert incident_of("a").affects == sorted(incident_of("a").affects)
+
+
 class TestTimeWindow:
-    def test_a_post_weeks_later_starts_a_new_incident(self, push, settings):
-        settings.INCIDENTS_GROUP_WINDOW_HOURS = 72
+    def test_an_open_incident_keeps_a_post_three_weeks_later(self, push):
         push(post(POTHOLE, CAPITOLE, paris(2014, 9, 8), id="sept"))
-        push(post(POTHOLE, CAPITOLE, paris(2014, 9, 29), id="later"))
-        old, new = incident_of("sept"), incident_of("later")
+        push(post("Toujours ce nid de poule sur la chaussée", CAPITOLE, paris(2014, 9, 29), id="later"))
+        assert incident_of("later") == incident_of("sept")
+        assert incident_of("sept").post_count == 2
+
+    def test_a_post_past_the_open_window_starts_a_new_incident(self, push, settings):
+        settings.INCIDENTS_GROUP_OPEN_DAYS = 30
+        push(post(POTHOLE, CAPITOLE, paris(2014, 9, 8), id="sept"))
+        push(post(POTHOLE, CAPITOLE, paris(2014, 10, 9), id="october"))
+        old, new = incident_of("sept"), incident_of("october")
         assert old != new
         assert old.post_count == 1
         assert old.last_post_at == paris(2014, 9, 8)
+        assert new.recurrence_of is None  # the old one is still open, not resolved
 
     def test_a_chain_of_posts_keeps_the_incident_alive(self, push, settings):
-        settings.INCIDENTS_GROUP_WINDOW_HOURS = 72
+        settings.INCIDENTS_GROUP_OPEN_DAYS = 3
         push(*(post(WORKS, CAPITOLE, paris(2014, 9, 1 + 2 * n), id=f"day{n}") for n in range(5)))
         (incident,) = Incident.objects.all()
         assert incident.post_count == 5
@@ -118,12 +200,25 @@ class TestTimeWindow:
         assert incident_of("older") == incident
         assert incident.first_post_at == paris(2014, 9, 9)
 
-    def test_resolved_incidents_are_not_reopened(self, push):
+    def test_resolved_incidents_are_not_reopened_and_the_new_one_records_the_recurrence(self, push):
         push(post(POTHOLE, CAPITOLE, paris(2014, 9, 8), id="first"))
         change_incident_status(incident_of("first"), IncidentStatus.RESOLVED, note="Rebouché")
-        push(post(POTHOLE, CAPITOLE, paris(2014, 9, 9), id="again"))
+        push(post(POTHOLE, offset(CAPITOLE, east_m=20), paris(2014, 9, 20), id="again"))
         assert incident_of("again") != incident_of("first")
         assert incident_of("first").status == IncidentStatus.RESOLVED
+        assert incident_of("again").recurrence_of == incident_of("first")
+        assert list(incident_of("first").recurrences.all()) == [incident_of("again")]
+
+    def test_a_recurrence_is_the_same_problem_at_the_same_place(self, push, settings):
+        settings.INCIDENTS_RECURRENCE_DAYS = 30
+        push(post(POTHOLE, CAPITOLE, paris(2014, 9, 8), id="first"))
+        change_incident_status(incident_of("first"), IncidentStatus.RESOLVED, note="Rebouché")
+        push(
+            post(LIGHT, CAPITOLE, paris(2014, 9, 10), id="other problem"),
+            post(POTHOLE, offset(CAPITOLE, east_m=400), paris(2014, 9, 10), id="elsewhere"),
+        )
+        push(post(POTHOLE, CAPITOLE, paris(2014, 11, 20), id="much later"))
+        assert [incident_of(name).recurrence_of for name in ("other problem", "elsewhere", "much later")] == [None] * 3
 
 
 class TestIncidentFields:

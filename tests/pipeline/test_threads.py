@@ -1,0 +1,226 @@
+"""Replies with no place of their own take the place and incident of the post they answer, in any order."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+
+from incidents.models import Incident, LocationMethod, Post, PostState
+from incidents.pipeline.ingest import ingest
+from incidents.services.incidents import change_incident_status
+from incidents.sources import mastodon, x
+from tests.conftest import CAPITOLE, offset, paris
+from tests.pipeline.conftest import post
+
+pytestmark = pytest.mark.django_db
+
+POTHOLE = "Énorme nid de poule sur la chaussée, attention en vélo"
+LIGHT = "Lampadaire en panne, plus d'éclairage le soir"
+
+
+def get(external_id: str) -> Post:
+    return Post.objects.select_related("incident", "thread_parent").get(external_id=external_id)
+
+
+def conversation(*, root_only: bool = False) -> dict[str, dict]:
+    """A located report, a follow-up reply, a reply to the reply, chit-chat, and a question passed through."""
+    return {
+        "report": post(POTHOLE, CAPITOLE, paris(2014, 9, 8, 9), id="report"),
+        "still": post("toujours pas réparé ce matin 😡", None, paris(2014, 9, 12, 8), id="still", reply_to="report"),
+        "same": post("pareil pour moi, j'ai failli tomber", None, paris(2014, 9, 12, 9), id="same", reply_to="still"),
+        "chat": post("haha bonne soirée à tous", None, paris(2014, 9, 12, 20), id="chat", reply_to="report"),
+        "question": post("Qui sait à qui écrire ?", None, paris(2014, 9, 9, 10), id="question", reply_to="report"),
+        "fixed": post("C'est réparé, merci !", None, paris(2014, 9, 20, 18), id="fixed", reply_to="question"),
+    }
+
+
+def outcome() -> dict[str, tuple]:
+    """What became of each post, without database ids: state, method, source, incident members."""
+    members: dict[int, frozenset[str]] = {}
+    for incident_id, external_id in Post.objects.exclude(incident=None).values_list("incident_id", "external_id"):
+        members[incident_id] = members.get(incident_id, frozenset()) | {external_id}
+    return {
+        p.external_id: (
+            p.state,
+            p.location_method,
+            p.thread_parent.external_id if p.thread_parent else None,
+            p.category,
+            p.location.wkt if p.location else None,
+            members.get(p.incident_id),
+        )
+        for p in Post.objects.select_related("thread_parent")
+    }
+
+
+class TestReplies:
+    def test_a_reply_with_no_place_takes_its_parents_place_and_incident(self, push):
+        posts = conversation()
+        push(posts["report"])
+        push(posts["still"])
+        report, still = get("report"), get("still")
+        assert still.state == PostState.LOCATED
+        assert still.location_method == LocationMethod.THREAD
+        assert still.thread_parent == report
+        assert still.incident == report.incident
+        assert still.location == report.location
+        assert still.location_accuracy_m == report.location_accuracy_m
+        assert still.segment_id == report.segment_id
+        assert still.category == report.category == "road_surface_pothole"
+        assert report.incident.post_count == 2
+        assert report.incident.last_post_at == paris(2014, 9, 12, 8)
+
+    def test_a_reply_stored_before_its_parent_waits_then_joins_it(self, push):
+        posts = conversation()
+        push(posts["still"])
+        waiting = get("still")
+        assert (waiting.state, waiting.incident) == (PostState.UNLOCATED, None)
+        report = push(posts["report"])
+        assert report.processed.threaded == 1
+        assert get("still").incident == get("report").incident
+        assert get("report").incident.post_count == 2
+
+    def test_chit_chat_in_a_conversation_stays_out(self, push):
+        posts = conversation()
+        push(posts["report"], posts["chat"])
+        assert get("chat").state == PostState.IRRELEVANT
+        assert get("chat").incident is None
+        assert get("report").incident.post_count == 1
+
+    def test_a_reply_with_a_place_of_its_own_keeps_it(self, push):
+        push(post(POTHOLE, CAPITOLE, id="report"))
+        push(post(LIGHT, offset(CAPITOLE, east_m=600), id="elsewhere", reply_to="report"))
+        elsewhere = get("elsewhere")
+        assert elsewhere.location_method == LocationMethod.GPS
+        assert elsewhere.thread_parent is None
+        assert elsewhere.incident != get("report").incident
+
+    def test_a_reply_naming_another_problem_keeps_its_category(self, push):
+        push(post(POTHOLE, CAPITOLE, id="report"))
+        push(post("et le lampadaire d'à côté est en panne depuis une semaine", None, id="light", reply_to="report"))
+        light = get("light")
+        assert light.location_method == LocationMethod.THREAD
+        assert light.category == "lighting"
+
+    def test_a_conversation_goes_on_through_a_post_not_located(self, push):
+        posts = conversation()
+        push(posts["report"])
+        push(posts["question"])
+        push(posts["fixed"])
+        assert get("question").state == PostState.IRRELEVANT
+        assert get("fixed").thread_parent == get("report")
+        assert get("fixed").incident == get("report").incident
+
+    def test_a_reply_joins_a_resolved_incident_it_answers(self, push):
+        posts = conversation()
+        push(posts["report"], posts["question"])
+        change_incident_status(get("report").incident, "resolved", note="Rebouché")
+        push(posts["fixed"])
+        assert get("fixed").incident == get("report").incident
+        assert get("report").incident.status == "resolved"
+        assert Incident.objects.count() == 1
+
+    def test_a_reply_placed_from_its_conversation_moves_to_its_parent_when_it_arrives(self, push):
+        root = post(POTHOLE, CAPITOLE, paris(2014, 9, 8, 9), id="root")
+        parent = post(LIGHT, offset(CAPITOLE, east_m=500), paris(2014, 9, 8, 10), id="parent", reply_to="root")
+        reply = post("still not fixed", None, paris(2014, 9, 9), id="reply", reply_to="parent", thread_root="root")
+        push(root)
+        push(reply)
+        assert get("reply").thread_parent == get("root")
+        push(parent)
+        assert get("reply").thread_parent == get("parent")
+        assert get("reply").incident == get("parent").incident
+        assert get("root").incident.post_count == 1
+        assert get("parent").incident.post_count == 2
+
+
+class TestOrder:
+    """Whatever the order of batches (files, API calls, workers), the same incidents."""
+
+    NAMES = ("report", "still", "same", "chat", "question", "fixed")
+
+    @pytest.fixture
+    def expected(self, push):
+        posts = conversation()
+        push(*(posts[name] for name in self.NAMES))
+        result = outcome()
+        Post.objects.all().delete()
+        Incident.objects.all().delete()
+        return result
+
+    def test_the_expected_outcome(self, expected):
+        members = expected["report"][5]
+        assert members == {"report", "still", "same", "fixed"}
+        assert expected["same"][2] == "still"
+        assert expected["fixed"][2] == "report"
+
+    @pytest.mark.parametrize("order", list(itertools.permutations(range(4))))
+    def test_every_order_of_batches(self, push, expected, order):
+        posts = conversation()
+        # Four batches: the report, the first reply, the reply to the reply, the question and its answer.
+        batches = [["report"], ["still", "chat"], ["same"], ["question", "fixed"]]
+        for index in order:
+            push(*(posts[name] for name in batches[index]))
+        assert outcome() == expected
+
+    def test_one_post_per_batch_newest_first(self, push, expected):
+        posts = conversation()
+        for name in sorted(self.NAMES, key=lambda name: posts[name]["posted_at"], reverse=True):
+            push(posts[name])
+        assert outcome() == expected
+
+
+class TestPlatforms:
+    def test_an_x_reply_finds_its_parent_by_id_and_its_conversation(self, db):
+        def tweet(tweet_id, text, **fields):
+            return {"id": tweet_id, "text": text, "created_at": "2014-09-08T08:00:00.000Z", "lang": "fr", **fields}
+
+        page = {
+            "data": [
+                tweet("100", POTHOLE, geo={"coordinates": {"type": "Point", "coordinates": list(CAPITOLE.coords)}}),
+                tweet(
+                    "101",
+                    "@marie toujours là 😡",
+                    conversation_id="100",
+                    referenced_tweets=[{"type": "replied_to", "id": "100"}],
+                ),
+            ]
+        }
+        ingest(x.parse_document(page, position="page", source="x"), synchronous=True)
+        reply = get("101")
+        assert reply.reply_to == "100"
+        assert reply.thread_root == "100"
+        assert reply.thread_parent == get("100")
+        assert reply.incident == get("100").incident
+
+    def test_a_mastodon_reply_finds_its_parent_by_its_instance_id(self, db, make_segment):
+        make_segment("RUE DE METZ", [CAPITOLE.coords, offset(CAPITOLE, east_m=200).coords])
+
+        def status(local_id, text, **fields):
+            return {
+                "id": local_id,
+                "uri": f"https://piaille.fr/users/clara/statuses/{local_id}",
+                "created_at": "2014-09-08T08:00:00.000Z",
+                "content": f"<p>{text}</p>",
+                "visibility": "public",
+                "language": "fr",
+                "account": {"id": "7", "acct": "clara"},
+                **fields,
+            }
+
+        lines = [
+            status("112233", "toujours pas réparé", in_reply_to_id="112200", in_reply_to_account_id="7"),
+            status("112200", f"{POTHOLE} rue de Metz"),
+        ]
+        # The reply first: it waits, then the parent arrives in the next batch.
+        for line in lines:
+            ingest(
+                mastodon.parse_document(json.loads(json.dumps(line)), position="", source="mastodon"), synchronous=True
+            )
+        reply = get("https://piaille.fr/users/clara/statuses/112233")
+        parent = get("https://piaille.fr/users/clara/statuses/112200")
+        assert (reply.local_id, reply.reply_to_local, reply.reply_to) == ("112233", "112200", "")
+        assert reply.thread_parent == parent
+        assert reply.incident == parent.incident
+        assert reply.location_method == LocationMethod.THREAD
