@@ -14,7 +14,7 @@ A document is one post view, or a response of ``app.bsky.feed.searchPosts``
   payload. A post with images but no text keeps their descriptions (``alt``).
 - Images come from the ``app.bsky.embed.images#view`` (also inside ``recordWithMedia``),
   else from the record's blobs through the public CDN.
-- ``record.reply.parent.uri`` is ``reply_to`` (the root stays in the raw payload); a quote
+- ``record.reply.parent.uri`` is ``reply_to``, ``record.reply.root.uri`` ``thread_root``; a quote
   (``app.bsky.embed.record``, ``recordWithMedia``) is ``quote_of``, and the quoted post,
   when the view carries it, is stored too.
 - A repost (a feed item with ``reason`` ``#reasonRepost``, a ``repost`` notification) is
@@ -209,11 +209,18 @@ def post_record(view: Any, source: str) -> PostRecord:
             repost_count=count(view.get("repostCount"), "repostCount"),
             reply_count=count(view.get("replyCount"), "replyCount"),
             quote_count=count(view.get("quoteCount"), "quoteCount"),
-            reply_to=_ref_uri(_dict(record.get("reply")).get("parent"), "record.reply.parent.uri"),
+            reply_to=(parent := _ref_uri(_dict(record.get("reply")).get("parent"), "record.reply.parent.uri")),
+            thread_root=_root(record, parent),
             quote_of=_quoted_uri(record),
             raw=view,
         )
     )
+
+
+def _root(record: dict[str, Any], parent: str) -> str:
+    """The first post of the conversation, when it is not the post replied to."""
+    root = _ref_uri(_dict(record.get("reply")).get("root"), "record.reply.root.uri")
+    return "" if root == parent else root
 
 
 def _dict(value: Any) -> dict[str, Any]:
