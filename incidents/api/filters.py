@@ -22,7 +22,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from incidents.api.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
+from incidents.api.layers import (
+    INCIDENTS,
+    STREET_SEGMENTS,
+    WORKS_IMPACT_AREAS,
+    WORKS_LINES,
+    WORKS_POINTS,
+    WORKS_POLYGONS,
+    WORKS_ZONES,
+    Layer,
+)
 from incidents.categories import Category
 from incidents.geo import bbox_polygon
 from incidents.models import IncidentStatus, IncidentWorksZone, WorksStatus
@@ -374,6 +383,11 @@ FILTERSETS: dict[str, type[LayerFilterSet]] = {
     INCIDENTS.name: IncidentFilterSet,
     WORKS_ZONES.name: WorksZoneFilterSet,
     STREET_SEGMENTS.name: StreetSegmentFilterSet,
+    # The works zones' single-type layers filter like the works zones.
+    **{
+        layer.name: type(f"{layer.component}FilterSet", (WorksZoneFilterSet,), {"layer": layer})
+        for layer in (WORKS_POINTS, WORKS_LINES, WORKS_POLYGONS, WORKS_IMPACT_AREAS)
+    },
 }
 
 

@@ -20,10 +20,20 @@ from rest_framework.views import APIView
 
 from incidents.api import impact as impact_module
 from incidents.api.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_range, clusters_geojson
+from incidents.api.errors import JSONErrors
 from incidents.api.features import Matched, collection_response
 from incidents.api.filters import ClusterForm, ImpactForm, ImpactRankingForm, apply_filters, parse_form
 from incidents.api.impact import rank_zones, zone_impact
-from incidents.api.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
+from incidents.api.layers import (
+    INCIDENTS,
+    STREET_SEGMENTS,
+    WORKS_IMPACT_AREAS,
+    WORKS_LINES,
+    WORKS_POINTS,
+    WORKS_POLYGONS,
+    WORKS_ZONES,
+    Layer,
+)
 from incidents.api.pagination import PAGE_PARAMS, page_url, parse_page
 from incidents.api.privacy import public_post, sees_personal_data
 from incidents.api.renderers import (
@@ -40,7 +50,9 @@ from incidents.models import Incident, IncidentWorksZone, Post, WorksZone
 from incidents.services.incidents import change_incident_status
 
 MAX_ID = 2**63 - 1
-ERRORS = {400: ref("Error"), 429: ref("Error")}
+# Errors are JSON whatever the output format asked for (incidents/api/errors.py).
+ERRORS = {(400, "application/json"): ref("Error"), (429, "application/json"): ref("Error")}
+NOT_FOUND = {(404, "application/json"): ref("Error")}
 
 
 class IsStaffOrReadOnly(permissions.BasePermission):
@@ -71,7 +83,7 @@ def list_schema(layer: Layer):
     collection = ref(f"{layer.component}FeatureCollection")
     return extend_schema(
         operation_id=f"{layer.name.replace('-', '_')}_list",
-        summary=f"{layer.title}: a page of the collection",
+        summary=f"{layer.name}: a page of the collection",
         description=layer.description,
         parameters=[*filter_parameters(layer), *PAGE_PARAMETERS],
         responses={
@@ -87,12 +99,12 @@ def detail_schema(layer: Layer, component: str | None = None):
     feature = ref(component or f"{layer.component}Feature")
     return extend_schema(
         operation_id=f"{layer.name.replace('-', '_')}_retrieve",
-        summary=f"{layer.title}: one feature",
-        responses={(200, GEOJSON): feature, (200, "application/json"): feature, **ERRORS, 404: ref("Error")},
+        summary=f"{layer.name}: one feature",
+        responses={(200, GEOJSON): feature, (200, "application/json"): feature, **ERRORS, **NOT_FOUND},
     )
 
 
-class LayerViewSet(viewsets.ViewSet):
+class LayerViewSet(JSONErrors, viewsets.ViewSet):
     """List and retrieve the features of one layer."""
 
     layer: Layer
@@ -155,7 +167,7 @@ class WorksZoneViewSet(LayerViewSet):
         summary="Incidents near a works zone before and during the works",
         description=impact_module.__doc__,
         parameters=form_parameters(ImpactForm),
-        responses={200: ref("WorksZoneImpact"), 404: ref("Error"), **ERRORS},
+        responses={200: ref("WorksZoneImpact"), **NOT_FOUND, **ERRORS},
     )
     @action(detail=True, methods=["get"], renderer_classes=[PlainJSONRenderer])
     def impact(self, request, pk=None):
@@ -167,7 +179,7 @@ class WorksZoneViewSet(LayerViewSet):
         return HttpResponse(json.dumps(body), content_type="application/json")
 
 
-class WorksImpactView(APIView):
+class WorksImpactView(JSONErrors, APIView):
     """Works zones active in a time window, ranked by the incidents they brought (excess over before)."""
 
     schema = OpenDataAutoSchema()
@@ -204,6 +216,16 @@ class WorksImpactView(APIView):
 @extend_schema_view(list=list_schema(STREET_SEGMENTS), retrieve=detail_schema(STREET_SEGMENTS))
 class StreetSegmentViewSet(LayerViewSet):
     layer = STREET_SEGMENTS
+
+
+def _works_layer_viewset(layer: Layer) -> type[LayerViewSet]:
+    viewset = type(f"{layer.component}ViewSet", (LayerViewSet,), {"layer": layer})
+    return extend_schema_view(list=list_schema(layer), retrieve=detail_schema(layer))(viewset)
+
+
+WORKS_LAYER_VIEWSETS = [
+    _works_layer_viewset(layer) for layer in (WORKS_POINTS, WORKS_LINES, WORKS_POLYGONS, WORKS_IMPACT_AREAS)
+]
 
 
 def incident_posts(incident_id: int, *, staff: bool) -> list[dict]:
@@ -251,10 +273,10 @@ def incident_works_zones(incident_id: int) -> list[dict]:
         responses={
             (200, GEOJSON): ref("IncidentDetailFeature"),
             (200, "application/json"): ref("IncidentDetailFeature"),
-            400: ref("Error"),
-            401: ref("Error"),
-            403: ref("Error"),
-            404: ref("Error"),
+            **ERRORS,
+            (401, "application/json"): ref("Error"),
+            (403, "application/json"): ref("Error"),
+            **NOT_FOUND,
         },
     ),
 )

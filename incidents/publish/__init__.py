@@ -1,0 +1,1 @@
+"""Publish: the read model of the open-data API (what is published, filtered, encoded)."""
