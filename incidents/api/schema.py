@@ -8,11 +8,19 @@ and added as components by :func:`add_geojson_components` (a postprocessing hook
 
 from __future__ import annotations
 
+from django.utils import translation
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 
 from incidents.api.filters import FILTERSETS
-from incidents.api.layers import LAYERS, Layer
+from incidents.api.layers import COLLECTIONS, LAYERS, Layer
 from incidents.categories import Category
 from incidents.models import IncidentStatus, WorksStatus
 
@@ -428,7 +436,7 @@ def ogc_components() -> dict:
         "properties": {name: {"type": "string"} for name in ("href", "rel", "type", "hreflang", "title")},
     }
     links = {"type": "array", "items": ref("OGCLink")}
-    feature_any = {"anyOf": [ref(f"{layer.component}Feature") for layer in LAYERS.values()]}
+    feature_any = {"anyOf": [ref(f"{layer.component}Feature") for layer in COLLECTIONS.values()]}
     bbox = {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 6}
     instant = {"type": "string", "format": "date-time", "nullable": True}
     return {
@@ -494,4 +502,66 @@ def ogc_components() -> dict:
             "required": ["code"],
             "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
         },
+        "OGCQueryables": {
+            "type": "object",
+            "description": "JSON Schema of the properties a CQL2 filter may name.",
+            "required": ["type", "properties"],
+            "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "properties": {"type": "object"}},
+        },
+        "OGCTileMatrixSets": {
+            "type": "object",
+            "required": ["tileMatrixSets"],
+            "properties": {"links": links, "tileMatrixSets": {"type": "array", "items": {"type": "object"}}},
+        },
+        "OGCTileMatrixSet": {
+            "type": "object",
+            "description": "OGC 2D Tile Matrix Set 2.0 (JSON).",
+            "required": ["id", "crs", "tileMatrices"],
+            "properties": {
+                "id": {"type": "string"},
+                "uri": {"type": "string"},
+                "crs": {"type": "string"},
+                "tileMatrices": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "OGCTilesets": {
+            "type": "object",
+            "required": ["tilesets"],
+            "properties": {"links": links, "tilesets": {"type": "array", "items": {"type": "object"}}},
+        },
+        "OGCTileset": {
+            "type": "object",
+            "required": ["dataType", "tileMatrixSetURI", "links"],
+            "properties": {
+                "title": {"type": "string"},
+                "dataType": {"type": "string", "enum": ["vector"]},
+                "crs": {"type": "string"},
+                "tileMatrixSetURI": {"type": "string"},
+                "links": links,
+                "layers": {"type": "array", "items": {"type": "object"}},
+            },
+        },
     }
+
+
+class OpenApiJson30Renderer(OpenApiJsonRenderer):
+    """The JSON document labelled as the OGC landing page announces it (GDAL checks the label)."""
+
+    media_type = "application/vnd.oai.openapi+json;version=3.0"
+
+
+class SchemaView(SpectacularAPIView):
+    """``/api/schema/``: the OpenAPI 3.0 document, in English unless ``?lang=`` asks otherwise.
+
+    The document is written in English; only the layers' titles and descriptions are
+    translatable, and a document half in the caller's language would help nobody.
+    """
+
+    renderer_classes = [OpenApiYamlRenderer, OpenApiYamlRenderer2, OpenApiJson30Renderer, OpenApiJsonRenderer2]
+
+    @extend_schema(**SCHEMA_KWARGS)
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("lang"):
+            return super().get(request, *args, **kwargs)
+        with translation.override("en"):
+            return super().get(request, *args, **kwargs)

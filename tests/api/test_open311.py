@@ -24,7 +24,7 @@ REQUEST_KEYS = {
 def test_discovery_and_services(client_anon):
     discovery = body(client_anon.get("/open311/v2/discovery.json"))
     assert discovery["endpoints"][0]["url"].endswith("/open311/v2/")
-    assert discovery["endpoints"][0]["formats"] == ["application/json"]
+    assert discovery["endpoints"][0]["formats"] == ["application/json", "text/xml"]
 
     services = body(client_anon.get("/open311/v2/services.json"))
     assert [service["service_code"] for service in services] == Category.values
