@@ -20,6 +20,7 @@ from typing import Any
 from django.contrib.gis.db import models
 from django.db.models import BooleanField, F, Func, IntegerField, OuterRef, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from incidents.categories import Category
@@ -301,12 +302,21 @@ def _works_of_dimension(dimension: int) -> Callable[[], QuerySet]:
     return lambda: WorksZone.objects.with_status().alias(_dimension=kind).filter(_dimension=dimension)
 
 
+def _flat(prop: Property) -> Property:
+    """``prop`` as GIS formats can hold it: a list becomes text, items separated by "; "."""
+    if prop.schema.get("type") != "array":
+        return prop
+    text = Func(prop.expression, template="array_to_string(%(expressions)s, '; ')", output_field=TextField())
+    return Property(prop.name, text, string(format_lazy("{} {}", prop.schema["description"], _("Separated by '; '."))))
+
+
 # Works zones as layers of one geometry type each, for GIS clients (a layer has one type in
 # QGIS, Shapefile, GeoPackage): the announced geometry by its dimension, always as a multi-
 # geometry (a feed mixes Point and MultiPoint), and the impact areas. Feature ids are the
-# works zone ids in every layer.
+# works zone ids in every layer; lists are flattened to text (a Shapefile holds no list).
+WORKS_GIS = replace(WORKS_ZONES, properties=tuple(_flat(prop) for prop in WORKS_ZONES.properties))
 WORKS_POINTS = replace(
-    WORKS_ZONES,
+    WORKS_GIS,
     name="works-points",
     component="WorksPoint",
     title=_("Works zones: points"),
@@ -316,7 +326,7 @@ WORKS_POINTS = replace(
     base_queryset=_works_of_dimension(0),
 )
 WORKS_LINES = replace(
-    WORKS_ZONES,
+    WORKS_GIS,
     name="works-lines",
     component="WorksLine",
     title=_("Works zones: lines"),
@@ -326,7 +336,7 @@ WORKS_LINES = replace(
     base_queryset=_works_of_dimension(1),
 )
 WORKS_POLYGONS = replace(
-    WORKS_ZONES,
+    WORKS_GIS,
     name="works-polygons",
     component="WorksPolygon",
     title=_("Works zones: areas"),
@@ -336,7 +346,7 @@ WORKS_POLYGONS = replace(
     base_queryset=_works_of_dimension(2),
 )
 WORKS_IMPACT_AREAS = replace(
-    WORKS_ZONES,
+    WORKS_GIS,
     name="works-impact-areas",
     component="WorksImpactArea",
     title=_("Works zones: impact areas"),

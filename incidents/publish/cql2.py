@@ -324,9 +324,6 @@ class Parser:
         return ~condition if negated else condition
 
     def check_comparable(self, left: Operand, right: Operand) -> None:
-        if "array" in (left.kind, right.kind):
-            name = left.name if left.kind == "array" else right.name
-            raise CQL2Error(_("%(name)s is a list; array functions are not supported.") % {"name": name})
         if left.kind != right.kind:
             hint = ""
             if "timestamp" in (left.kind, right.kind):

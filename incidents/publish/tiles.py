@@ -46,9 +46,16 @@ def tile_bounds(z: int, x: int, y: int, margin: float = BUFFER / EXTENT) -> tupl
     return lon(x - margin), lat(y + 1 + margin), lon(x + 1 + margin), lat(y - margin)
 
 
+def _of_the_row(expression) -> bool:
+    """Whether ``expression`` reads only the row's own columns (no subquery)."""
+    if isinstance(expression, F):
+        return True
+    return isinstance(expression, Func) and all(map(_of_the_row, expression.get_source_expressions()))
+
+
 def tile_properties(layer: Layer) -> list[str]:
-    """The properties a tile carries: those that are plain columns (no per-row subquery)."""
-    return [prop.name for prop in layer.properties if isinstance(prop.expression, F)]
+    """The properties a tile carries: those computed from the row alone (no per-row subquery)."""
+    return [prop.name for prop in layer.properties if _of_the_row(prop.expression)]
 
 
 def tile_features(layer: Layer, z: int, x: int, y: int) -> QuerySet:
@@ -64,10 +71,7 @@ def tile_sql(layer: Layer, z: int, x: int, y: int) -> tuple[str, tuple]:
     for prop in layer.properties:
         if prop.name not in names:
             continue
-        if prop.schema.get("type") == "array":
-            # MVT values are scalars: a list is written as text, items separated by "; ".
-            values[f"p_{prop.name}"] = Func(prop.expression, template="array_to_string(%(expressions)s, '; ')")
-        elif prop.schema.get("format") == "date-time":
+        if prop.schema.get("format") == "date-time":
             # RFC 3339 text, as in the GeoJSON (ST_AsMVT would write PostgreSQL's own format).
             values[f"p_{prop.name}"] = Func(
                 prop.expression, template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SSZ')"
