@@ -15,7 +15,6 @@ import functools
 from dataclasses import dataclass
 
 import shapely
-import shapely.ops
 from django import forms
 from django.conf import settings
 from django.contrib.gis.gdal import GDALException, SpatialReference
@@ -57,7 +56,7 @@ class CRS:
         """A shapely or GEOS geometry given in this CRS, as a GEOS geometry in CRS84."""
         shape = shapely.from_wkb(bytes(geometry.wkb)) if isinstance(geometry, GEOSGeometry) else geometry
         if self.northing_first:
-            shape = shapely.ops.transform(lambda a, b: (b, a), shape)
+            shape = shapely.transform(shape, lambda coordinates: coordinates[:, ::-1])
         result = GEOSGeometry(memoryview(shapely.to_wkb(shape)), srid=self.srid)
         if self.srid != STORAGE_SRID:
             result.transform(STORAGE_SRID)

@@ -38,7 +38,7 @@ from incidents.api.layers import COLLECTIONS, Layer
 from incidents.api.pagination import page_url, parse_page
 from incidents.api.renderers import GEOJSON
 from incidents.api.rest import parse_id
-from incidents.api.schema import BBOX, DATETIME, OFFSET, OpenDataAutoSchema, ref
+from incidents.api.schema import BBOX, DATETIME, OFFSET, OPENAPI_30_JSON, OpenDataAutoSchema, ref
 from incidents.publish import crs as crs_module
 from incidents.publish.cql2 import CQL2Error, parse_filter, queryables
 
@@ -244,7 +244,7 @@ class LandingView(OGCView):
                 {
                     "href": request.build_absolute_uri(reverse("api-schema")) + "?format=json",
                     "rel": "service-desc",
-                    "type": "application/vnd.oai.openapi+json;version=3.0",
+                    "type": OPENAPI_30_JSON,
                     "title": _("The API definition"),
                 },
                 {
