@@ -21,7 +21,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 
 from incidents.api.features import match, set_validators, validators
 from incidents.api.layers import Layer
-from incidents.api.ogc.views import COLLECTION_ID, JSON, OGCView, get_layer, ogc_schema
+from incidents.api.ogc.views import COLLECTION_ID, JSON, OGCView, get_layer, json_schema, ogc_schema
 from incidents.api.schema import ref
 from incidents.publish import tiles
 from incidents.publish.crs import EPSG_URI
@@ -111,17 +111,22 @@ def tileset_document(request, layer: Layer) -> dict:
             "geometryDimension": dimension,
             "minTileMatrix": "0",
             "maxTileMatrix": str(tiles.MAX_ZOOM),
-            "propertiesSchema": {
-                "type": "object",
-                "properties": {
-                    name: {"description": str(prop.schema.get("description", ""))}
-                    for prop in layer.properties
-                    if (name := prop.name) in tiles.tile_properties(layer)
-                },
-            },
+            "propertiesSchema": {"type": "object", "properties": tile_properties_schema(layer)},
         }
     ]
     return document
+
+
+def tile_properties_schema(layer: Layer) -> dict:
+    """What each feature of a tile carries; point features also say how many features share their cell."""
+    names = tiles.tile_properties(layer)
+    properties = {prop.name: json_schema(prop.schema) for prop in layer.properties if prop.name in names}
+    if tiles.groups_points(layer):
+        properties["count"] = {
+            "type": "integer",
+            "description": _("Features in this cell of 4×4 pixels; the one shown has the lowest id."),
+        }
+    return properties
 
 
 def _tms(tile_matrix_set_id: str) -> None:
