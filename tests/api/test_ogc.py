@@ -163,3 +163,18 @@ def test_html_pages_escape_what_they_show(client_anon, make_works_zone):
     browser = client_anon.get("/ogc/collections", HTTP_ACCEPT="text/html,application/xhtml+xml")
     assert browser["Content-Type"].startswith("text/html")
     assert "&lt;script&gt;" in client_anon.get("/ogc/collections/works-points/items", {"f": "html"}).content.decode()
+
+
+def test_owslib_reads_queryables_filters_and_other_crs(ogc, data):
+    incidents, zone, _segment = data
+    queryables = ogc.collection_queryables("incidents")
+    assert {"geometry", "category", "status", "first_post_at"} <= set(queryables["properties"])
+    before = ogc.collection_items("incidents", filter="first_post_at < TIMESTAMP('2014-09-03T00:00:00Z')")
+    assert sorted(f["id"] for f in before["features"]) == sorted(i.pk for i in incidents[:2])
+    lambert = ogc.collection_items("works-lines", crs="http://www.opengis.net/def/crs/EPSG/0/2154")
+    (line,) = lambert["features"]
+    assert line["id"] == zone.pk
+    x, y = line["geometry"]["coordinates"][0][0]
+    assert 570_000 < x < 580_000
+    assert 6_270_000 < y < 6_290_000
+    assert ogc.response_headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/2154>"
