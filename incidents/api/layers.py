@@ -296,12 +296,6 @@ WORKS_ZONES = Layer(
 )
 
 
-def _works_of_dimension(dimension: int) -> Callable[[], QuerySet]:
-    """Works zones whose announced geometry has ``dimension`` (0 points, 1 lines, 2 surfaces)."""
-    kind = Func(F("geom"), function="ST_Dimension", output_field=IntegerField())
-    return lambda: WorksZone.objects.with_status().alias(_dimension=kind).filter(_dimension=dimension)
-
-
 def _flat(prop: Property) -> Property:
     """``prop`` as GIS formats can hold it: a list becomes text, items separated by "; "."""
     if prop.schema.get("type") != "array":
@@ -315,35 +309,36 @@ def _flat(prop: Property) -> Property:
 # geometry (a feed mixes Point and MultiPoint), and the impact areas. Feature ids are the
 # works zone ids in every layer; lists are flattened to text (a Shapefile holds no list).
 WORKS_GIS = replace(WORKS_ZONES, properties=tuple(_flat(prop) for prop in WORKS_ZONES.properties))
-WORKS_POINTS = replace(
-    WORKS_GIS,
-    name="works-points",
-    component="WorksPoint",
-    title=_("Works zones: points"),
-    description=_("Works zones announced as a point (an address, a site)."),
-    geometry_types=("MultiPoint",),
-    geometry_template="ST_Multi(ST_CollectionExtract(%(expressions)s, 1))",
-    base_queryset=_works_of_dimension(0),
+
+
+def _works_of_dimension(dimension: int, name: str, component: str, title, description) -> Layer:
+    """The works zones whose announced geometry has ``dimension`` (0 points, 1 lines, 2 surfaces)."""
+    kind = Func(F("geom"), function="ST_Dimension", output_field=IntegerField())
+    return replace(
+        WORKS_GIS,
+        name=name,
+        component=component,
+        title=title,
+        description=description,
+        geometry_types=(("MultiPoint", "MultiLineString", "MultiPolygon")[dimension],),
+        # ST_CollectionExtract types: 1 points, 2 lines, 3 polygons.
+        geometry_template=f"ST_Multi(ST_CollectionExtract(%(expressions)s, {dimension + 1}))",
+        base_queryset=lambda: WorksZone.objects.with_status().alias(_dimension=kind).filter(_dimension=dimension),
+    )
+
+
+WORKS_POINTS = _works_of_dimension(
+    0,
+    "works-points",
+    "WorksPoint",
+    _("Works zones: points"),
+    _("Works zones announced as a point (an address, a site)."),
 )
-WORKS_LINES = replace(
-    WORKS_GIS,
-    name="works-lines",
-    component="WorksLine",
-    title=_("Works zones: lines"),
-    description=_("Works zones announced as a line along the street."),
-    geometry_types=("MultiLineString",),
-    geometry_template="ST_Multi(ST_CollectionExtract(%(expressions)s, 2))",
-    base_queryset=_works_of_dimension(1),
+WORKS_LINES = _works_of_dimension(
+    1, "works-lines", "WorksLine", _("Works zones: lines"), _("Works zones announced as a line along the street.")
 )
-WORKS_POLYGONS = replace(
-    WORKS_GIS,
-    name="works-polygons",
-    component="WorksPolygon",
-    title=_("Works zones: areas"),
-    description=_("Works zones announced as an area."),
-    geometry_types=("MultiPolygon",),
-    geometry_template="ST_Multi(ST_CollectionExtract(%(expressions)s, 3))",
-    base_queryset=_works_of_dimension(2),
+WORKS_POLYGONS = _works_of_dimension(
+    2, "works-polygons", "WorksPolygon", _("Works zones: areas"), _("Works zones announced as an area.")
 )
 WORKS_IMPACT_AREAS = replace(
     WORKS_GIS,
