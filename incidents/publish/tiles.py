@@ -23,10 +23,13 @@ from incidents.geo import bbox_polygon
 # Tile grid and margin, in tile units (MVT's usual 4,096 and a 64-unit buffer).
 EXTENT = 4096
 BUFFER = 64
-# Points sharing a cell of 4×4 pixels of a 256-pixel tile (64 of its 4,096 units) are one
-# feature with a ``count``, at most 4,096 per tile: a tile at zoom 8 would otherwise hold every
-# incident of the city (76 MB and 16 s at 1M incidents), one at zoom 12 most of a district.
+# Up to zoom 14, points sharing a cell of 4×4 pixels of a 256-pixel tile (64 of its 4,096
+# units) are one feature with a ``count``, at most 4,096 per tile: a tile at zoom 8 would
+# otherwise hold every incident of the city (76 MB and 16 s at 1M incidents), one at zoom 12
+# most of a district. From zoom 15 (a cell under 20 m) grouping costs more than it saves
+# (bench/bench_tiles.py: 80 ms against 15 ms per tile at zoom 16) and every feature is drawn.
 CELL = EXTENT // 64
+GROUPED_UP_TO_ZOOM = 14
 # Zoom levels served: WebMercatorQuad goes to 24; 22 is finer than a street's width.
 MAX_ZOOM = 22
 MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
@@ -63,9 +66,9 @@ def tile_properties(layer: Layer) -> list[str]:
     return [prop.name for prop in layer.properties if _of_the_row(prop.expression)]
 
 
-def groups_points(layer: Layer) -> bool:
-    """Whether the tiles of ``layer`` draw one feature per cell (point layers)."""
-    return layer.geometry_types[0] in ("Point", "MultiPoint")
+def groups_points(layer: Layer, z: int = 0) -> bool:
+    """Whether the tiles of ``layer`` at zoom ``z`` draw one feature per cell (point layers, low zooms)."""
+    return layer.geometry_types[0] in ("Point", "MultiPoint") and z <= GROUPED_UP_TO_ZOOM
 
 
 def tile_features(layer: Layer, z: int, x: int, y: int) -> QuerySet:
@@ -95,7 +98,7 @@ def tile_sql(layer: Layer, z: int, x: int, y: int) -> tuple[str, tuple]:
     )
     features = tile_features(layer, z, x, y)
     columns = ", ".join(f'q."p_{name}" AS "{name}"' for name in names)
-    if not groups_points(layer):
+    if not groups_points(layer, z):
         inner = features.annotate(feature_id=F("pk"), mvt_geom=geometry, **values)
         inner_sql, params = inner.values("feature_id", "mvt_geom", *values).query.sql_with_params()
         rows = (

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.gis.geos import LineString, MultiPolygon, Point, Polygon
 
 from incidents.models import IncidentWorksZone
+from incidents.publish.tiles import tile_bounds
 from tests.api.conftest import body
 from tests.api.test_ogc import assert_valid
 from tests.conftest import CAPITOLE, offset, paris
@@ -428,3 +429,19 @@ def test_point_literal_in_a_filter(client_anon, make_incident):
     incident = make_incident(location=Point(1.5, 43.6, srid=4326))
     make_incident()
     assert ids(client_anon.get(ITEMS, {"filter": "S_INTERSECTS(geometry, POINT(1.5 43.6))"})) == [incident.pk]
+
+
+def test_from_zoom_15_every_point_is_a_feature(client_anon, incidents, tmp_path):
+    import math
+
+    z, middle = 17, incidents[5].location
+    x = int((middle.x + 180) / 360 * 2**z)
+    lat = math.radians(middle.y)
+    y = int((1 - math.log(math.tan(lat) + 1 / math.cos(lat)) / math.pi) / 2 * 2**z)
+    response = client_anon.get(f"/ogc/collections/incidents/tiles/WebMercatorQuad/{z}/{y}/{x}")
+    decoded = decode_tile(response.content, tmp_path, z=z, x=x, y=y)
+    assert "  count (" not in decoded
+    west, south, east, north = tile_bounds(z, x, y, margin=0)  # GDAL drops what lies in the margin
+    inside = [i for i in incidents if west <= i.location.x <= east and south <= i.location.y <= north]
+    assert len(inside) > 1
+    assert decoded.count("OGRFeature(incidents)") == len(inside)

@@ -124,7 +124,7 @@ def tile_properties_schema(layer: Layer) -> dict:
     if tiles.groups_points(layer):
         properties["count"] = {
             "type": "integer",
-            "description": _("Features in this cell of 4×4 pixels; the one shown has the lowest id."),
+            "description": _("Up to zoom 14: features in this cell of 4×4 pixels; the one shown has the lowest id."),
         }
     return properties
 
