@@ -18,7 +18,7 @@ with the migrations, dropped at the end unless ``--keep``):
    ORM loop doing the same work (get-or-create, save, nearest segment, works, incident)
    on emptied tables — the way one would write it without batches; then
    **pipeline**: the files are read, parsed, stored, classified, located, linked and
-   grouped through ``incidents.ingest.ingest`` (synchronous, default batch size).
+   grouped through ``incidents.pipeline.ingest.ingest`` (synchronous, default batch size).
 
 Production settings: ``DEBUG`` off (no query log). Each run is its own process on
 emptied tables, so its peak resident memory (``VmHWM``) is its own; best and median are
@@ -75,10 +75,10 @@ def setup_django() -> None:
 def warm_up() -> float:
     """Build what a long-running process builds once (the street locator, the lexicon); return the seconds."""
     from incidents.classify.lexicon import classify
-    from incidents.pipeline import current_locator
+    from incidents.locate.locator import Locator
 
     started = time.perf_counter()
-    current_locator()
+    Locator.from_database()
     classify("trottoir bloqué par un chantier", "fr")
     return time.perf_counter() - started
 
@@ -135,7 +135,7 @@ class Measured:
 
 
 def run_pipeline(directory: Path) -> dict:
-    from incidents.ingest import IngestReport, ingest
+    from incidents.pipeline.ingest import IngestReport, ingest
     from incidents.sources.reader import open_file
 
     warm_up_seconds = warm_up()
@@ -166,7 +166,7 @@ def run_floor(directory: Path, stage: str) -> dict:
     """
     from django.conf import settings
 
-    from incidents.ingest import _ahead, _stored_batches, ingest
+    from incidents.pipeline.ingest import _ahead, _stored_batches, ingest
     from incidents.sources.reader import open_file
 
     warm_up_seconds = warm_up()
@@ -183,7 +183,7 @@ def run_floor(directory: Path, stage: str) -> dict:
                     sys.exit(f"could not hand the stored posts to the broker {QUEUE_BROKER}: is Redis running?")
                 items += report.items
                 continue
-            batches = _stored_batches(parsed, settings.INCIDENTS_INGEST_BATCH_SIZE, decide=False)
+            batches = _stored_batches(parsed, settings.INCIDENTS_INGEST_BATCH_SIZE, decide_ahead=False)
             items += sum(len(stored.results) for stored in _ahead(batches))
     return {"items": items, **measured.figures(), "warm_up_seconds": warm_up_seconds}
 

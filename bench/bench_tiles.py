@@ -107,7 +107,7 @@ def line(name: str, samples: list[float]) -> str:
 def bench_tiles(args, rng: random.Random, cursor) -> None:
     from django.db import connection
 
-    from incidents.api.layers import COLLECTIONS
+    from incidents.publish.layers import COLLECTIONS
     from incidents.publish.tiles import tile_sql
 
     # Our query goes through Django's connection (its parameters are GeoDjango's), nothing else.

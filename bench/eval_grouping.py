@@ -38,8 +38,8 @@ EVAL_DB = "cityincidents_eval"
 
 def evaluate(path: Path = LABELLED, source: str = "eval") -> dict[str, float]:
     """Ingest the labelled posts into the current database and score the incidents they form."""
-    from incidents.ingest import ingest
     from incidents.models import Post
+    from incidents.pipeline.ingest import ingest
     from incidents.sources.columns import row_item
 
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -58,7 +58,7 @@ def generate(count: int, seed: int, replace: bool, segments: int, zones: int) ->
     from incidents.categories import Category
     from incidents.models import Incident, IncidentWorksZone, StreetSegment, WorksZone
     from incidents.models.incidents import IncidentStatus
-    from incidents.services.clusters import mark_incidents_changed
+    from incidents.publish.clusters import mark_incidents_changed
     from incidents.services.works import refresh_impact_areas
 
     rng = np.random.default_rng(seed)

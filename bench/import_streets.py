@@ -29,7 +29,8 @@ django.setup()
 from django.contrib.gis.geos import LineString, MultiLineString  # noqa: E402
 
 from incidents.geo import LengthMetres  # noqa: E402
-from incidents.importers import InputFile, import_streets  # noqa: E402
+from incidents.importers import import_streets  # noqa: E402
+from incidents.inputs import InputFile  # noqa: E402
 from incidents.locate.normalize import normalize_street_name  # noqa: E402
 from incidents.models import StreetSegment  # noqa: E402
 

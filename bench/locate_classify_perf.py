@@ -159,7 +159,7 @@ def measure_database_read() -> None:
 def load_posts(count: int, mix: str) -> list:
     """``count`` records cycling over the texts of one mix.
 
-    ``posts``: the 352 hand-written posts of the classification set (real-looking text,
+    ``posts``: the 480 hand-written posts of the classification set (real-looking text,
     about a third name a street). ``streets``: those plus the 837 location cases (most
     name one or two streets: the expensive path).
     """

@@ -11,8 +11,8 @@ from django.urls import include, path
 from rest_framework import generics, serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from incidents.api.filters import parse_bbox
 from incidents.models import Incident, IncidentWorksZone
+from incidents.publish.filters import parse_bbox
 
 
 class DefaultIncidentSerializer(GeoFeatureModelSerializer):

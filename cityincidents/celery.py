@@ -1,4 +1,4 @@
-"""Celery application for the scale-out path (only used when CELERY_BROKER_URL is set)."""
+"""Celery application for the scale-out path and the channels' beat (only used when CELERY_BROKER_URL is set)."""
 
 import os
 
@@ -8,4 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityincidents.settings")
 
 app = Celery("cityincidents")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Tasks live with what they run: the pipeline's processing step (incidents/pipeline/tasks.py) and
+# the listener's tick that `celery beat` sends (incidents/channels/tasks.py, settings.CELERY_BEAT_SCHEDULE).
+app.autodiscover_tasks(["incidents.pipeline", "incidents.channels"])

@@ -94,7 +94,6 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
-    "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -367,7 +366,7 @@ INCIDENTS_OGC_MAX_PAGE_SIZE = env_int("INCIDENTS_OGC_MAX_PAGE_SIZE", 10_000)
 # EPSG codes the OGC API also offers as `crs`/`bbox-crs`/`filter-crs`, besides CRS84, 4326, 2154 and 3857.
 INCIDENTS_OGC_EXTRA_CRS = env_list("INCIDENTS_OGC_EXTRA_CRS")
 # The clusters endpoint keeps incidents in memory; each process checks for changed
-# incidents at most this often, in seconds (see incidents/api/clusters.py).
+# incidents at most this often, in seconds (see incidents/publish/clusters.py).
 INCIDENTS_CLUSTER_CHECK_SECONDS = env_float("INCIDENTS_CLUSTER_CHECK_SECONDS", 1.0)
 # Change notes are replayed with this overlap, in seconds, so that a transaction which
 # commits late is never missed.
@@ -401,3 +400,45 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "cityincidents"
 INCIDENTS_GROUP_MAX_ACCURACY_M = env_float("INCIDENTS_GROUP_MAX_ACCURACY_M", 500.0)
 # ingest_posts parses, stores and decides the next batches in a second thread (and connection) meanwhile.
 INCIDENTS_INGEST_STORE_AHEAD = env_bool("INCIDENTS_INGEST_STORE_AHEAD", True)
+
+# --- Channels: listening on Mastodon, Bluesky and X, answering there (incidents/channels) ---------
+
+# Seconds between two polls of a channel, unless the channel says otherwise (channels add --interval).
+INCIDENTS_LISTEN_INTERVAL_S = env_int("INCIDENTS_LISTEN_INTERVAL_S", 60)
+# A new channel's first poll reads this many days back, unless it is given --since.
+INCIDENTS_LISTEN_BACKFILL_DAYS = env_float("INCIDENTS_LISTEN_BACKFILL_DAYS", 7.0)
+# A channel without a successful poll for its interval plus this many seconds is flagged to staff.
+INCIDENTS_LISTEN_FAILING_AFTER_S = env_int("INCIDENTS_LISTEN_FAILING_AFTER_S", 1800)
+# Seconds to connect to a network and to wait for each read of its answer (every request).
+INCIDENTS_LISTEN_TIMEOUT_S = env_float("INCIDENTS_LISTEN_TIMEOUT_S", 10.0)
+# A request failing with a 5xx, a timeout, a broken connection or unreadable JSON is tried again this many
+# times, after an exponential backoff with jitter starting at INCIDENTS_LISTEN_BACKOFF_S seconds (at most
+# INCIDENTS_LISTEN_BACKOFF_MAX_S).
+INCIDENTS_LISTEN_RETRIES = env_int("INCIDENTS_LISTEN_RETRIES", 3)
+INCIDENTS_LISTEN_BACKOFF_S = env_float("INCIDENTS_LISTEN_BACKOFF_S", 1.0)
+INCIDENTS_LISTEN_BACKOFF_MAX_S = env_float("INCIDENTS_LISTEN_BACKOFF_MAX_S", 60.0)
+# A rate limit (429) resetting within this many seconds is waited out in the poll; a later one ends the
+# poll and the channel waits for the reset.
+INCIDENTS_LISTEN_MAX_WAIT_S = env_float("INCIDENTS_LISTEN_MAX_WAIT_S", 60.0)
+# Most pages read per stream (hashtag, search, mentions) in one poll; a longer backlog goes on at the next.
+INCIDENTS_LISTEN_MAX_PAGES = env_int("INCIDENTS_LISTEN_MAX_PAGES", 20)
+# How often the listener (manage.py listen, or Celery beat) looks for due channels and replies, in seconds.
+INCIDENTS_LISTEN_TICK_S = env_float("INCIDENTS_LISTEN_TICK_S", 10.0)
+# The service's public URL, named in the User-Agent of every request to the networks (their admins' contact).
+_PUBLIC_HOST = next((host.lstrip(".") for host in ALLOWED_HOSTS if host != "*" and not host.startswith("[")), "")
+INCIDENTS_SERVICE_URL = env_str("INCIDENTS_SERVICE_URL", f"https://{_PUBLIC_HOST or 'localhost'}/")
+# A reply the network did not take is tried again after this many seconds, doubling each time (with jitter) ...
+INCIDENTS_REPLY_BACKOFF_S = env_float("INCIDENTS_REPLY_BACKOFF_S", 30.0)
+# ... until this many seconds after its first attempt; then it is marked failed. Keep it under an hour:
+# Mastodon remembers an Idempotency-Key for one hour.
+INCIDENTS_REPLY_RETRY_FOR_S = env_float("INCIDENTS_REPLY_RETRY_FOR_S", 3000.0)
+
+# With CELERY_BROKER_URL set, `celery -A cityincidents beat` polls the due channels and delivers the due
+# replies every tick, as `manage.py listen` does (the same service). A tick not taken in time is dropped.
+CELERY_BEAT_SCHEDULE = {
+    "listen-channels": {
+        "task": "incidents.listen_tick",
+        "schedule": INCIDENTS_LISTEN_TICK_S,
+        "options": {"expires": INCIDENTS_LISTEN_TICK_S},
+    }
+}

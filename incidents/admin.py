@@ -2,10 +2,14 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
 from incidents.models import (
+    Channel,
+    ChannelCursor,
     District,
     Incident,
     IncidentEvent,
@@ -20,16 +24,18 @@ from incidents.models import (
     StreetSegment,
     WorksZone,
 )
+from incidents.services.channels import set_channel_enabled
 from incidents.services.incidents import change_incident_status
 from incidents.services.works import refresh_impact_areas
+from incidents.templatetags.incidents_web import duration
 
 
 @admin.register(StreetSegment)
 class StreetSegmentAdmin(LeafletGeoAdmin):
-    list_display = ["name", "commune", "street_id", "length_m", "source", "source_id"]
-    list_filter = ["source", "commune"]
+    list_display = ["name", "commune", "street_id", "length_m", "source", "source_id", "retired_at"]
+    list_filter = ["source", ("retired_at", admin.EmptyFieldListFilter), "commune"]
     search_fields = ["name", "name_normalized", "street_id", "source_id"]
-    readonly_fields = ["name_normalized", "length_m", "created_at", "updated_at"]
+    readonly_fields = ["name_normalized", "length_m", "layers", "retired_at", "created_at", "updated_at"]
 
 
 @admin.register(WorksZone)
@@ -145,10 +151,13 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(IncidentReply)
 class IncidentReplyAdmin(admin.ModelAdmin):
-    list_display = ["incident", "state", "language", "actor", "created_at", "sent_at"]
-    list_filter = ["state", "language", "backend"]
+    list_display = ["incident", "state", "channel", "language", "actor", "created_at", "sent_at", "attempts"]
+    list_filter = ["state", "language", "channel", "backend"]
     raw_id_fields = ["incident", "in_reply_to", "template", "actor"]
-    readonly_fields = ["backend", "state", "sent_at", "external_id", "error", "created_at"]
+    readonly_fields = [
+        "backend", "channel", "state", "sent_at", "external_id", "url", "attempts", "next_attempt_at", "error",
+        "created_at",
+    ]  # fmt: skip
 
     def has_change_permission(self, request, obj=None):
         return False  # a reply once recorded (and maybe sent) is history
@@ -166,3 +175,73 @@ class RepostAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class ChannelCursorInline(admin.TabularInline):
+    model = ChannelCursor
+    extra = 0
+    can_delete = False
+    readonly_fields = ["stream", "state", "updated_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # cursors are the listener's: it moves them only after storing
+
+
+HEALTH_FIELDS = [
+    "last_poll_at", "last_success_at", "next_poll_at", "failures", "lag_s", "last_error", "last_error_at",
+    "last_rejection",
+]  # fmt: skip
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    """What the city follows on each network, and how each channel fares (tokens stay in the environment)."""
+
+    list_display = [
+        "name", "kind", "enabled", "last_success_at", "lag", "posts_last_hour", "posts_last_day", "failing",
+        "last_error",
+    ]  # fmt: skip
+    list_filter = ["kind", "enabled"]
+    search_fields = ["name", "base_url", "account"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "base_url", "enabled"]}),
+        (_("What it reads"), {"fields": ["hashtags", "queries", "mentions", "since", "interval_s"]}),
+        (_("Account"), {"fields": ["account", "token_env"]}),
+        (_("Health"), {"fields": [*HEALTH_FIELDS, "created_at"]}),
+    ]
+    readonly_fields = [*HEALTH_FIELDS, "created_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    inlines = [ChannelCursorInline]
+    actions = ["enable", "disable"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_health()
+
+    @admin.display(description=_("lag"))
+    def lag(self, channel: Channel) -> str:
+        return duration(channel.lag_s)
+
+    @admin.display(description=_("posts, last hour"), ordering="posts_last_hour")
+    def posts_last_hour(self, channel: Channel) -> int:
+        return channel.posts_last_hour
+
+    @admin.display(description=_("posts, last day"), ordering="posts_last_day")
+    def posts_last_day(self, channel: Channel) -> int:
+        return channel.posts_last_day
+
+    @admin.display(description=_("failing"), boolean=True)
+    def failing(self, channel: Channel) -> bool:
+        return channel.trouble_since(timezone.now()) is not None
+
+    def _set_enabled(self, request, queryset, enabled: bool) -> None:
+        for channel in queryset:
+            set_channel_enabled(channel.name, enabled)
+        self.message_user(request, _("%(count)d channels changed.") % {"count": len(queryset)})
+
+    @admin.action(description=_("Enable the selected channels"))
+    def enable(self, request, queryset):
+        self._set_enabled(request, queryset, True)
+
+    @admin.action(description=_("Disable the selected channels"))
+    def disable(self, request, queryset):
+        self._set_enabled(request, queryset, False)

@@ -28,3 +28,8 @@ class StampedCache(Generic[T]):
                 self._value = build()
                 self._stamp = stamp
             return self._value
+
+    def clear(self) -> None:
+        """Forget the value: the next ``get`` builds it again."""
+        with self._lock:
+            self._stamp = self._value = None

@@ -1,8 +1,10 @@
 """
-The incident category taxonomy.
+The incident category taxonomy, who a problem affects, and what a follow-up says.
 
 The codes are part of the public API (REST, OGC, Open311 ``service_code``): add new
-codes, never rename or remove one.
+codes, never rename or remove one. ``docs/taxonomy.md`` gives each category's boundary;
+``incidents/classify/taxonomy.py`` which categories are related and an incident's
+category when its posts disagree.
 """
 
 from django.db import models
@@ -21,6 +23,26 @@ class Category(models.TextChoices):
     DRAINAGE_FLOODING = "drainage_flooding", _("Drainage or flooding")
     TRAFFIC_PARKING = "traffic_parking", _("Traffic or parking")
     OTHER = "other", _("Other")
+
+
+class Affected(models.TextChoices):
+    """Who a problem harms, as a post says it (several may apply)."""
+
+    PEDESTRIANS = "pedestrians", _("Pedestrians")
+    # Wheelchair, pushchair, walking frame, cane, blind or visually impaired people.
+    REDUCED_MOBILITY = "reduced_mobility", _("People with reduced mobility")
+    CYCLISTS = "cyclists", _("Cyclists")
+    MOTOR_VEHICLES = "motor_vehicles", _("Motor vehicles")
+    # Bus, tram and metro: their lanes, stops, shelters and stations.
+    PUBLIC_TRANSPORT = "public_transport", _("Public transport")
+
+
+class FollowUp(models.TextChoices):
+    """What a follow-up post says of a problem already reported ("toujours là", "fixed now", "+1")."""
+
+    STILL = "still", _("Still there")
+    FIXED = "fixed", _("Fixed")
+    SAME = "same", _("Same here")
 
 
 # Categories whose incidents hurt people on foot: they weigh more in the priority score.

@@ -23,10 +23,12 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from incidents.importers import ImportResult, import_districts, import_streets, import_works, read_paths
+from incidents.importers import ImportResult, import_districts, import_streets, import_works
+from incidents.inputs import read_paths
 from incidents.models import ServiceArea
+from incidents.pipeline.ingest import IngestReport, ingest
 from incidents.services.areas import set_service_area_from_districts, set_service_area_from_streets
-from incidents.services.demo_posts import load_demo_posts
+from incidents.sources.reader import open_file
 
 FIXTURES = settings.BASE_DIR / "fixtures"
 TOULOUSE = "toulouse"
@@ -34,6 +36,10 @@ DISTRICTS_FILE = "toulouse/toulouse_grands_quartiers_insee2019.geojson"
 STREET_FILES = ("toulouse/sens-de-circulation.geojson", "toulouse/zones-de-rencontre.geojson")
 WORKS_FILES = ("toulouse/chantiers-en-cours_2014_daily_snapshots.json", "toulouse/chantiers-en-cours_2026_sample.json")
 SERVICE_AREAS = ("city", "streets")
+# The demo posts, written by scripts/generate_demo_posts.py: one file per real input format;
+# truth.csv (the problem each post is about) is for evaluation.
+DEMO_POSTS_DIR = FIXTURES / "demo_posts"
+DEMO_POST_FILES = ("x_recent_search.jsonl", "mastodon_statuses.jsonl", "citizen_reports.csv")
 
 
 @dataclass
@@ -85,6 +91,20 @@ def set_service_area(context: DemoContext) -> str:
         return str(_("unchanged"))
     areas = [set_service_area_from_districts(SERVICE_AREAS[0]), set_service_area_from_streets(SERVICE_AREAS[1])]
     return str(_("set: %(areas)s") % {"areas": ", ".join(area.name for area in areas if area is not None)})
+
+
+def load_demo_posts(directory: Path | None = None) -> IngestReport:
+    """Ingest the demo posts through the whole pipeline, here and now, and return the counts.
+
+    Load the streets, works and districts first: posts are linked to what is loaded.
+    Safe to run again: posts already stored are counted as duplicates and change nothing.
+    """
+    directory = directory or DEMO_POSTS_DIR
+    total = IngestReport()
+    for name in DEMO_POST_FILES:
+        source_input = open_file(directory / name)
+        total.merge(ingest(source_input.items, synchronous=True))
+    return total
 
 
 def load_posts(context: DemoContext) -> str:

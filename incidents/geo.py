@@ -90,6 +90,16 @@ class LengthMetres(Func):
         super().__init__(Geography(expression), **extra)
 
 
+class AreaSquareMetres(Func):
+    """Area of a surface in square metres."""
+
+    function = "ST_Area"
+    output_field = FloatField()
+
+    def __init__(self, expression, **extra):
+        super().__init__(Geography(expression), **extra)
+
+
 class BufferMetres(Func):
     """The geometry grown by ``metres`` on every side, as a WGS84 MultiPolygon."""
 

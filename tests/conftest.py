@@ -13,10 +13,10 @@ from django.contrib.gis.geos import LineString, MultiLineString, MultiPolygon, P
 from django.core.cache import cache
 from django.utils import translation
 
-from incidents.api.clusters import INDEX
 from incidents.geo import LengthMetres
 from incidents.locate.normalize import normalize_street_name
 from incidents.models import District, Incident, Post, StreetSegment, WorksZone
+from incidents.publish.clusters import INDEX
 from incidents.services.works import refresh_impact_areas
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -1,18 +1,23 @@
-"""The lexicon classifier: categories, negation, absence, off-topic posts, city extensions."""
+"""The lexicon classifier: categories, negation, absence, off-topic posts, who is affected,
+follow-ups, city extensions; and the taxonomy's related categories and incident category."""
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
-from incidents.categories import Category
-from incidents.classify.lexicon import Lexicon, classify, classify_many, get_lexicon
+from incidents.categories import Affected, Category, FollowUp
+from incidents.classify.lexicon import DEFAULT_LEXICON, Lexicon, classify, classify_many, get_lexicon
+from incidents.classify.result import Classification
+from incidents.classify.taxonomy import PRECEDENCE, family, incident_category, related
 
 
 @pytest.mark.parametrize(
     ("text", "language", "category"),
     [
-        ("Trottoir bloqué par le chantier rue de Metz, on marche sur la route 😡", "fr", Category.WORKS_OBSTRUCTION),
-        ("Roadworks have blocked the pavement for two weeks", "en", Category.WORKS_OBSTRUCTION),
+        ("Rue de Metz barrée pour travaux, déviation par les quais 🚧", "fr", Category.WORKS_OBSTRUCTION),
+        ("Roadworks closed two lanes on the bridge", "en", Category.WORKS_OBSTRUCTION),
         ("Bravo la mairie pour ce magnifique cratère 👏👏 on dirait la lune", "fr", Category.ROAD_SURFACE_POTHOLE),
         ("Massive pothole just burst my tyre", "en", Category.ROAD_SURFACE_POTHOLE),
         ("Tous les lampadaires éteints, c'est plongé dans le noir", "fr", Category.LIGHTING),
@@ -42,6 +47,8 @@ def test_categories(text, language, category):
         "Municipales : le candidat promet encore des pistes cyclables",
         "Quel match hier soir au Stadium !! Allez le TFC ⚽",
         "Merci pour le super feu d'artifice du 14 juillet 🎆",
+        # Cues alone ("signalement", "depuis") name no problem.
+        "Rien n'a bougé depuis mon signalement...",
         "La ligne de métro est super propre depuis la rénovation",
         "",
     ],
@@ -95,6 +102,173 @@ def test_the_most_specific_term_wins_at_a_word():
 def test_cause_beats_the_place_it_happens():
     assert classify("Branche tombée sur le trottoir").category == Category.VEGETATION
     assert classify("Dog poo all over the pavement").category == Category.WASTE_CLEANLINESS
+    assert classify("Voitures garées sur le trottoir tous les jours").category == Category.TRAFFIC_PARKING
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Trottoir bloqué par le chantier rue de Metz, on marche sur la route 😡",
+        "Roadworks have blocked the pavement for two weeks",
+        "#travaux barrière posée en travers du passage piéton, on traverse où ??",
+        "Scaffolding on the whole footpath, walking in the road next to buses",
+        "Chantier rue Peyrolières : pas de déviation piétons",
+    ],
+)
+def test_works_that_harm_people_on_foot_are_a_pedestrian_problem(text):
+    result = classify(text)
+    assert result.is_relevant
+    assert result.category == Category.PEDESTRIAN_CROSSING_SIDEWALK
+    assert "pedestrian_crossing_sidewalk:precedence over works_obstruction" in result.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le chantier bloque l'entrée de mon garage depuis 3 jours",
+        "Barrières de chantier posées sur la piste cyclable av de Grande-Bretagne",
+        "Tranchée ouverte au milieu de la chaussée, juste 2 cônes",
+    ],
+)
+def test_works_that_block_traffic_a_bike_lane_or_an_access_stay_works(text):
+    assert classify(text).category == Category.WORKS_OBSTRUCTION
+
+
+def test_a_sign_or_marking_named_as_much_as_the_works_is_signage():
+    assert classify("Les lignes blanches ont disparu après les travaux").category == Category.SIGNAGE_MARKING
+    # A missing sign at a trench named twice as works: the trench is the problem.
+    assert classify("encore une tranchée ouverte pour travaux, aucun panneau").category == Category.WORKS_OBSTRUCTION
+
+
+def test_a_precedence_needs_its_minimum_score():
+    lexicon = Lexicon.from_dict(
+        {
+            "categories": {
+                "works_obstruction": {"strong": ["chantier"]},
+                "pedestrian_crossing_sidewalk": {"weak": ["marcher"], "place": ["trottoir"]},
+            },
+            "precedence": [
+                {"category": "pedestrian_crossing_sidewalk", "over": ["works_obstruction"], "min_score": 0.6}
+            ],
+        }
+    )
+    assert lexicon.classify("chantier, marcher").category == Category.WORKS_OBSTRUCTION
+    assert lexicon.classify("chantier, trottoir").category == Category.PEDESTRIAN_CROSSING_SIDEWALK
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "affects"),
+    [
+        (
+            "Trottoir fermé par le chantier, on marche sur la route avec la poussette",
+            "fr",
+            {"pedestrians", "reduced_mobility"},
+        ),
+        (
+            "Voitures garées sur le trottoir, les fauteuils roulants ne passent plus",
+            "fr",
+            {"pedestrians", "reduced_mobility"},
+        ),
+        ("Barrières de chantier sur la piste cyclable", "fr", {"cyclists"}),
+        ("Rue barrée pour travaux, déviation par les quais", "fr", {"motor_vehicles"}),
+        ("Feu piéton en panne au carrefour", "fr", {"pedestrians"}),
+        ("Feu tricolore en panne au carrefour", "fr", {"motor_vehicles"}),
+        ("Huge pothole in the bus lane, buses jump every time", "en", {"public_transport"}),
+        ("Blind people can't find the crossing, no tactile paving", "en", {"pedestrians", "reduced_mobility"}),
+        ("Massive pothole just burst my tyre", "en", {"motor_vehicles"}),
+        # A tyre with a bike named is the cyclist's.
+        ("Gros trou dans la piste cyclable, j'ai crevé mon pneu de vélo", "fr", {"cyclists"}),
+        ("Lampadaire en panne depuis 2 semaines", "fr", set()),
+    ],
+)
+def test_who_is_affected(text, language, affects):
+    assert set(classify(text, language).affects) == affects
+
+
+def test_a_group_named_only_as_the_cause_is_not_affected():
+    result = classify("Encore des voitures garées sur le trottoir, les poussettes passent sur la route")
+    assert Affected.MOTOR_VEHICLES not in result.affects
+    assert Affected.PEDESTRIANS in result.affects
+
+
+def test_affects_are_sorted_whatever_the_order_of_the_words():
+    one = classify("bus stop flooded, wheelchair users and cyclists stuck").affects
+    other = classify("cyclists and wheelchair users stuck, bus stop flooded").affects
+    assert one == other == tuple(sorted(one))
+    assert all(isinstance(value, Affected) for value in one)
+
+
+def test_affects_are_not_negated():
+    # The absence of a sidewalk is what harms people on foot.
+    assert classify("Pas de trottoir du tout sur ce chemin").affects == (Affected.PEDESTRIANS,)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "follow_up"),
+    [
+        ("c'est réparé, merci !", "fr", FollowUp.FIXED),
+        ("fixed now, thanks", "en", FollowUp.FIXED),
+        ("Le passage piéton a été rouvert ce matin", "fr", FollowUp.FIXED),
+        ("toujours pas réparé", "fr", FollowUp.STILL),
+        ("Toujours là.", "fr", FollowUp.STILL),
+        ("tjrs rien de fait 1 semaine après 🙄", "fr", FollowUp.STILL),
+        ("still not fixed", "en", FollowUp.STILL),
+        ("it hasn't been fixed", "en", FollowUp.STILL),
+        ("Rien n'a bougé depuis mon signalement...", "fr", FollowUp.STILL),
+        ("pareil ce matin", "fr", FollowUp.SAME),
+        ("same here", "en", FollowUp.SAME),
+        ("+1", "fr", FollowUp.SAME),
+        ("+1000", "", FollowUp.SAME),
+        ("idem", "fr", FollowUp.SAME),
+        ("Nid de poule rue de Metz depuis 1 mois", "fr", None),
+        ("Encore un trou rue de Metz", "fr", None),
+        # A wish is no news.
+        ("Lampadaire en panne, il faudrait qu'il soit réparé avant l'hiver", "fr", None),
+        ("This pothole needs to be fixed asap", "en", None),
+        ("1 lampadaire sur 2 en panne", "fr", None),
+    ],
+)
+def test_follow_ups(text, language, follow_up):
+    assert classify(text, language).follow_up == follow_up
+
+
+def test_of_still_and_fixed_the_last_said_wins_and_same_says_least():
+    assert classify("was still broken yesterday, fixed now").follow_up == FollowUp.FIXED
+    assert classify("Réparé ?? toujours pas !").follow_up == FollowUp.STILL
+    assert classify("Pareil, toujours pas réparé").follow_up == FollowUp.STILL
+
+
+def test_side_terms_change_neither_relevance_nor_category():
+    """A follow-up alone keeps the relevance its words give it: the pipeline decides with the parent."""
+    with open(DEFAULT_LEXICON, "rb") as handle:
+        data = tomllib.load(handle)
+    without = Lexicon.from_dict({key: value for key, value in data.items() if key not in {"affects", "follow_up"}})
+    texts = [
+        "c'est réparé, merci !",
+        "toujours pas réparé",
+        "+1 same here",
+        "The streetlight has been fixed, thank you!",
+        "pareil rue du Taur, trottoir fermé par le chantier et rien pour les piétons",
+        "Voitures garées sur la piste cyclable, les vélos passent dans la circulation",
+    ]
+    for text in texts:
+        with_side, plain = classify(text), without.classify(text)
+        assert (with_side.relevance, with_side.category, with_side.score) == (
+            plain.relevance,
+            plain.category,
+            plain.score,
+        ), text
+        assert plain.affects == ()
+        assert plain.follow_up is None
+    assert not classify("c'est réparé, merci !").is_relevant
+    assert not classify("still not fixed").is_relevant
+    assert classify("The streetlight has been fixed, thank you!").category == Category.LIGHTING
+
+
+def test_new_fields_have_defaults():
+    result = Classification(relevance=1.0, category=Category.OTHER, score=1.0)
+    assert result.affects == ()
+    assert result.follow_up is None
 
 
 def test_evidence_explains_the_decision():
@@ -112,23 +286,79 @@ def test_a_city_extends_the_lexicon_with_its_own_file(tmp_path, settings):
     city = tmp_path / "lexicon.toml"
     city.write_text(
         '[categories.other]\nstrong = ["trottinette* en libre service"]\n'
-        '[categories.drainage_flooding]\nstrong = ["garonne en crue"]\n',
+        '[categories.drainage_flooding]\nstrong = ["garonne en crue"]\n'
+        '[affects.public_transport]\nwords = ["lineo*"]\n'
+        '[follow_up]\nsame = ["itou"]\n',
         encoding="utf-8",
     )
     assert not classify("La Garonne en crue ce matin").is_relevant
+    assert classify("Le Linéo 1 inondé, itou").affects == ()
     settings.INCIDENTS_LEXICON_FILE = str(city)
     result = classify("La Garonne en crue ce matin")
     assert result.category == Category.DRAINAGE_FLOODING
+    result = classify("Le Linéo 1 inondé, itou")
+    assert result.affects == (Affected.PUBLIC_TRANSPORT,)
+    assert result.follow_up == FollowUp.SAME
     # The default terms are still there.
     assert classify("Lampadaire en panne").category == Category.LIGHTING
     assert get_lexicon() is get_lexicon()
 
 
-def test_a_broken_lexicon_says_what_to_fix(tmp_path):
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[categories.potholes]\nstrong = ["trou"]\n', "'potholes' is not a category code"),
+        (
+            '[categories.lighting]\nstrong = ["lampadaire"]\nabsence = ["lumiere"]\n',
+            "absence terms must also be strong, place or weak terms: lumiere",
+        ),
+        ('[affects.walkers]\nwords = ["pieton"]\n', "affects 'walkers' is not one of pedestrians, reduced_mobility"),
+        ('[follow_up]\nrepaired = ["repare"]\n', "follow_up: repaired is not one of still, fixed, same, wish"),
+        (
+            '[[precedence]]\ncategory = "pedestrian"\nover = ["works_obstruction"]\n',
+            "precedence 1: pedestrian is not a category code",
+        ),
+    ],
+)
+def test_a_broken_lexicon_says_what_to_fix(tmp_path, content, message):
     bad = tmp_path / "bad.toml"
-    bad.write_text('[categories.potholes]\nstrong = ["trou"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="'potholes' is not a category code"):
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
         Lexicon.from_files(bad)
-    bad.write_text('[categories.lighting]\nstrong = ["lampadaire"]\nabsence = ["lumiere"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="absence terms must also be strong, place or weak terms: lumiere"):
-        Lexicon.from_files(bad)
+
+
+def test_related_categories():
+    works, crossing, marking = "works_obstruction", "pedestrian_crossing_sidewalk", "signage_marking"
+    for a in (works, crossing, marking):
+        for b in (works, crossing, marking):
+            assert related(a, b)
+    assert not related(works, Category.ROAD_SURFACE_POTHOLE)
+    assert not related(Category.LIGHTING, crossing)
+    assert related(Category.LIGHTING, Category.LIGHTING)
+    assert family(Category.LIGHTING) == {Category.LIGHTING}
+    assert family(works) == {
+        Category.WORKS_OBSTRUCTION,
+        Category.PEDESTRIAN_CROSSING_SIDEWALK,
+        Category.SIGNAGE_MARKING,
+    }
+
+
+def test_the_incident_category_is_the_most_frequent_then_pedestrian_harm_first():
+    works, crossing, marking = "works_obstruction", "pedestrian_crossing_sidewalk", "signage_marking"
+    assert incident_category({works: 3, crossing: 1}) == Category.WORKS_OBSTRUCTION
+    assert incident_category({works: 1, crossing: 1}) == Category.PEDESTRIAN_CROSSING_SIDEWALK
+    assert incident_category({marking: 2, works: 2, crossing: 1}) == Category.WORKS_OBSTRUCTION
+    assert incident_category({marking: 1, crossing: 0}) == Category.SIGNAGE_MARKING
+    assert incident_category({"other": 1, "lighting": 1}) == Category.LIGHTING
+    # The order of the mapping does not matter.
+    assert incident_category({crossing: 2, works: 2}) == incident_category({works: 2, crossing: 2})
+    with pytest.raises(ValueError, match="at least one post"):
+        incident_category({works: 0})
+    with pytest.raises(ValueError, match="is not a valid Category"):
+        incident_category({"potholes": 1})
+
+
+def test_the_precedence_orders_every_category_once():
+    assert sorted(PRECEDENCE) == sorted(Category)
+    assert PRECEDENCE[0] == Category.PEDESTRIAN_CROSSING_SIDEWALK
+    assert PRECEDENCE[-1] == Category.OTHER

@@ -60,7 +60,7 @@ class TestWholeInputRefused:
             run("import_streets", path, "--map", "name")
 
     def test_bad_as_of(self, tmp_path):
-        with pytest.raises(CommandError, match=r"unreadable --as-of 'yesterday'"):
+        with pytest.raises(CommandError, match=r"--as-of: 'yesterday' is not a date-time; use ISO 8601"):
             run("import_works", write_json(tmp_path / "w.geojson", collection()), "--as-of", "yesterday")
 
     def test_nothing_stored_is_lost_when_an_input_is_refused(self, tmp_path):
@@ -148,8 +148,8 @@ class TestRecordsRejectedWithPositionAndReason:
             feature({"id": "c", "start": "2024-03-10", "end": "2024-03-01"}, GOOD),
             feature({"id": "d"}, GOOD),
         )
-        assert "features[0] (id a): unreadable start date 'next monday' (expected ISO 8601" in out
-        assert "features[1] (id b): unreadable date '20141345' (no such day)" in out
+        assert "features[0] (id a): start date: 'next monday' is not a date-time; use ISO 8601" in out
+        assert "features[1] (id b): start date: '20141345' is not a date (no such day)" in out
         assert "features[2] (id c): ends (2024-03-01T23:59:59.999999+01:00) before it starts" in out
         assert "features[3] (id d): no start date (looked in 'start' or 'start_date' or 'starts_at'" in out
         assert "4 rejected" in out
@@ -159,7 +159,8 @@ class TestRecordsRejectedWithPositionAndReason:
         assert "features[0]: no id (looked in 'id'; choose another with --map id=PROPERTY)" in out
 
     def test_duplicate_district_codes(self, tmp_path):
-        from incidents.importers import import_districts, read_paths
+        from incidents.importers import import_districts
+        from incidents.inputs import read_paths
 
         square = {"type": "Polygon", "coordinates": [[[1.4, 43.6], [1.41, 43.6], [1.41, 43.61], [1.4, 43.6]]]}
         path = write_json(

@@ -8,8 +8,10 @@ import sys
 import osmium
 import pytest
 from django.db import connection
+from django.utils import translation
 
-from incidents.importers import import_streets, read_paths
+from incidents.importers import import_streets
+from incidents.inputs import read_paths
 from incidents.models import StreetSegment
 from tests.importing import OSM, SENS, ZONES, collection, feature, line, load, run, write_json
 
@@ -96,6 +98,66 @@ class TestToulouseLayers:
         assert result.changed_extent == pytest.approx(original.geom.extent)
 
 
+def _layer_state() -> dict[str, tuple]:
+    return {
+        s.source_id: (s.name, s.street_id, s.commune, s.insee_code, s.geom.wkb, s.properties, s.retired_at)
+        for s in StreetSegment.objects.filter(source="toulouse")
+    }
+
+
+class TestToulouseLayersOneAtATime:
+    """sens-de-circulation and zones-de-rencontre share an id space: which layer wins each field is decided once."""
+
+    def test_alternating_imports_write_nothing_the_second_time_round(self):
+        run("import_streets", SENS)
+        assert "307 created, 462 updated, 0 unchanged" in run("import_streets", ZONES)
+        before = dict(StreetSegment.objects.values_list("id", "updated_at"))
+        # 462 segments flipped between the two layers' attributes at each import until 2026-12.
+        assert "0 created, 0 updated, 3,003 unchanged, 0 repaired, 0 rejected, 11 merged in" in run(
+            "import_streets", SENS
+        )
+        assert "0 created, 0 updated, 769 unchanged, 0 repaired, 0 rejected, 2 merged in" in run(
+            "import_streets", ZONES
+        )
+        assert dict(StreetSegment.objects.values_list("id", "updated_at")) == before
+        # One layer alone retires nothing the other lists.
+        assert StreetSegment.objects.current().count() == 3310
+
+    def test_one_at_a_time_in_any_order_or_together_the_same_segments(self):
+        run("import_streets", ZONES)
+        run("import_streets", SENS)
+        one_at_a_time = _layer_state()
+        StreetSegment.objects.all().delete()
+        run("import_streets", SENS, ZONES)
+        assert _layer_state() == one_at_a_time
+        lejeune = segment("31555:3089")
+        # sens-de-circulation wins what both publish; zones-de-rencontre adds its own attributes.
+        assert lejeune.properties["itineraire_desserte"] == "oui"
+        assert lejeune.properties["type"] == "Zone de Rencontre"
+        assert sorted(lejeune.layers) == ["sens-de-circulation", "zones-de-rencontre"]
+        assert lejeune.properties["date_mes"] == lejeune.layers["sens-de-circulation"]["properties"]["date_mes"]
+
+    def test_a_layer_that_no_longer_lists_a_segment(self, tmp_path):
+        run("import_streets", SENS, ZONES)
+        zones = load(ZONES)
+        gone = {(31555, 3089), (31555, 4761)}  # rue Lejeune is in both layers, rue Sainte-Anne only in zones
+        zones["features"] = [
+            f for f in zones["features"] if (f["properties"]["code_insee"], f["properties"]["id_seg_ges"]) not in gone
+        ]
+        out = run("import_streets", write_json(tmp_path / "zones-de-rencontre.geojson", zones))
+        assert "769 read, 0 created, 1 updated, 767 unchanged" in out
+        assert "1 retired" in out
+        assert segment("31555:4761").retired_at is not None
+        lejeune = segment("31555:3089")
+        assert lejeune.retired_at is None  # sens-de-circulation still lists it
+        assert "type" not in lejeune.properties
+        assert list(lejeune.layers) == ["sens-de-circulation"]
+        # Listed again: back as it was.
+        run("import_streets", ZONES)
+        assert segment("31555:4761").retired_at is None
+        assert segment("31555:3089").properties["type"] == "Zone de Rencontre"
+
+
 def _sens_records(count: int = 2) -> list[dict]:
     """A few sens-de-circulation features as flat Opendatasoft records."""
     return [{**f["properties"], "geo_shape": f["geometry"]} for f in load(SENS)["features"][:count]]
@@ -178,6 +240,12 @@ class TestOpenStreetMap:
     def test_reimport_changes_nothing(self):
         run("import_streets", OSM)
         assert "0 created, 0 updated, 10 unchanged" in run("import_streets", OSM)
+
+    def test_output_follows_the_language(self):
+        with translation.override("fr"):
+            out = run("import_streets", OSM, "--map", "name=nom")
+        assert "--map est ignoré pour l’OSM" in out
+        assert "ignorés 23 : voies highway sans nom" in out
 
 
 class TestGenericGeojson:

@@ -8,7 +8,8 @@ import pytest
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from incidents.importers import import_works, read_paths
+from incidents.importers import import_works
+from incidents.inputs import read_paths
 from incidents.models import WorksStatus, WorksZone
 from tests.conftest import PARIS, paris
 from tests.importing import WORKS_2014, WORKS_2026, WZDX, collection, feature, line, load, run, write_json
@@ -80,7 +81,7 @@ class TestToulouseApi:
     def test_current_api_records(self):
         out = run("import_works", WORKS_2026)
         assert "3 read, 3 created" in out
-        assert "a partial answer (3 of 987 records): zones missing from it are not withdrawn" in out
+        assert "a partial answer (3 of 987 records): what is missing from it is kept as it is" in out
         maguelonnes = zone("T26VLT04616")
         assert maguelonnes.reference == "T26VLT04616"
         assert maguelonnes.geom.geom_type == "LineString"
@@ -268,6 +269,103 @@ class TestWzdx:
         path = WZDX / "scenario5_recurring_linestring_example.geojson"
         run("import_works", path)
         assert "0 created, 0 updated, 4 unchanged" in run("import_works", path)
+
+
+def utc(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+class TestWzdx3AndConnectedWorkZones:
+    """Older WZDx (3.x: road_event_feed_info, flat properties) and CWZ 1.0 (camelCase) feeds are read too."""
+
+    def test_wzdx_3_1_feed(self):
+        out = run("import_works", WZDX / "wzdx_3.1_example.geojson")
+        assert "works (source wzdx-exampledot): 3 read, 2 created, 0 updated" in out
+        assert "skipped 1: detour road events" in out
+        eastbound = zone("b0f4c2a6-6f3e-4c61-9a53-3d2a8e1f7c01", source="wzdx-exampledot")
+        assert eastbound.road_names == ["Grand Avenue", "US 6"]
+        assert (eastbound.starts_at, eastbound.ends_at) == (utc(2021, 3, 15, 12), utc(2021, 4, 30, 22))
+        assert eastbound.declarant == "Example County Public Works"
+        assert eastbound.nature == "below-road-work"
+        assert eastbound.title == "Grand Avenue, US 6 eastbound"
+        assert eastbound.last_seen_at == utc(2021, 3, 15, 14)
+        # 3.x lane types ("lane") read as 4.x general lanes; plain restriction codes as restrictions.
+        assert "lanes: 1 general open, 2 general closed, 3 sidewalk closed" in eastbound.impact_text
+        assert "restrictions: no-parking" in eastbound.impact_text
+        flags = (eastbound.impact_vehicle, eastbound.impact_pedestrian, eastbound.impact_parking)
+        assert flags == (True, True, True)
+        assert not eastbound.impact_closure
+        assert eastbound.properties["lanes"][0]["restrictions"][0]["restriction_type"] == "reduced-width"
+        westbound = zone("b0f4c2a6-6f3e-4c61-9a53-3d2a8e1f7c02", source="wzdx-exampledot")
+        assert westbound.geom.geom_type == "MultiPoint"
+        assert westbound.impact_closure  # every general lane closed
+
+    def test_wzdx_3_0_feed_with_road_event_ids_and_a_single_road_name(self):
+        out = run("import_works", WZDX / "wzdx_3.0_example.geojson")
+        assert "2 read, 2 created, 0 updated, 0 unchanged, 0 repaired, 0 rejected" in out
+        locust = zone("CITY-2020-1187", source="wzdx-exampledot")
+        assert locust.road_names == ["Locust Street"]
+        assert locust.declarant == "Example City Streets Division"
+        assert locust.impact_text == "vehicle impact: alternating-one-way; restrictions: reduced-width, no-trucks"
+        assert locust.impact_vehicle
+        walnut = zone("CITY-2020-1190", source="wzdx-exampledot")
+        assert walnut.impact_cycle  # the bike lane is closed
+        assert not walnut.impact_closure
+
+    def test_connected_work_zones_feed(self):
+        out = run("import_works", WZDX / "cwz_1.0_example.geojson")
+        assert "works (source wzdx-exampledot): 3 read, 2 created, 0 updated" in out
+        assert "skipped 1: detour road events" in out
+        resurfacing = zone("5d1e2f0a-8c4b-4d8e-b1a7-0c9e6f2a4b10", source="wzdx-exampledot")
+        assert resurfacing.title == "I-235 EB resurfacing"
+        assert (resurfacing.starts_at, resurfacing.ends_at) == (utc(2024, 6, 3, 2), utc(2024, 6, 21, 10))
+        assert resurfacing.declarant == "ExampleDOT District 4"
+        assert resurfacing.nature == "surface-work"
+        assert resurfacing.last_seen_at == utc(2024, 6, 3, 9, 15)
+        assert "lanes: 1 general closed, 2 general open, 3 shoulder open" in resurfacing.impact_text
+        assert (resurfacing.impact_vehicle, resurfacing.impact_closure) == (True, False)
+        # Kept as published, camelCase.
+        assert resurfacing.properties["coreDetails"]["roadNames"] == ["I-235"]
+        sidewalk = zone("5d1e2f0a-8c4b-4d8e-b1a7-0c9e6f2a4b11", source="wzdx-exampledot")
+        assert (sidewalk.impact_pedestrian, sidewalk.impact_parking, sidewalk.impact_vehicle) == (True, True, False)
+
+    def test_reimport_changes_nothing(self):
+        for name in ("wzdx_3.1_example.geojson", "wzdx_3.0_example.geojson", "cwz_1.0_example.geojson"):
+            run("import_works", WZDX / name)
+            assert "0 created, 0 updated, 2 unchanged" in run("import_works", WZDX / name), name
+
+    @pytest.mark.parametrize("name", ["wzdx_3.1_example.geojson", "cwz_1.0_example.geojson"])
+    def test_what_cannot_be_read_is_rejected_per_feature(self, tmp_path, name):
+        feed = load(WZDX / name)
+        cwz = "feedInfo" in feed
+        start = "startDate" if cwz else "start_date"
+        good = feed["features"][0]
+        unreadable = [
+            "not a feature",
+            {**good, "id": None},
+            {**good, "id": "bad-date", "properties": {**good["properties"], start: "soon"}},
+            {
+                **good,
+                "id": "polygon",
+                "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 1], [0, 0]]]},
+            },
+            {"type": "Feature", "id": "no-properties", "geometry": good["geometry"]},
+        ]
+        # Garbage where codes and lists are expected sets no flag, and costs nothing else.
+        odd = {**good["properties"], "lanes": ["x", {"order": "first", "type": ["general"], "restrictions": [5]}]}
+        odd["vehicleImpact" if cwz else "vehicle_impact"] = {"not": "a code"}
+        odd["restrictions"] = "no-parking"
+        feed["features"] = [*unreadable, {**good, "id": "odd", "properties": odd}, good]
+        (feed["feedInfo"] if cwz else feed["road_event_feed_info"])["dataSources" if cwz else "data_sources"] = 5
+        out = run("import_works", write_json(tmp_path / "feed.geojson", feed))
+        assert "7 read, 2 created" in out
+        assert "5 rejected" in out
+        assert "features[0]: not a GeoJSON Feature with properties" in out
+        assert "features[1]: no id (a road event is known by its feature id)" in out
+        assert f"features[2] (id bad-date): {start}: 'soon' is not a date-time" in out
+        assert "features[3] (id polygon): Polygon geometry where a line or points is expected" in out
+        assert "features[4] (id no-properties): not a GeoJSON Feature with properties" in out
+        assert zone("odd", source="wzdx-exampledot").impact_text.startswith("lanes: first")
 
 
 class TestGenericWorks:

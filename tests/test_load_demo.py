@@ -5,7 +5,7 @@ from django.contrib.gis.geos import Point
 
 from incidents.demo import DEMO_STEPS
 from incidents.models import District, Incident, Post, ServiceArea, StreetSegment, WorksZone
-from incidents.services.areas import is_in_service_area
+from incidents.pipeline.areas import is_in_service_area
 from tests.conftest import CAPITOLE, paris
 from tests.importing import run
 

@@ -33,6 +33,19 @@ def test_explain_post_shows_location_and_classification(metz):
     assert "road_surface_pothole:nid* de poule*" in output
 
 
+def test_explain_post_shows_who_is_affected_and_the_follow_up(metz):
+    output = run(
+        "explain_post",
+        "Toujours pas réparé : trottoir fermé par le chantier, impossible avec la poussette",
+        "--lang",
+        "fr",
+    )
+    assert "category: pedestrian_crossing_sidewalk" in output
+    assert "affects: pedestrians (Pedestrians), reduced_mobility (People with reduced mobility)" in output
+    assert "follow-up: still (Still there)" in output
+    assert "follow-up: none" in run("explain_post", "nid de poule")
+
+
 def test_explain_post_reports_why_nothing_was_located(metz):
     output = run("explain_post", "nid de poule", "--place-bbox", "1.35,43.53,1.51,43.67", "--place-type", "city")
     assert "location: none" in output

@@ -29,9 +29,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents.api.parsers import JSONParser
-from incidents.ingest import ingest
+from incidents.inputs import RecordError
+from incidents.pipeline.ingest import ingest
 from incidents.sources import columns, mastodon, x
-from incidents.sources.parsing import RecordError, source_name
+from incidents.sources.parsing import source_name
 
 INPUTS = {"posts": (columns, "api"), "x": (x, x.FORMAT), "mastodon": (mastodon, mastodon.FORMAT)}
 

@@ -1,7 +1,7 @@
 """
 Output formats: GeoJSON (``application/geo+json``, the default) and CSV.
 
-Feature texts come from PostgreSQL already encoded (see :mod:`incidents.api.layers`);
+Feature texts come from PostgreSQL already encoded (see :mod:`incidents.publish.layers`);
 these helpers only join them, so a page costs a string join and a full export streams
 from a server-side cursor without holding the collection in memory.
 """

@@ -10,21 +10,41 @@ from __future__ import annotations
 import json
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import permissions, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
 
-from incidents.api import impact as impact_module
-from incidents.api.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_range, clusters_geojson
 from incidents.api.errors import JSONErrors
-from incidents.api.features import Matched, collection_response
-from incidents.api.filters import ClusterForm, ImpactForm, ImpactRankingForm, apply_filters, parse_form
-from incidents.api.impact import rank_zones, zone_impact
-from incidents.api.layers import (
+from incidents.api.http import IsStaffOrReadOnly, apply_filters, collection_response, media_type, parse_form, parse_id
+from incidents.api.pagination import PAGE_PARAMS, page_url, parse_page
+from incidents.api.renderers import (
+    GEOJSON,
+    CSVRenderer,
+    GeoJSONRenderer,
+    PlainJSONRenderer,
+    StrictContentNegotiation,
+    feature_collection,
+)
+from incidents.api.schema import (
+    ERRORS,
+    NOT_FOUND,
+    PAGE_PARAMETERS,
+    OpenDataAutoSchema,
+    filter_parameters,
+    form_parameters,
+    ref,
+)
+from incidents.api.serializers import IncidentStatusChangeSerializer
+from incidents.models import Incident, WorksZone
+from incidents.publish import impact as impact_module
+from incidents.publish.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_range, clusters_geojson
+from incidents.publish.features import Matched, incident_posts, incident_works_zones
+from incidents.publish.filters import ClusterForm, ImpactForm, ImpactRankingForm
+from incidents.publish.impact import rank_zones, zone_impact
+from incidents.publish.layers import (
     INCIDENTS,
     STREET_SEGMENTS,
     WORKS_IMPACT_AREAS,
@@ -34,49 +54,8 @@ from incidents.api.layers import (
     WORKS_ZONES,
     Layer,
 )
-from incidents.api.pagination import PAGE_PARAMS, page_url, parse_page
-from incidents.api.privacy import public_post, sees_personal_data
-from incidents.api.renderers import (
-    GEOJSON,
-    CSVRenderer,
-    GeoJSONRenderer,
-    PlainJSONRenderer,
-    StrictContentNegotiation,
-    feature_collection,
-)
-from incidents.api.schema import PAGE_PARAMETERS, OpenDataAutoSchema, filter_parameters, form_parameters, ref
-from incidents.api.serializers import IncidentStatusChangeSerializer
-from incidents.models import Incident, IncidentWorksZone, Post, WorksZone
+from incidents.publish.privacy import sees_personal_data
 from incidents.services.incidents import change_incident_status
-
-MAX_ID = 2**63 - 1
-# Errors are JSON whatever the output format asked for (incidents/api/errors.py).
-ERRORS = {(400, "application/json"): ref("Error"), (429, "application/json"): ref("Error")}
-NOT_FOUND = {(404, "application/json"): ref("Error")}
-
-
-class IsStaffOrReadOnly(permissions.BasePermission):
-    """Anyone reads; only staff (token or session) write."""
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
-
-
-def parse_id(value) -> int:
-    """A feature id from the URL; anything that cannot be one is a 404, never a 500."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    if not 1 <= number <= MAX_ID:
-        raise Http404
-    return number
-
-
-def media_type(request) -> str:
-    return request.accepted_renderer.media_type if request.accepted_renderer.format != "csv" else GEOJSON
 
 
 def list_schema(layer: Layer):
@@ -226,42 +205,6 @@ def _works_layer_viewset(layer: Layer) -> type[LayerViewSet]:
 WORKS_LAYER_VIEWSETS = [
     _works_layer_viewset(layer) for layer in (WORKS_POINTS, WORKS_LINES, WORKS_POLYGONS, WORKS_IMPACT_AREAS)
 ]
-
-
-def incident_posts(incident_id: int, *, staff: bool) -> list[dict]:
-    """The posts of an incident, oldest first, as the caller may see them."""
-    rows = Post.objects.filter(incident_id=incident_id).order_by("posted_at", "id")
-    posts = []
-    for post in rows:
-        posts.append(
-            public_post(
-                {
-                    "source": post.source,
-                    "posted_at": post.posted_at.isoformat(),
-                    "text": post.text,
-                    "language": post.language,
-                    "category": post.category,
-                    "external_id": post.external_id,
-                    "url": post.url,
-                    "author_handle": post.author_handle,
-                    "author_id": post.author_id,
-                    "media_urls": list(post.media_urls),
-                    "location": [round(post.location.x, 6), round(post.location.y, 6)] if post.location else None,
-                    "raw": post.raw,
-                },
-                staff=staff,
-            )
-        )
-    return posts
-
-
-def incident_works_zones(incident_id: int) -> list[dict]:
-    links = (
-        IncidentWorksZone.objects.filter(incident_id=incident_id)
-        .annotate(title=F("works_zone__title"))
-        .order_by("distance_m", "works_zone_id")
-    )
-    return [{"id": link.works_zone_id, "title": link.title, "distance_m": link.distance_m} for link in links]
 
 
 @extend_schema_view(

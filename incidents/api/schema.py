@@ -2,7 +2,7 @@
 OpenAPI descriptions of the GeoJSON bodies, generated from the layer definitions.
 
 drf-spectacular documents serializers; our bodies are built by PostgreSQL, so their
-schemas are written here from the same :class:`~incidents.api.layers.Layer` properties
+schemas are written here from the same :class:`~incidents.publish.layers.Layer` properties
 and added as components by :func:`add_geojson_components` (a postprocessing hook).
 """
 
@@ -14,10 +14,9 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 
-from incidents.api.filters import FILTERSETS
-from incidents.api.layers import COLLECTIONS, LAYERS, Layer
 from incidents.categories import Category
-from incidents.models import IncidentStatus, WorksStatus
+from incidents.publish.filters import FILTERSETS, MAX_ID
+from incidents.publish.layers import COLLECTIONS, LAYERS, Layer
 
 POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3}
 
@@ -55,6 +54,12 @@ GEOMETRIES = {
 
 def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+# The error answers every open-data operation may give.
+# Errors are JSON whatever the output format asked for (incidents/api/errors.py).
+ERRORS = {(400, "application/json"): ref("Error"), (429, "application/json"): ref("Error")}
+NOT_FOUND = {(404, "application/json"): ref("Error")}
 
 
 def geometry_schema(layer: Layer) -> dict:
@@ -337,7 +342,7 @@ _END = rf"(\.\.|{_INSTANT})"
 BBOX = {"type": "string", "pattern": rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$", "example": "1.43,43.59,1.46,43.61"}
 POINT = {"type": "string", "pattern": rf"^{_NUMBER},{_NUMBER}$", "example": "1.444,43.604"}
 DATETIME = {"type": "string", "pattern": rf"^({_INSTANT}|{_END}/{_END})$", "example": "2024-05-01T00:00:00Z/.."}
-IDENTIFIER = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+IDENTIFIER = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 INSTANT = {"type": "string", "pattern": rf"^{_INSTANT}$", "example": "2024-05-01T00:00:00Z"}
 BOOLEAN = {"type": "string", "enum": ["true", "false"]}
 LIMIT = {"type": "string", "pattern": "^([1-9][0-9]{0,2}|1000|all)$", "default": "100"}
@@ -372,6 +377,8 @@ def parameter_schema(name: str, field) -> dict:
         return {"type": "string", "format": "date"}
     if kind == "CodeListField":
         return codes(getattr(field, "valid", None) or options.get("choices", []))
+    if kind == "ChoiceField":
+        return {"type": "string", "enum": [value for value, _label in options.get("choices", [])]}
     if kind == "IntegerField":
         schema = dict(IDENTIFIER) if name not in {"zoom"} else {"type": "integer"}
     elif kind in {"DecimalField", "FloatField"}:
@@ -387,23 +394,11 @@ def parameter_schema(name: str, field) -> dict:
 
 def filter_parameters(layer: Layer) -> list[OpenApiParameter]:
     """Query parameters of a layer's list: its filters with their constraints."""
-    from incidents.api.filters import IncidentFilterSet, WorksZoneFilterSet
-
-    valid_codes = {
-        (IncidentFilterSet, "category"): [value for value, _ in Category.choices],
-        (IncidentFilterSet, "status"): [value for value, _ in IncidentStatus.choices],
-        (WorksZoneFilterSet, "status"): [value for value, _ in WorksStatus.choices],
-    }
     filterset = FILTERSETS[layer.name]
     parameters = []
     for name, filter_ in filterset.base_filters.items():
         description = str(filter_.label or getattr(filter_, "help_text", "") or "")
-        if name == "ordering":
-            schema = ordering(layer.ordering_fields)
-        elif (filterset, name) in valid_codes:
-            schema = codes(valid_codes[(filterset, name)])
-        else:
-            schema = parameter_schema(name, filter_)
+        schema = ordering(layer.ordering_fields) if name == "ordering" else parameter_schema(name, filter_)
         parameters.append(OpenApiParameter(name, schema, description=description))
     return parameters
 

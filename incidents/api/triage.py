@@ -1,4 +1,4 @@
-"""Triage metrics in the API: how fast incidents are acknowledged and resolved (see incidents/metrics.py)."""
+"""Triage metrics in the API: how fast incidents are acknowledged and resolved (see incidents/publish/metrics.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
-from incidents.api.filters import CodeListField, DateTimeIntervalField, parse_form
+from incidents.api.http import IsStaffOrReadOnly, parse_form
 from incidents.api.renderers import PlainJSONRenderer
-from incidents.api.rest import ERRORS, IsStaffOrReadOnly
-from incidents.api.schema import OpenDataAutoSchema, form_parameters, ref
+from incidents.api.schema import ERRORS, OpenDataAutoSchema, form_parameters, ref
 from incidents.categories import Category
-from incidents.metrics import triage_metrics
+from incidents.publish.filters import MAX_ID, CodeListField, DateTimeIntervalField
+from incidents.publish.metrics import triage_metrics
 
 # The default window: the last twelve weeks.
 DEFAULT_WEEKS = 12
@@ -29,7 +29,7 @@ class TriageMetricsForm(forms.Form):
     category = CodeListField(
         required=False, choices=[code for code, _label in Category.choices], help_text="Only these categories."
     )
-    district = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text="District id.")
+    district = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="District id.")
 
     def clean_datetime(self):
         interval = self.cleaned_data["datetime"]

@@ -1,7 +1,8 @@
-"""Measure the classifier on a labelled set: relevance and per-category precision/recall.
+"""Measure the classifier on a labelled set: relevance, categories, who is affected, follow-ups.
 
-The set is JSON lines: ``{"id", "split", "lang", "relevant", "category", "text"}``
-(``category`` is null for irrelevant posts); see ``tests/data/README.md``.
+The set is JSON lines: ``{"id", "split", "lang", "relevant", "category", "affects",
+"follow_up", "text"}`` (``category`` is null for irrelevant posts, ``follow_up`` null for
+posts that are no follow-up); see ``tests/data/README.md``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from incidents.categories import Category
+from incidents.categories import Affected, Category, FollowUp
 from incidents.classify.result import Classification
 
 
@@ -23,6 +24,8 @@ class LabelledPost:
     relevant: bool
     category: str | None
     text: str
+    affects: frozenset[str] = frozenset()
+    follow_up: str | None = None
 
 
 @dataclass(slots=True)
@@ -56,6 +59,15 @@ class Report:
     category_hits: int = 0
     category_total: int = 0
     errors: list[tuple[LabelledPost, Classification]] = field(default_factory=list)
+    # Per Affected value, on posts relevant in truth; and how many of those get the exact set.
+    affects: dict[str, Counts] = field(default_factory=dict)
+    affects_exact: int = 0
+    affects_total: int = 0
+    affects_errors: list[tuple[LabelledPost, Classification]] = field(default_factory=list)
+    # Per FollowUp kind, on every post; ``follow_up_any``: follow-up or not, whatever the kind.
+    follow_up: dict[str, Counts] = field(default_factory=dict)
+    follow_up_any: Counts = field(default_factory=Counts)
+    follow_up_errors: list[tuple[LabelledPost, Classification]] = field(default_factory=list)
 
     @property
     def category_accuracy(self) -> float:
@@ -65,6 +77,10 @@ class Report:
     def macro_f1(self) -> float:
         scores = [counts.f1 for counts in self.categories.values()]
         return sum(scores) / len(scores) if scores else 0.0
+
+    @property
+    def affects_accuracy(self) -> float:
+        return self.affects_exact / self.affects_total if self.affects_total else 1.0
 
 
 def load_labelled(path: str | Path) -> list[LabelledPost]:
@@ -77,6 +93,12 @@ def load_labelled(path: str | Path) -> list[LabelledPost]:
             category = item.get("category")
             if category is not None and category not in Category.values:
                 raise ValueError(f"{path}:{number}: unknown category {category!r}")
+            affects = frozenset(item.get("affects", ()))
+            if affects - set(Affected.values):
+                raise ValueError(f"{path}:{number}: unknown affects {sorted(affects - set(Affected.values))}")
+            follow_up = item.get("follow_up")
+            if follow_up is not None and follow_up not in FollowUp.values:
+                raise ValueError(f"{path}:{number}: unknown follow_up {follow_up!r}")
             posts.append(
                 LabelledPost(
                     item["id"],
@@ -85,6 +107,8 @@ def load_labelled(path: str | Path) -> list[LabelledPost]:
                     bool(item["relevant"]),
                     category,
                     item["text"],
+                    affects,
+                    follow_up,
                 )
             )
     return posts
@@ -93,8 +117,15 @@ def load_labelled(path: str | Path) -> list[LabelledPost]:
 def evaluate(
     posts: Iterable[LabelledPost], classify: Callable[[str, str], Classification], threshold: float = 0.5
 ) -> Report:
-    """Classify every post and count hits per category (a post counts for a category when relevant)."""
-    report = Report(categories={code: Counts() for code in Category.values})
+    """Classify every post and count hits per category (a post counts for a category when relevant).
+
+    Who is affected is scored on the posts relevant in truth, follow-ups on every post.
+    """
+    report = Report(
+        categories={code: Counts() for code in Category.values},
+        affects={value: Counts() for value in Affected.values},
+        follow_up={kind: Counts() for kind in FollowUp.values},
+    )
     for post in posts:
         result = classify(post.text, post.lang)
         report.posts += 1
@@ -119,7 +150,26 @@ def evaluate(
             report.category_hits += truth == predicted
         if truth != predicted:
             report.errors.append((post, result))
+        if post.relevant:
+            found = set(result.affects)
+            for value, counts in report.affects.items():
+                _count(counts, value in post.affects, value in found)
+            report.affects_total += 1
+            report.affects_exact += found == post.affects
+            if found != post.affects:
+                report.affects_errors.append((post, result))
+        for kind, counts in report.follow_up.items():
+            _count(counts, post.follow_up == kind, result.follow_up == kind)
+        _count(report.follow_up_any, post.follow_up is not None, result.follow_up is not None)
+        if post.follow_up != result.follow_up:
+            report.follow_up_errors.append((post, result))
     return report
+
+
+def _count(counts: Counts, truth: bool, predicted: bool) -> None:
+    counts.tp += truth and predicted
+    counts.fp += predicted and not truth
+    counts.fn += truth and not predicted
 
 
 def format_report(name: str, report: Report) -> str:
@@ -132,6 +182,19 @@ def format_report(name: str, report: Report) -> str:
         f"{'category':32} {'prec':>6} {'recall':>6} {'f1':>6} {'support':>7}",
     ]
     for code, counts in report.categories.items():
-        support = counts.tp + counts.fn
-        lines.append(f"{code:32} {counts.precision:6.3f} {counts.recall:6.3f} {counts.f1:6.3f} {support:7d}")
+        lines.append(_row(code, counts))
+    lines += [
+        f"affects, on posts relevant in truth: exact set {report.affects_accuracy:.3f} "
+        f"({report.affects_exact}/{report.affects_total})",
+        f"{'affected':32} {'prec':>6} {'recall':>6} {'f1':>6} {'support':>7}",
+        *(_row(value, counts) for value, counts in report.affects.items()),
+        f"{'follow-up':32} {'prec':>6} {'recall':>6} {'f1':>6} {'support':>7}",
+        _row("any kind", report.follow_up_any),
+        *(_row(kind, counts) for kind, counts in report.follow_up.items()),
+    ]
     return "\n".join(lines)
+
+
+def _row(name: str, counts: Counts) -> str:
+    support = counts.tp + counts.fn
+    return f"{name:32} {counts.precision:6.3f} {counts.recall:6.3f} {counts.f1:6.3f} {support:7d}"

@@ -12,8 +12,12 @@ about one dict lookup per word. Every decision is explained by ``Classification.
   absence terms where the absence is the problem ("pas d'éclairage", "plus de trottoir").
 - Off-topic vocabulary (promotion, politics, leisure) lowers relevance.
 - Relevance is a logistic function of the evidence; the category is the best-supported
-  one (ties to the first listed), ``other`` when the post is about public space but
-  names no category.
+  one (ties to the first listed), unless a precedence of the taxonomy applies (harm to
+  people on foot over the works causing it); ``other`` when the post is about public
+  space but names no category.
+- Apart from the vote, "side" terms say who is affected (``affects``) and whether the
+  post is a follow-up (still there, fixed, same here). They neither change relevance
+  nor the category, and a category term does not hide them.
 """
 
 from __future__ import annotations
@@ -28,18 +32,20 @@ from pathlib import Path
 
 from django.conf import settings
 
-from incidents.categories import Category
+from incidents.categories import Affected, Category, FollowUp
 from incidents.classify.result import Classification
-from incidents.locate.normalize import text_tokens
+from incidents.locate.normalize import SYMBOLS, text_tokens
 
 DEFAULT_LEXICON = Path(__file__).with_name("lexicon.toml")
 STRONG_WEIGHT = 1.0
 # Words naming where a problem is ("trottoir", "rocade") rather than what it is: they decide
-# only when nothing in the post names a cause ("trottoir bloqué par le chantier" is works).
+# only when nothing in the post names a cause ("branche tombée sur le trottoir" is
+# vegetation), unless a precedence of the lexicon says otherwise (works on the sidewalk).
 PLACE_WEIGHT = 0.6
 WEAK_WEIGHT = 0.4
 # One word repeated ("trou trou trou") counts at most this many times.
 MAX_REPEATS = 2
+SIDE_KINDS = frozenset({"affects", "follow_up"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,18 +54,23 @@ class Term:
 
     text: str
     pattern: tuple[tuple[str, bool], ...]  # (word, is_prefix) per position
-    kind: str  # category, cue, offtopic, rule
-    target: str  # category code, off-topic group, rule index
+    kind: str  # category, cue, neutral, offtopic, rule; side terms: affects, follow_up
+    target: str  # category code, off-topic group, rule index, Affected or FollowUp value
     weight: float
     absence: bool = False
     language: str = ""
     # Most specific first when sorted: longer phrase, exact word before prefix, longer prefix.
     specificity: tuple[int, bool, int] = (0, False, 0)
+    # Side terms' evidence ("affects:cyclists:velo*"), written once.
+    note: str = ""
 
     def matches_at(self, tokens: list[str], index: int) -> bool:
-        if index + len(self.pattern) > len(tokens):
+        """Whether the phrase is at ``index`` (its first word is known to match there)."""
+        pattern = self.pattern
+        if index + len(pattern) > len(tokens):
             return False
-        for offset, (word, prefix) in enumerate(self.pattern):
+        for offset in range(1, len(pattern)):
+            word, prefix = pattern[offset]
             token = tokens[index + offset]
             if not (token.startswith(word) if prefix else token == word):
                 return False
@@ -77,12 +88,28 @@ class Rule:
         return tuple(id(part) for part in self.parts)
 
 
+@dataclass(frozen=True, slots=True)
+class Precedence:
+    """``category`` wins over the best-supported category when that is one of ``over``
+    and the post gives ``category`` at least ``min_score`` and ``min_ratio`` times the best score."""
+
+    category: str
+    over: frozenset[str]
+    min_score: float
+    min_ratio: float
+
+
 def _pattern(text: str) -> tuple[tuple[str, bool], ...]:
     pattern: list[tuple[str, bool]] = []
     for part in text.split():
         prefix = part.endswith("*")
         words = text_tokens(part.rstrip("*"))
-        words = [word for word in words if word not in {"#", "/", "&", "+"}] or words
+        # "#travaux" is "travaux", but "+1" is "+ 1".
+        words = [
+            word
+            for position, word in enumerate(words)
+            if word not in SYMBOLS or (word == "+" and position + 1 < len(words))
+        ] or words
         for position, word in enumerate(words):
             pattern.append((word, prefix and position == len(words) - 1))
     return tuple(pattern)
@@ -96,7 +123,8 @@ def _term(raw: str, kind: str, target: str, weight: float, absence: bool = False
     if not pattern:
         return None
     specificity = (-len(pattern), pattern[0][1], -len(pattern[0][0]))
-    return Term(raw, pattern, kind, target, weight, absence, language, specificity)
+    note = f"{kind}:{target}:{raw}" if kind in SIDE_KINDS else ""
+    return Term(raw, pattern, kind, target, weight, absence, language, specificity, note)
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -121,6 +149,7 @@ class Lexicon:
     prefix_lengths: tuple[int, ...]
     emoji: dict[str, str]
     rules: list[Rule]
+    precedence: list[Precedence]
     category_order: list[str]
     negators: frozenset[str]
     conditional: dict[str, frozenset[str]]
@@ -132,7 +161,10 @@ class Lexicon:
     cue_cap: float
     offtopic_weight: float
     negated_weight: float
+    # Words that make a following "fixed" term a wish ("il faut que ce soit réparé").
+    wish: frozenset[str] = frozenset()
     _by_token: dict[str, tuple[Term, ...]] = field(default_factory=dict)
+    _side_by_token: dict[str, tuple[Term, ...]] = field(default_factory=dict)
     _emoji_pattern: re.Pattern | None = None
     _negation_triggers: frozenset[str] = frozenset()
     _rank: dict[str, int] = field(default_factory=dict)
@@ -192,6 +224,37 @@ class Lexicon:
             )
             rules.append(Rule(parts, entry["category"], float(entry.get("weight", 1.0))))
             terms.extend(parts)
+        precedence: list[Precedence] = []
+        for number, entry in enumerate(data.get("precedence", [])):
+            codes = [entry["category"], *entry["over"]]
+            if not valid.issuperset(codes):
+                raise ValueError(
+                    f"precedence {number + 1}: {', '.join(sorted(set(codes) - valid))} is not a category code"
+                )
+            precedence.append(
+                Precedence(
+                    entry["category"],
+                    frozenset(entry["over"]),
+                    float(entry.get("min_score", 0.0)),
+                    float(entry.get("min_ratio", 0.0)),
+                )
+            )
+        for value, entry in data.get("affects", {}).items():
+            if value not in Affected.values:
+                raise ValueError(f"lexicon affects {value!r} is not one of {', '.join(Affected.values)}")
+            for raw in entry.get("words", []):
+                terms.append(_term(raw, "affects", Affected(value), STRONG_WEIGHT))
+            for raw in entry.get("weak", []):
+                terms.append(_term(raw, "affects", Affected(value), WEAK_WEIGHT))
+        follow_up = data.get("follow_up", {})
+        unknown = set(follow_up) - {*FollowUp.values, "wish"}
+        if unknown:
+            raise ValueError(
+                f"lexicon follow_up: {', '.join(sorted(unknown))} is not one of {', '.join(FollowUp.values)}, wish"
+            )
+        for kind in FollowUp:
+            for raw in follow_up.get(kind.value, []):
+                terms.append(_term(raw, "follow_up", kind, STRONG_WEIGHT))
 
         exact: dict[str, list[Term]] = {}
         prefixes: dict[str, list[Term]] = {}
@@ -208,6 +271,7 @@ class Lexicon:
             prefix_lengths=tuple(sorted({len(word) for word in prefixes})),
             emoji=dict(emoji),
             rules=rules,
+            precedence=precedence,
             category_order=order,
             negators=frozenset(negation.get("words", [])),
             conditional={word: frozenset(after) for word, after in negation.get("conditional", {}).items()},
@@ -219,10 +283,11 @@ class Lexicon:
             cue_cap=float(relevance.get("cue_cap", 0.5)),
             offtopic_weight=float(relevance.get("offtopic_weight", 1.0)),
             negated_weight=float(relevance.get("negated_weight", 0.5)),
+            wish=frozenset(word for raw in follow_up.get("wish", []) for word in text_tokens(raw)),
         )
 
     def candidates(self, token: str) -> tuple[Term, ...]:
-        """Terms whose first word matches ``token`` (cached per distinct token)."""
+        """Terms whose first word matches ``token``, side terms apart (both cached per distinct token)."""
         found = self._by_token.get(token)
         if found is None:
             found_list = list(self.exact.get(token, ()))
@@ -231,10 +296,10 @@ class Lexicon:
                     break
                 found_list.extend(self.prefixes.get(token[:length], ()))
             # Most specific first (see classify): the first that matches sets the bar.
-            found = tuple(sorted(found_list, key=lambda term: term.specificity))
-            if len(self._by_token) > 200_000:
-                self._by_token.clear()
+            found_list.sort(key=lambda term: term.specificity)
+            found = tuple(term for term in found_list if term.kind not in SIDE_KINDS)
             self._by_token[token] = found
+            self._side_by_token[token] = tuple(term for term in found_list if term.kind in SIDE_KINDS)
         return found
 
     def negated(self, tokens: tuple[str, ...], index: int) -> bool:
@@ -254,6 +319,10 @@ class Lexicon:
         # Most posts hold no negation word: then no term needs the window check.
         may_negate = not self._negation_triggers.isdisjoint(tokens)
         by_token = self._by_token
+        # Bounded, and emptied only between posts: a post's words stay cached while it is read.
+        if len(by_token) > 200_000:
+            by_token.clear()
+            self._side_by_token.clear()
         for token in [token for token in tokens if token not in by_token]:
             self.candidates(token)
         # Only words that start some term are looked at.
@@ -325,20 +394,90 @@ class Lexicon:
                     scores[rule.category] = scores.get(rule.category, 0.0) + rule.weight
                     evidence.append(f"{rule.category}:rule {number + 1}")
 
-        return self._decide(scores, min(cues, self.cue_cap), offtopic, denied, evidence)
+        affects, follow_up = self._side(tokens, language, may_negate, evidence)
+        return self._decide(scores, min(cues, self.cue_cap), offtopic, denied, evidence, affects, follow_up)
+
+    def _side(
+        self, tokens: tuple[str, ...], language: str, may_negate: bool, evidence: list[str]
+    ) -> tuple[tuple[Affected, ...], FollowUp | None]:
+        """Who is affected and the follow-up kind, from the side terms (most specific at each word, as above).
+
+        ``weak`` affects terms count only when no other term names a group. A negated
+        "fixed" ("pas réparé", "not fixed") says "still"; one after a wish word is no
+        news. Of "still" and "fixed" the one said last wins; "same" only when neither is said.
+        """
+        side = self._side_by_token
+        positions = [index for index, token in enumerate(tokens) if side[token]]
+        if not positions:
+            return (), None
+        named: set[Affected] = set()
+        hinted: set[Affected] = set()
+        state: FollowUp | None = None
+        same = False
+        free_from = 0
+        for index in positions:
+            if index < free_from:
+                continue
+            best = None
+            for term in side[tokens[index]]:
+                if best is not None and term.specificity != best:
+                    break
+                if term.language and language and term.language != language:
+                    continue
+                if len(term.pattern) > 1 and not term.matches_at(tokens, index):
+                    continue
+                best = term.specificity
+                free_from = index + len(term.pattern)
+                if term.kind == "affects":
+                    (named if term.weight == STRONG_WEIGHT else hinted).add(term.target)
+                    evidence.append(term.note)
+                    continue
+                kind = term.target
+                note = term.note
+                if kind is FollowUp.FIXED:
+                    if not self.wish.isdisjoint(tokens[max(0, index - self.window) : index]):
+                        evidence.append(f"wish:{term.text}")
+                        continue
+                    if may_negate and self.negated(tokens, index):
+                        kind = FollowUp.STILL
+                        note = f"follow_up:{kind.value}:negated:{term.text}"
+                if kind is FollowUp.SAME:
+                    same = True
+                else:
+                    state = kind
+                evidence.append(note)
+        return tuple(sorted(named or hinted)), state or (FollowUp.SAME if same else None)
 
     def _decide(
-        self, scores: dict[str, float], cues: float, offtopic: float, denied: float, evidence: list[str]
+        self,
+        scores: dict[str, float],
+        cues: float,
+        offtopic: float,
+        denied: float,
+        evidence: list[str],
+        affects: tuple[Affected, ...],
+        follow_up: FollowUp | None,
     ) -> Classification:
         total = sum(scores.values())
         strength = total + cues - self.offtopic_weight * offtopic - self.negated_weight * denied
         relevance = 1.0 / (1.0 + math.exp(-(self.slope * strength + self.offset)))
         if not scores:
             return Classification(
-                relevance=round(relevance, 4), category=Category.OTHER, score=0.0, evidence=tuple(evidence)
+                relevance=round(relevance, 4),
+                category=Category.OTHER,
+                score=0.0,
+                evidence=tuple(evidence),
+                affects=affects,
+                follow_up=follow_up,
             )
         rank = self._rank
         category = max(scores, key=lambda code: (scores[code], -rank.get(code, len(rank))))
+        for rule in self.precedence:
+            score = scores.get(rule.category, 0.0)
+            if category in rule.over and score >= rule.min_score and score >= rule.min_ratio * scores[category]:
+                evidence.append(f"{rule.category}:precedence over {category}")
+                category = rule.category
+                break
         best = scores[category]
         score = (best / total) * (1.0 - math.exp(-best))
         return Classification(
@@ -346,6 +485,8 @@ class Lexicon:
             category=Category(category),
             score=round(score, 4),
             evidence=tuple(evidence),
+            affects=affects,
+            follow_up=follow_up,
         )
 
 

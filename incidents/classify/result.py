@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from incidents.categories import Category
+from incidents.categories import Affected, Category, FollowUp
 
 
 @dataclass(frozen=True, slots=True)
 class Classification:
     """Relevance (0-1: is the post about public space?) and the best category with its score (0-1).
 
-    ``evidence`` lists the rules or words that decided, so a city can see why.
+    ``affects``: who the text says the problem harms (sorted codes, read whether or not
+    the post is relevant). ``follow_up``: the text reads as a follow-up to a problem
+    already reported (still there, fixed, same here), ``None`` otherwise; it never
+    changes relevance, so a reply that names no problem stays irrelevant on its own and
+    the pipeline decides whether its parent makes it relevant. ``evidence`` lists the
+    rules or words that decided, so a city can see why.
     """
 
     relevance: float
     category: Category
     score: float
     evidence: tuple[str, ...] = field(default_factory=tuple)
+    affects: tuple[Affected, ...] = ()
+    follow_up: FollowUp | None = None
 
     @property
     def is_relevant(self) -> bool:

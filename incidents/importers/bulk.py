@@ -13,22 +13,30 @@ One import runs, inside one transaction:
 
 The statement also returns the extent of what changed (old and new geometries), which
 is what the link stage needs to refresh the links of existing incidents.
+
+The import services (streets, works, districts) share the steps below :class:`Stage`:
+values cut or checked against the column widths, rows built from records,
+:func:`stage_and_upsert`, and the relinking once the import is committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.utils.translation import gettext as _
 
-from incidents.importers.records import Extent, Progress, Rejection, no_progress
+from incidents.importers.records import Extent, ImportResult, Progress, Rejection, no_progress
+from incidents.inputs import RecordError, clean_text
 from incidents.models import ServiceArea
-from incidents.sources.parsing import clean_text
+from incidents.pipeline.link import relink_incidents
 
 STAGE = "import_stage"
+# Streets and works are keyed on their identifier in their source.
+SOURCE_KEY = ("source", "source_id")
 COPY_PROGRESS_EVERY = 5_000
 
 # What ST_CollectionExtract keeps for each kind of table (2 = lines, 3 = polygons), and
@@ -85,14 +93,15 @@ class Stage:
     def load(self, rows: Iterable[Sequence[Any]], total: int, progress: Progress = no_progress) -> None:
         """COPY ``rows`` = (position, ewkt, *columns) into the stage."""
         names = ", ".join(["ord", "position", "geom", *self.columns])
+        phase = _("writing")
         raw = self.cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
             for index, row in enumerate(rows):
                 # Text PostgreSQL refuses (NUL, lone surrogates) would fail the whole COPY: drop those characters.
                 copy.write_row((index, *(clean_text(value) if isinstance(value, str) else value for value in row)))
                 if index % COPY_PROGRESS_EVERY == 0:
-                    progress("writing", index, total)
-        progress("writing", total, total)
+                    progress(phase, index, total)
+        progress(phase, total, total)
         self.cursor.execute(f"ANALYZE {STAGE}")
 
     def check(self, key: Sequence[str]) -> None:
@@ -119,11 +128,13 @@ class Stage:
         keys = ", ".join(key)
         execute(
             f"""
-            UPDATE {STAGE} s SET reason = 'same id as ' || first.position
+            UPDATE {STAGE} s SET reason = replace(%s, '{{position}}', first.position)
             FROM (SELECT DISTINCT ON ({keys}) ord, position, {keys} FROM {STAGE}
                   WHERE reason IS NULL ORDER BY {keys}, ord) AS first
             WHERE s.reason IS NULL AND s.ord > first.ord AND {" AND ".join(f"s.{k} = first.{k}" for k in key)}
-            """
+            """,
+            # Filled in by PostgreSQL with each duplicate's first occurrence.
+            [_("same id as %(position)s") % {"position": "{position}"}],
         )
 
     def _reject_swapped(self) -> None:
@@ -213,3 +224,104 @@ class Stage:
             # row by row with every other of its rows.
             self.cursor.execute(f"ANALYZE {table}")
         return Upserted(list(created), list(updated), tuple(box) if box else None)
+
+
+# --- what the import services share ---------------------------------------------------
+
+
+def fit(value: str, model: type, field: str) -> str:
+    """Cut free text to the column's length (a long title must not cost the whole record)."""
+    limit = model._meta.get_field(field).max_length
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def check_code(value: str, model: type, field: str, label: str) -> None:
+    limit = model._meta.get_field(field).max_length
+    if len(value) > limit:
+        raise RecordError(
+            _("%(label)s %(value)r… is longer than %(limit)s characters")
+            % {"label": label, "value": value[:40], "limit": limit}
+        )
+
+
+@dataclass(frozen=True)
+class UpsertTarget:
+    """Where an import writes: the table, the staged columns and how rows become stored rows.
+
+    ``columns`` are the staged data columns (name, SQL type), stored as they are with the
+    geometry; ``computed`` maps the other columns to SQL expressions over the stage row
+    ``s``; ``update`` and ``extent`` are as in :meth:`Stage.upsert`; ``kind`` is the
+    geometry kind the table stores.
+    """
+
+    table: str
+    columns: Sequence[tuple[str, str]]
+    kind: str
+    key: Sequence[str]
+    computed: Mapping[str, str] = field(default_factory=dict)
+    update: Mapping[str, str] | None = None
+    extent: str = "geom"
+    timestamps: bool = True
+
+    @property
+    def values(self) -> dict[str, str]:
+        return {**{name: f"s.{name}" for name, _ in self.columns}, "geom": "s.geom", **self.computed}
+
+
+def stage_and_upsert(
+    result: ImportResult,
+    target: UpsertTarget,
+    rows: list[tuple],
+    *,
+    progress: Progress,
+    params: Mapping[str, Any] | None = None,
+    after: Callable[[Any], None] | None = None,
+) -> None:
+    """Stage ``rows``, check them and upsert them into ``target``; fill ``result``. Runs in the caller's transaction.
+
+    ``after`` runs on the cursor once the rows are written, while the stage still holds them.
+    """
+    with connection.cursor() as cursor:
+        stage = Stage(cursor, target.columns, target.kind)
+        stage.load(rows, len(rows), progress)
+        stage.check(target.key)
+        valid, repaired = stage.counts()
+        result.rejections.extend(stage.rejections())
+        upserted = stage.upsert(
+            target.table,
+            target.key,
+            target.values,
+            target.update,
+            extent=target.extent,
+            params=params,
+            timestamps=target.timestamps,
+        )
+        if after is not None:
+            after(cursor)
+        stage.drop()
+    result.repaired = repaired
+    result.created_ids, result.updated_ids = upserted.created_ids, upserted.updated_ids
+    result.created, result.updated = len(upserted.created_ids), len(upserted.updated_ids)
+    result.unchanged = valid - result.created - result.updated
+    result.changed_extent = merge_extents(result.changed_extent, upserted.extent)
+
+
+def record_rows(records: list, make_row: Callable[[Any], tuple], result: ImportResult) -> list[tuple]:
+    """The rows ``make_row`` builds from ``records``; a record it refuses becomes a rejection in ``result``."""
+    rows = []
+    for record in records:
+        try:
+            rows.append(make_row(record))
+        except RecordError as error:
+            result.rejections.append(Rejection(record.position, str(error)))
+    return rows
+
+
+def relink_changes(result: ImportResult, **changed_ids: list[int]) -> None:
+    """Refresh the links of the incidents near what the import changed, once it is committed.
+
+    Posts near the changed rows' old and new geometries (``changed_extent``) or linked to
+    them get their nearest segment and works zones again; their incidents are refreshed.
+    """
+    if result.changed:
+        result.relinked = relink_incidents(extent=result.changed_extent, **changed_ids).incidents

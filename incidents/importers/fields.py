@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from incidents.importers.records import InputError
+from incidents.inputs import InputError
 
 STREET_FIELDS = {
     "id": "identifier of the segment in the source (required)",

@@ -26,19 +26,10 @@ from django.utils.translation import gettext as _
 
 from incidents.importers import geometry
 from incidents.importers.fields import FieldMap
-from incidents.importers.impact import parse_circulation
-from incidents.importers.inputs import InputFile
-from incidents.importers.records import (
-    DistrictRecord,
-    InputError,
-    ParsedFile,
-    Progress,
-    RecordError,
-    StreetRecord,
-    WorksRecord,
-    no_progress,
-)
-from incidents.importers.values import insee_code, parse_datetime, text
+from incidents.importers.records import DistrictRecord, ParsedFile, Progress, StreetRecord, WorksRecord, no_progress
+from incidents.importers.restrictions import parse_circulation
+from incidents.importers.values import insee_code, text
+from incidents.inputs import InputError, InputFile, RecordError, parse_datetime
 
 # Opendatasoft keeps the geometry in these fields; they are not copied into properties.
 ODS_GEOMETRY_FIELDS = ("geo_shape", "geo_point_2d")
@@ -214,6 +205,19 @@ def parse_features(
     return features
 
 
+def note_partial(parsed: ParsedFile, features: FeatureList, name: str) -> bool:
+    """Mark ``parsed`` incomplete, with a note, when ``features`` is one page of a larger answer; say if it is."""
+    count = len(features.features)
+    if features.total_count is None or features.total_count <= count:
+        return False
+    parsed.complete = False
+    parsed.notes.append(
+        _("%(name)s: a partial answer (%(count)s of %(total)s records): what is missing from it is kept as it is.")
+        % {"name": name, "count": f"{count:,}", "total": f"{features.total_count:,}"}
+    )
+    return True
+
+
 def _id_hint(feature: Feature, fields: FieldMap | None) -> str:
     identifier = (fields.get(feature.properties, "id") if fields else None) or feature.id
     return f" (id {text(identifier)})" if text(identifier) else ""
@@ -260,24 +264,33 @@ def build_works(
     *,
     source_id: str | None = None,
     seen_at: dt.datetime | None = None,
-    read_date: Callable[..., dt.datetime | None] = parse_datetime,
+    utc_midnight_is_a_day: bool = False,
 ) -> WorksRecord:
-    """A :class:`WorksRecord` from a feature read through ``fields``; dates through ``read_date``."""
+    """A :class:`WorksRecord` from a feature read through ``fields``.
+
+    Dates are read by :func:`~incidents.inputs.parse_datetime`, French day-first dates
+    included; ``utc_midnight_is_a_day`` reads UTC midnight as the calendar day it stands for.
+    """
     props = feature.properties
     identifier = source_id or required(fields, feature, "id", feature.id)
-    starts_at = read_date(fields.get(props, "start"), label="start date")
+
+    def read_date(name: str, label: str, end: bool = False) -> dt.datetime | None:
+        value = fields.get(props, name)
+        return parse_datetime(value, label=label, end=end, day_first=True, utc_midnight_is_a_day=utc_midnight_is_a_day)
+
+    starts_at = read_date("start", "start date")
     if starts_at is None:
         raise RecordError(
             _("no start date (looked in %(where)s; choose another with --map start=PROPERTY)")
             % {"where": fields.describe("start")}
         )
-    ends_at = read_date(fields.get(props, "end"), end=True, label="end date")
+    ends_at = read_date("end", "end date", end=True)
     if ends_at is not None and ends_at < starts_at:
         raise RecordError(
             _("ends (%(end)s) before it starts (%(start)s)")
             % {"end": ends_at.isoformat(), "start": starts_at.isoformat()}
         )
-    seen = read_date(fields.get(props, "seen"), label="snapshot time") or seen_at
+    seen = read_date("seen", "snapshot time") or seen_at
     return WorksRecord(
         position=feature.position,
         source_id=identifier,
@@ -314,7 +327,8 @@ def parse_streets(
     """Generic GeoJSON/JSON streets: ``id`` and ``name`` from the feature or ``--map``."""
     fields = FieldMap(GENERIC_STREET_PRESET, overrides)
     parsed: ParsedFile[StreetRecord] = ParsedFile()
-    parse_features(input_file, lambda f: build_street(f, fields), parsed, progress, fields)
+    features = parse_features(input_file, lambda f: build_street(f, fields), parsed, progress, fields)
+    note_partial(parsed, features, input_file.name)
     return parsed
 
 

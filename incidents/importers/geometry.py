@@ -14,16 +14,19 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from incidents.importers.records import RecordError
+from incidents.inputs import RecordError
 
 LINES = frozenset({"LineString", "MultiLineString"})
 POLYGONS = frozenset({"Polygon", "MultiPolygon"})
 ANY = frozenset({"Point", "MultiPoint", *LINES, *POLYGONS})
+# WZDx road events: a line along the road, or points where the event starts and ends.
+LINE_OR_POINTS = frozenset({"LineString", "MultiPoint"})
 
 _EXPECTED = {
     LINES: gettext_lazy("a line"),
     POLYGONS: gettext_lazy("a polygon"),
     ANY: gettext_lazy("a point, line or polygon"),
+    LINE_OR_POINTS: gettext_lazy("a line or points"),
 }
 
 

@@ -3,7 +3,8 @@
 Parsers (one module per format) turn a file into :class:`StreetRecord`,
 :class:`WorksRecord` or :class:`DistrictRecord` values plus :class:`Rejection`s for the
 records they could not read. The bulk writer (:mod:`incidents.importers.bulk`) stores
-them; the services (:mod:`incidents.importers.service`) return an :class:`ImportResult`.
+them; the services (:mod:`.streets`, :mod:`.works`, :mod:`.districts`) return an
+:class:`ImportResult`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,6 @@ from typing import Any, Generic, TypeVar
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
-
-class InputError(Exception):
-    """A whole input cannot be read (malformed JSON or XML, unknown format...): nothing is imported."""
-
-
-class RecordError(ValueError):
-    """One record cannot be imported; the message is the reason shown to the user."""
-
 
 # Called with (phase, done, total); total is None when the size is not known in advance.
 Progress = Callable[[str, int, int | None], None]
@@ -58,7 +50,13 @@ class Impact:
 
 @dataclass(slots=True)
 class StreetRecord:
-    """One street segment as read from its source. ``ewkt`` is validated WGS84 EWKT."""
+    """One street segment as read from its source. ``ewkt`` is validated WGS84 EWKT.
+
+    ``layer`` names the layer of its source the record comes from, for sources published
+    in several layers that share one id space (Toulouse's ``sens-de-circulation`` and
+    ``zones-de-rencontre``): where layers disagree, the lower ``layer_rank`` wins. Empty
+    for sources published whole.
+    """
 
     position: str
     source_id: str
@@ -68,6 +66,8 @@ class StreetRecord:
     commune: str = ""
     insee_code: str = ""
     properties: dict[str, Any] = field(default_factory=dict)
+    layer: str = ""
+    layer_rank: int = 0
 
 
 @dataclass(slots=True)
@@ -125,6 +125,8 @@ class ParsedFile(Generic[R]):
     # The source name to use when the caller gives none.
     default_source: str = ""
     notes: list[str] = field(default_factory=list)
+    # False for part of a dataset (an API page): records missing from it are not gone.
+    complete: bool = True
 
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + count
@@ -150,6 +152,7 @@ COUNT_NAMES = {
     "rejected": gettext_lazy("rejected"),
     "merged": gettext_lazy("merged"),
     "withdrawn": gettext_lazy("withdrawn"),
+    "retired": gettext_lazy("retired"),
     "skipped": gettext_lazy("skipped"),
     "relinked": gettext_lazy("incidents relinked"),
 }
@@ -159,7 +162,8 @@ COUNT_NAMES = {
 class ImportResult:
     """The outcome of one import, as counts plus what changed.
 
-    ``changed_ids`` (primary keys of the rows created, updated or withdrawn) and
+    ``changed_ids`` (primary keys of the rows created, updated or withdrawn; not of the
+    street segments retired, whose posts keep their links) and
     ``changed_extent`` (a WGS84 box around their old and new geometries, for works zones
     their impact areas) are what the link stage needs to refresh the links of existing
     incidents after an import.
@@ -181,6 +185,8 @@ class ImportResult:
     created_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
     withdrawn_ids: list[int] = field(default_factory=list)
+    # Street segments a newer full import no longer lists: kept, no longer linked to.
+    retired_ids: list[int] = field(default_factory=list)
     changed_extent: Extent | None = None
     relinked: int = 0
     seconds: float = 0.0
@@ -195,8 +201,12 @@ class ImportResult:
         return sorted({*self.created_ids, *self.updated_ids, *self.withdrawn_ids})
 
     @property
+    def retired(self) -> int:
+        return len(self.retired_ids)
+
+    @property
     def changed(self) -> bool:
-        return bool(self.created_ids or self.updated_ids or self.withdrawn_ids)
+        return bool(self.created_ids or self.updated_ids or self.withdrawn_ids or self.retired_ids)
 
     @property
     def rate(self) -> float:
@@ -216,6 +226,8 @@ class ImportResult:
             counts["merged"] = self.merged
         if self.kind == "works":
             counts["withdrawn"] = self.withdrawn
+        if self.retired:
+            counts["retired"] = self.retired
         if self.skipped:
             counts["skipped"] = sum(self.skipped.values())
         if self.relinked:

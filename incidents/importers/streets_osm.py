@@ -29,8 +29,8 @@ import osmium
 from django.utils.translation import gettext as _
 
 from incidents.importers.geometry import lines_to_ewkt
-from incidents.importers.inputs import InputFile
-from incidents.importers.records import InputError, ParsedFile, Progress, StreetRecord, no_progress
+from incidents.importers.records import ParsedFile, Progress, StreetRecord, no_progress
+from incidents.inputs import InputError, InputFile
 
 NOT_STREETS = frozenset(
     {
@@ -78,7 +78,7 @@ class _StreetWays(osmium.SimpleHandler):
             self.parsed.skip(_("highway=%(highway)s is not a street") % {"highway": highway})
             return
         if not way.tags.get("name"):
-            self.parsed.skip("unnamed highway ways")
+            self.parsed.skip(_("unnamed highway ways"))
             return
         refs, coords = [], []
         for node in way.nodes:
@@ -117,7 +117,7 @@ def parse(
     """Named ``highway=*`` ways of an OSM XML or PBF input, split at junctions."""
     parsed: ParsedFile[StreetRecord] = ParsedFile(default_source=DEFAULT_SOURCE)
     if overrides:
-        parsed.notes.append("--map is ignored for OSM input: names come from the 'name' tag.")
+        parsed.notes.append(_("--map is ignored for OSM input: names come from the 'name' tag."))
     name = input_file.name
     handler = _StreetWays(parsed, input_file.name, progress)
     file_format = "pbf" if input_file.looks_like_pbf else "osm"

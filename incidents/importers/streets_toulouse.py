@@ -12,6 +12,14 @@ both have a segment 2483), so the source id is ``<INSEE code>:<id_seg_ges>``
 one id are pieces of one segment (merged by the streets service). A few rows carry
 ``id_seg_ges = 0`` (no managed id); they fall back to their ``id_seg_obs``
 (``31069:obs27044``).
+
+Layers: each file is one layer of the source, told by the attributes only it has
+(:data:`LAYERS`). Where two layers publish the same segment, the first layer of
+:data:`LAYERS` wins each field both publish: ``sens-de-circulation`` is the street network
+(its name, street id, commune and line are the reference), ``zones-de-rencontre`` a
+regulation laid over some of its segments (it adds its own attributes, ``type``,
+``sensunique``, ``doublesens_cyclable``..., and the pieces of line the network lacks).
+The layers can be imported together or one at a time: the merge is the same.
 """
 
 from __future__ import annotations
@@ -22,10 +30,17 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from incidents.importers.fields import FieldMap
-from incidents.importers.geojson import Feature, all_properties, build_street, iter_features, parse_features
-from incidents.importers.inputs import InputFile
-from incidents.importers.records import ParsedFile, Progress, RecordError, StreetRecord, no_progress
+from incidents.importers.geojson import (
+    Feature,
+    all_properties,
+    build_street,
+    iter_features,
+    note_partial,
+    parse_features,
+)
+from incidents.importers.records import ParsedFile, Progress, StreetRecord, no_progress
 from incidents.importers.values import insee_code, text
+from incidents.inputs import InputFile, RecordError
 
 PRESET = {
     "id": ("id_seg_ges", "id_troncon"),
@@ -37,6 +52,21 @@ PRESET = {
 # Property names that only Toulouse street layers use.
 MARKERS = frozenset({"id_seg_ges", "id_troncon", "codsti"})
 DEFAULT_SOURCE = "toulouse"
+# The layers of the source, in order of precedence, and the attributes that tell each one.
+# filaire-de-voirie numbers its segments in another id space (id_troncon): it shares none.
+LAYERS = (
+    ("filaire-de-voirie", frozenset({"id_troncon", "mot_directeur"})),
+    ("sens-de-circulation", frozenset({"itineraire_principal", "itineraire_desserte", "ref_arrete"})),
+    ("zones-de-rencontre", frozenset({"doublesens_cyclable", "sensunique", "infobulle"})),
+)
+
+
+def layer_of(keys: set[str]) -> tuple[str, int]:
+    """The layer (name, rank) whose attributes ``keys`` hold; ``("", 0)`` for none we know."""
+    for rank, (name, markers) in enumerate(LAYERS):
+        if markers & keys:
+            return name, rank
+    return "", 0
 
 
 def detect(input_file: InputFile) -> bool:
@@ -66,7 +96,11 @@ def parse(
 ) -> ParsedFile[StreetRecord]:
     fields = FieldMap(PRESET, overrides)
     parsed: ParsedFile[StreetRecord] = ParsedFile(default_source=DEFAULT_SOURCE)
-    parse_features(
+    features = parse_features(
         input_file, lambda f: build_street(f, fields, lambda f: segment_id(f, fields)), parsed, progress, fields
     )
+    layer, rank = layer_of(all_properties(features.features))
+    for record in parsed.records:
+        record.layer, record.layer_rank = layer, rank
+    note_partial(parsed, features, input_file.name)
     return parsed

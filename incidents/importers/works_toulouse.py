@@ -20,17 +20,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from incidents.importers.fields import FieldMap
-from incidents.importers.geojson import Feature, all_properties, build_works, iter_features, parse_features
-from incidents.importers.inputs import InputFile
+from incidents.importers.geojson import (
+    Feature,
+    all_properties,
+    build_works,
+    iter_features,
+    note_partial,
+    parse_features,
+)
 from incidents.importers.records import ParsedFile, Progress, WorksRecord, no_progress
-from incidents.importers.values import parse_datetime, text
+from incidents.importers.values import text
+from incidents.inputs import InputFile
 
 PRESET = {
     "id": ("numero",),
@@ -50,7 +56,6 @@ PRESET = {
     "lat": ("Y_WGS84",),
 }
 DEFAULT_SOURCE = "toulouse"
-_UTC_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?(?:Z|\+00:00)$")
 
 
 def detect(input_file: InputFile) -> bool:
@@ -59,15 +64,6 @@ def detect(input_file: InputFile) -> bool:
         return False
     keys = all_properties(iter_features(input_file.json(), input_file.name).features)
     return "datedebut" in keys and bool({"circulation", "X_WGS84", "numero"} & keys)
-
-
-def read_date(value: Any, *, end: bool = False, label: str = "date") -> dt.datetime | None:
-    """A chantiers-en-cours date: UTC midnight stands for the local calendar day."""
-    if isinstance(value, str):
-        utc_midnight = _UTC_MIDNIGHT.match(value.strip())
-        if utc_midnight:
-            value = utc_midnight.group(1)
-    return parse_datetime(value, end=end, label=label)
 
 
 def site_zone_id(feature: Feature) -> str | None:
@@ -93,18 +89,13 @@ def parse(
 
     def build(feature: Feature) -> WorksRecord:
         zone_id = None if "id" in (overrides or {}) else site_zone_id(feature)
-        return build_works(feature, fields, source_id=zone_id, seen_at=as_of, read_date=read_date)
+        return build_works(feature, fields, source_id=zone_id, seen_at=as_of, utc_midnight_is_a_day=True)
 
     features = parse_features(input_file, build, parsed, progress, fields)
     stamps = sorted({record.seen_at for record in parsed.records if record.seen_at is not None})
     stamped_in_file = any(fields.get(f.properties, "seen") for f in features.features)
-    count = len(features.features)
-    if features.total_count is not None and features.total_count > count:
-        parsed.notes.append(
-            _("%(name)s: a partial answer (%(count)s of %(total)s records): zones missing from it are not withdrawn.")
-            % {"name": input_file.name, "count": f"{count:,}", "total": f"{features.total_count:,}"}
-        )
-    elif stamped_in_file or as_of is not None:
+    partial = note_partial(parsed, features, input_file.name)
+    if not partial and (stamped_in_file or as_of is not None):
         # Daily exports are full snapshots of the works in progress.
         parsed.snapshots.extend(stamps)
     if not stamps:

@@ -1,12 +1,13 @@
 """
 The in-memory street index the locator matches post text against.
 
-Built once per process from :class:`~incidents.models.StreetSegment` rows and kept until
-the streets change (:func:`get_gazetteer` checks a cheap fingerprint: row count, last
-``updated_at`` and last id). Segments are grouped into *streets*: one official name in
-one commune. For each street the index keeps its geometry in a local metric frame, a
-representative point *on* the street and the radius around it that covers the whole
-street (the accuracy of a location that knows only the street name).
+Built once per process from the current :class:`~incidents.models.StreetSegment` rows
+(retired ones are left out) and kept until the streets change (:func:`get_gazetteer`
+checks a cheap fingerprint: row count, last ``updated_at`` and last id). Segments are
+grouped into *streets*: one official name in one commune. For each street the index
+keeps its geometry in a local metric frame, a representative point *on* the street and
+the radius around it that covers the whole street (the accuracy of a location that knows
+only the street name).
 
 The lookups are token tries, so matching a post costs a few dict lookups per word
 whatever the number of streets:
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -39,6 +39,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Count, Max
 
+from incidents.cache import StampedCache
 from incidents.geo import LocalFrame
 from incidents.locate.normalize import (
     STREET_TYPES,
@@ -436,19 +437,23 @@ def _commune_indexes(commune_spellings: dict[str, Counter]):
 
 # --- loading from the database, cached per process ---------------------------------------
 
-_cache_lock = threading.Lock()
-_cached: Gazetteer | None = None
+_gazetteers: StampedCache[Gazetteer] = StampedCache()
 
 
 def street_fingerprint() -> tuple:
-    """What changes whenever streets are added, removed or updated (one cheap aggregate query)."""
+    """What changes whenever streets are added, removed or updated (one cheap aggregate query).
+
+    The stamp of everything built from the streets and kept per process: the gazetteer,
+    and the pipeline's nearest segments (:func:`incidents.pipeline.link.nearest_segments`).
+    """
     found = StreetSegment.objects.aggregate(count=Count("id"), last_update=Max("updated_at"), last_id=Max("id"))
     return found["count"], found["last_update"], found["last_id"]
 
 
 def iter_street_rows(queryset=None, chunk_size: int = 20_000) -> Iterator[StreetRow]:
     """Read segments as :class:`StreetRow`s, geometries decoded in bulk from WKB."""
-    queryset = (queryset if queryset is not None else StreetSegment.objects.all()).order_by()
+    # Retired segments (gone from their source) are kept for history, not matched in new posts.
+    queryset = (queryset if queryset is not None else StreetSegment.objects.current()).order_by()
     batch: list[tuple[str, str, memoryview]] = []
 
     def flush() -> Iterator[StreetRow]:
@@ -481,28 +486,27 @@ def load_landmarks(path: str | Path | None = None) -> list[tuple[str, float, flo
 
 
 def get_gazetteer() -> Gazetteer:
-    """The gazetteer of the streets in the database, rebuilt only when they changed."""
-    global _cached
+    """The gazetteer of the streets in the database, shared by the process's threads, rebuilt only when they changed.
+
+    Building one can mean reading every street name, so it is not rebuilt per batch nor
+    per thread; the locator only reads it.
+    """
     fingerprint = street_fingerprint()
-    cached = _cached
-    if cached is not None and cached.fingerprint == fingerprint:
-        return cached
-    with _cache_lock:
-        if _cached is not None and _cached.fingerprint == fingerprint:
-            return _cached
+
+    def build() -> Gazetteer:
         gazetteer = Gazetteer.build(iter_street_rows(), load_landmarks())
         gazetteer.fingerprint = fingerprint
         logger.info(
             "gazetteer: %d streets from %d segments in %.2f s", len(gazetteer), fingerprint[0], gazetteer.build_seconds
         )
-        _cached = gazetteer
         return gazetteer
+
+    return _gazetteers.get(fingerprint, build)
 
 
 def clear_gazetteer_cache() -> None:
-    global _cached
-    with _cache_lock:
-        _cached = None
+    """Forget the gazetteer: the next call builds it again, even if the streets did not change (new landmarks)."""
+    _gazetteers.clear()
 
 
 @transaction.atomic

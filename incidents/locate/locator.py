@@ -17,7 +17,8 @@ query per post. What it decides, and how sure it is:
 - **Place**: the centre of the attached place box, unless it is a whole city/region
   (a "Toulouse" box is not a location).
 
-Whether a location is inside the service area is decided later, in SQL, by the pipeline.
+Whether a location is inside the service area is decided later, by the pipeline
+(:mod:`incidents.pipeline.areas`).
 """
 
 from __future__ import annotations

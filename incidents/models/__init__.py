@@ -2,6 +2,7 @@
 
 from .areas import District, ServiceArea
 from .changes import IncidentChange
+from .channels import Channel, ChannelCursor, ChannelKind, ChannelPost
 from .incidents import Incident, IncidentEvent, IncidentStatus, IncidentWorksZone
 from .posts import LocationMethod, Post, PostState, PostWorksZone, Repost
 from .replies import IncidentReply, ReplyState, ReplyTemplate
@@ -9,6 +10,10 @@ from .streets import StreetSegment
 from .works import WorksStatus, WorksZone
 
 __all__ = [
+    "Channel",
+    "ChannelCursor",
+    "ChannelKind",
+    "ChannelPost",
     "District",
     "Incident",
     "IncidentChange",

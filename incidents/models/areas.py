@@ -4,7 +4,7 @@ from django.contrib.gis.db import models
 from django.contrib.gis.geos import GEOSGeometry
 from django.utils.translation import gettext_lazy as _
 
-from incidents.geo import point_value
+from incidents.geo import AreaSquareMetres, point_value
 
 
 class District(models.Model):
@@ -33,6 +33,10 @@ class ServiceAreaSource(models.TextChoices):
 class ServiceAreaQuerySet(models.QuerySet["ServiceArea"]):
     def covering(self, point: GEOSGeometry) -> ServiceAreaQuerySet:
         return self.filter(geom__intersects=point_value(point))
+
+    def with_area(self) -> ServiceAreaQuerySet:
+        """Annotate ``area_m2``, measured on the spheroid."""
+        return self.annotate(area_m2=AreaSquareMetres("geom"))
 
 
 class ServiceArea(models.Model):

@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 class IncidentChange(models.Model):
     """A note that an incident was created, changed or deleted, for read models kept outside the table.
 
-    The in-memory cluster index of the API (``incidents/api/clusters.py``) replays these
+    The in-memory cluster index of the API (``incidents/publish/clusters.py``) replays these
     to stay current without reloading a million incidents. Rows are written by
-    :func:`incidents.services.clusters.mark_incidents_changed` in the same transaction as
+    :func:`incidents.publish.clusters.mark_incidents_changed` in the same transaction as
     the change, and pruned after ``INCIDENTS_CHANGES_KEEP_HOURS``.
     """
 

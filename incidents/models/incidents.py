@@ -93,7 +93,7 @@ class Incident(models.Model):
     )
     # The post whose point stands for the incident's: its most accurately located post, the
     # earliest on ties. Kept so that a batch of new posts is compared with it alone instead of
-    # reading every post of the incident again (incidents.group.add_batch_posts).
+    # reading every post of the incident again (incidents.pipeline.totals.add_batch_posts).
     location_post = models.ForeignKey(
         "incidents.Post",
         verbose_name=_("located by"),

@@ -213,7 +213,7 @@ class Post(models.Model):
         indexes = [
             GistIndex(Geography("location"), name="post_location_geog_gist"),
             models.Index(fields=["incident", "posted_at"], name="post_incident_posted_idx"),
-            # The posts still waiting for the pipeline, oldest first (incidents.ingest.pending_post_ids).
+            # The posts still waiting for the pipeline, oldest first (incidents.pipeline.ingest.pending_post_ids).
             models.Index(
                 fields=["posted_at", "id"], condition=models.Q(state=PostState.PENDING), name="post_pending_idx"
             ),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -46,12 +48,24 @@ class ReplyTemplate(models.Model):
 
 class ReplyState(models.TextChoices):
     RECORDED = "recorded", _("Recorded (not sent)")
+    QUEUED = "queued", _("Queued for the network")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Sending failed")
 
 
+class IncidentReplyQuerySet(models.QuerySet["IncidentReply"]):
+    def due(self, now) -> IncidentReplyQuerySet:
+        """Replies waiting in the outbox whose next attempt has come, oldest first."""
+        return self.filter(state=ReplyState.QUEUED, next_attempt_at__lte=now).order_by("next_attempt_at", "id")
+
+
 class IncidentReply(models.Model):
-    """A reply to the people who reported an incident, kept whether or not a backend sent it."""
+    """A reply to the people who reported an incident, kept whether or not it was sent.
+
+    Answers to posts a channel saw go through the outbox (``queued`` until the network
+    took them, retried with backoff, never posted twice); others are handed to the
+    ``INCIDENTS_REPLY_BACKEND`` (by default only recorded).
+    """
 
     incident = models.ForeignKey(
         "incidents.Incident", verbose_name=_("incident"), on_delete=models.CASCADE, related_name="replies"
@@ -92,7 +106,30 @@ class IncidentReply(models.Model):
     external_id = models.CharField(
         _("external id"), max_length=255, blank=True, help_text=_("Identifier of the reply on the platform.")
     )
-    error = models.TextField(_("error"), blank=True, help_text=_("Why sending failed."))
+    error = models.TextField(_("error"), blank=True, help_text=_("Why sending failed (or why the last attempt did)."))
+    channel = models.ForeignKey(
+        "incidents.Channel",
+        verbose_name=_("channel"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+        help_text=_("The channel that delivers it on the network the post came from."),
+    )
+    url = models.URLField(
+        _("published reply"), max_length=1000, blank=True, help_text=_("Link to the published reply.")
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    delivery_key = models.UUIDField(
+        _("delivery key"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_("Sent as the Idempotency-Key (Mastodon) and the record key (Bluesky): the network keeps one copy."),
+    )
+
+    objects = IncidentReplyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("incident reply")
@@ -103,8 +140,17 @@ class IncidentReply(models.Model):
                 condition=~models.Q(state="sent") | models.Q(sent_at__isnull=False), name="incidentreply_sent_has_time"
             ),
             models.CheckConstraint(condition=~models.Q(text=""), name="incidentreply_text_not_empty"),
+            models.CheckConstraint(
+                condition=~models.Q(state="queued") | models.Q(channel__isnull=False, next_attempt_at__isnull=False),
+                name="incidentreply_queued_has_channel_and_time",
+            ),
         ]
-        indexes = [models.Index(fields=["incident", "created_at"], name="incidentreply_incident_at_idx")]
+        indexes = [
+            models.Index(fields=["incident", "created_at"], name="incidentreply_incident_at_idx"),
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(state="queued"), name="incidentreply_outbox_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.incident_id}: {self.get_state_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -24,9 +24,19 @@ class StreetSegmentQuerySet(models.QuerySet["StreetSegment"]):
     def named(self, normalized_name: str) -> StreetSegmentQuerySet:
         return self.filter(name_normalized=normalized_name)
 
+    def current(self) -> StreetSegmentQuerySet:
+        """Segments their source still lists: the ones new posts are linked to and located on."""
+        return self.filter(retired_at__isnull=True)
+
 
 class StreetSegment(models.Model):
-    """A stretch of street between two junctions (or a whole way, depending on the source)."""
+    """A stretch of street between two junctions (or a whole way, depending on the source).
+
+    A source published in several layers sharing one id space (Toulouse's
+    sens-de-circulation and zones-de-rencontre) keeps what each layer says of the segment
+    in ``layers``; name, geometry and properties are their merge (see
+    :mod:`incidents.importers.streets`). Empty for a source published whole.
+    """
 
     source = models.CharField(
         _("source"), max_length=64, help_text=_("Dataset the segment comes from, e.g. 'toulouse' or 'osm'.")
@@ -52,6 +62,19 @@ class StreetSegment(models.Model):
     length_m = models.FloatField(_("length"), help_text=_("Length in metres, measured on the spheroid."))
     properties = models.JSONField(
         _("properties"), default=dict, blank=True, help_text=_("Source attributes kept as published.")
+    )
+    layers = models.JSONField(
+        _("layers"), default=dict, blank=True, help_text=_("What each layer of the source listing it publishes.")
+    )
+    retired_at = models.DateTimeField(
+        _("retired at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When a newer full import of its source (or of every layer that listed it) no longer listed the "
+            "segment. Retired segments are kept for history: posts keep their links to them, new posts are not "
+            "linked to them. Empty while the source lists it."
+        ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

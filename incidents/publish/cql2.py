@@ -2,7 +2,7 @@
 CQL2 text filters (OGC API – Features Part 3) over a layer's published properties.
 
 :func:`parse_filter` reads a CQL2 text expression and returns a Django ``Q`` built from
-lookups on the same SQL expressions the layer publishes (:mod:`incidents.api.layers`),
+lookups on the same SQL expressions the layer publishes (:mod:`incidents.publish.layers`),
 so every literal reaches PostgreSQL as a query parameter and a property is filtered
 exactly as it is published. Supported:
 
@@ -31,9 +31,9 @@ from django.db.models import BigIntegerField, BooleanField, DateTimeField, F, Fl
 from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, In, IsNull, LessThan, LessThanOrEqual
 from django.utils.translation import gettext as _
 
-from incidents.api.filters import parse_instant
-from incidents.api.layers import Layer
 from incidents.publish.crs import CRS, CRS84
+from incidents.publish.filters import parse_instant
+from incidents.publish.layers import Layer
 
 # Deepest nesting of parentheses and NOTs accepted (Python recursion stays far below its limit).
 MAX_DEPTH = 40

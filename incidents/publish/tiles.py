@@ -17,8 +17,8 @@ from django.db import connection, transaction
 from django.db.models import Count, F, FloatField, Func, Min, QuerySet
 from django.db.models.expressions import RawSQL
 
-from incidents.api.layers import Layer
 from incidents.geo import bbox_polygon
+from incidents.publish.layers import Layer
 
 # Tile grid and margin, in tile units (MVT's usual 4,096 and a 64-unit buffer).
 EXTENT = 4096

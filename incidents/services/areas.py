@@ -1,107 +1,105 @@
-"""Set and query the service area: the territory the city answers for."""
+"""Set the service area: the territory the city answers for (tested by :mod:`incidents.pipeline.areas`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-import numpy as np
-import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
-from incidents.cache import StampedCache
 from incidents.geo import geog
+from incidents.importers import geometry
+from incidents.importers.geojson import iter_features
+from incidents.inputs import InputError, InputFile, RecordError
 from incidents.models import District, ServiceArea, StreetSegment
 from incidents.models.areas import ServiceAreaSource
 
 
+def _save_area(name: str, source: ServiceAreaSource, union_sql: str, params: dict, buffer_m: float) -> ServiceArea:
+    """Store the multipolygon ``union_sql`` computes, grown by ``buffer_m`` metres, as the service area ``name``."""
+    area = f"ST_Multi(ST_CollectionExtract(ST_MakeValid(({union_sql})), 3))"
+    if buffer_m:
+        area = f"ST_Multi(ST_Buffer({geog(area)}, %(buffer_m)s)::geometry)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ST_AsEWKB({area})", {**params, "buffer_m": float(buffer_m)})
+        (ewkb,) = cursor.fetchone()
+    service_area, _created = ServiceArea.objects.update_or_create(
+        name=name, defaults={"source": source, "geom": GEOSGeometry(memoryview(ewkb))}
+    )
+    return service_area
+
+
 @transaction.atomic
-def set_service_area_from_districts(name: str = "city") -> ServiceArea | None:
-    """Make the union of all districts the service area ``name``; ``None`` if there are no districts."""
+def set_service_area_from_districts(name: str = "city", buffer_m: float = 0) -> ServiceArea | None:
+    """Make the union of all districts, grown by ``buffer_m`` metres, the service area ``name``.
+
+    ``None`` if no district is loaded.
+    """
     if not District.objects.exists():
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT ST_AsEWKB(ST_Multi(ST_Union(geom))) FROM {District._meta.db_table}")
-        (ewkb,) = cursor.fetchone()
-    area, _ = ServiceArea.objects.update_or_create(
-        name=name, defaults={"source": ServiceAreaSource.DISTRICTS, "geom": GEOSGeometry(memoryview(ewkb))}
-    )
-    return area
+    union = f"SELECT ST_Union(geom) FROM {District._meta.db_table}"
+    return _save_area(name, ServiceAreaSource.DISTRICTS, union, {}, buffer_m)
 
 
 @transaction.atomic
 def set_service_area_from_streets(name: str = "streets", buffer_m: float | None = None) -> ServiceArea | None:
-    """Make the loaded streets, grown by ``buffer_m`` metres, the service area ``name``.
+    """Make the current streets (retired ones left out), grown by ``buffer_m`` metres, the service area ``name``.
 
     The streets are first dissolved on a coarse grid so that buffering 100k segments
-    stays fast; the result covers every street and its surroundings.
+    stays fast; the result covers every street and its surroundings. ``None`` if no
+    street is loaded.
     """
-    if not StreetSegment.objects.exists():
+    if not StreetSegment.objects.current().exists():
         return None
     if buffer_m is None:
         buffer_m = settings.INCIDENTS_SERVICE_AREA_BUFFER_M
-    table = StreetSegment._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT ST_AsEWKB(ST_Multi(ST_Union(ST_Buffer({geog("cell")}, %s)::geometry)))
-            FROM (
-                SELECT ST_Envelope(ST_Collect(geom)) AS cell
-                FROM {table}
-                GROUP BY ST_SnapToGrid(ST_Centroid(geom), 0.005)
-            ) AS cells
-            """,
-            [buffer_m],
+    cells = f"""
+        SELECT ST_Union(ST_Buffer({geog("cell")}, %(cell_buffer_m)s)::geometry)
+        FROM (
+            SELECT ST_Envelope(ST_Collect(geom)) AS cell
+            FROM {StreetSegment._meta.db_table}
+            WHERE retired_at IS NULL
+            GROUP BY ST_SnapToGrid(ST_Centroid(geom), 0.005)
+        ) AS cells
+    """
+    # Each cell is grown before the union (fast); the whole is not grown a second time.
+    return _save_area(name, ServiceAreaSource.STREETS, cells, {"cell_buffer_m": float(buffer_m)}, 0)
+
+
+@transaction.atomic
+def set_service_area_from_file(inputs: Sequence[InputFile], name: str = "city", buffer_m: float = 0) -> ServiceArea:
+    """Make the polygons of GeoJSON ``inputs``, united and grown by ``buffer_m`` metres, the service area ``name``.
+
+    Each input may be a FeatureCollection, a Feature or a bare Polygon/MultiPolygon.
+    Raise :class:`InputError` when an input cannot be read, holds something other than
+    polygons, or holds none.
+    """
+    polygons: list[str] = []
+    for input_file in inputs:
+        if input_file.is_empty:
+            raise InputError(_("%(name)s: the file is empty.") % {"name": input_file.name})
+        document = input_file.json()
+        if isinstance(document, Mapping) and document.get("type") in geometry.POLYGONS:
+            located = [("", document)]
+        else:
+            located = [
+                (feature.position, feature.geometry) for feature in iter_features(document, input_file.name).features
+            ]
+        for position, shape in located:
+            try:
+                polygons.append(geometry.geojson_to_ewkt(shape, geometry.POLYGONS))
+            except RecordError as error:
+                where = f"{input_file.name}: {position}" if position else input_file.name
+                raise InputError(
+                    _("%(where)s: %(error)s; a service area is made of polygons only.")
+                    % {"where": where, "error": error}
+                ) from None
+    if not polygons:
+        raise InputError(
+            _("%(names)s: no polygon; give a GeoJSON Polygon, MultiPolygon or features with such geometries.")
+            % {"names": ", ".join(input_file.name for input_file in inputs) or "-"}
         )
-        (ewkb,) = cursor.fetchone()
-    area, _ = ServiceArea.objects.update_or_create(
-        name=name, defaults={"source": ServiceAreaSource.STREETS, "geom": GEOSGeometry(memoryview(ewkb))}
-    )
-    return area
-
-
-def is_in_service_area(point: GEOSGeometry) -> bool:
-    """True when any service area covers ``point``, or when no service area is defined."""
-    if point.srid not in (None, 4326):
-        point = point.transform(4326, clone=True)
-    return in_service_area([(point.x, point.y)])[0]
-
-
-# The service areas, prepared for point-in-polygon tests, read again only when they change.
-# Testing points in Python (GEOS, prepared, vectorised) costs microseconds; in SQL each point
-# was a test against a large multipolygon that PostgreSQL had to deserialise again and again
-# (13 s of a 78 s pipeline run over 100k posts).
-_prepared: StampedCache[list] = StampedCache()
-
-
-def _service_areas(cursor) -> list:
-    table = ServiceArea._meta.db_table
-    # xmin changes whenever a row is written; a deleted or added row changes the ids.
-    cursor.execute(f"SELECT id, xmin::text FROM {table} ORDER BY id")
-    stamp = tuple(cursor.fetchall())
-
-    def build() -> list:
-        cursor.execute(f"SELECT ST_AsBinary(geom) FROM {table} ORDER BY id")
-        areas = [shapely.from_wkb(bytes(wkb)) for (wkb,) in cursor.fetchall()]
-        for area in areas:
-            shapely.prepare(area)
-        return areas
-
-    return _prepared.get(stamp, build)
-
-
-def in_service_area(points: Sequence[tuple[float, float]]) -> list[bool]:
-    """Whether any service area covers each ``(lon, lat)``, as ``ST_Intersects`` says (no area at all: all are)."""
-    if not points:
-        return []
-    with connection.cursor() as cursor:
-        areas = _service_areas(cursor)
-    if not areas:
-        return [True] * len(points)
-    lon = np.fromiter((point[0] for point in points), dtype=float, count=len(points))
-    lat = np.fromiter((point[1] for point in points), dtype=float, count=len(points))
-    inside = np.zeros(len(points), dtype=bool)
-    for area in areas:
-        inside |= shapely.intersects_xy(area, lon, lat)
-    return inside.tolist()
+    union = "SELECT ST_Union(ST_GeomFromEWKT(polygon)) FROM unnest(%(polygons)s::text[]) AS polygon"
+    return _save_area(name, ServiceAreaSource.MANUAL, union, {"polygons": polygons}, buffer_m)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.models import Incident, IncidentEvent, IncidentStatus
-from incidents.services.clusters import mark_incidents_changed
+from incidents.publish.clusters import mark_incidents_changed
 
 S = IncidentStatus
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from incidents.ingest import ingest
 from incidents.models import Post
+from incidents.pipeline.ingest import ingest
 from incidents.sources.parsing import ParsedItem
 from incidents.sources.record import PostRecord
 

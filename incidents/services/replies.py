@@ -1,9 +1,12 @@
-"""Replies to the people who reported an incident: composed from templates, recorded, then handed to a backend.
+"""Replies to the people who reported an incident: composed from templates, recorded, then delivered.
 
 The reply is stored first, in its own transaction, so nothing is lost if the platform is
-down; the backend named by ``INCIDENTS_REPLY_BACKEND`` then delivers it and its outcome
-(sent, failed, or merely recorded) is written back. The default backend only records:
-a city plugs in its platform's client by writing a class with a ``deliver`` method.
+down. When a channel saw one of the incident's posts and a channel of that network can
+post, the reply answers that post there: it is queued in the outbox
+(:mod:`incidents.channels.outbox`), which makes a first attempt at once and retries with
+backoff, never posting twice. Otherwise (posts from files, the push API) the backend named
+by ``INCIDENTS_REPLY_BACKEND`` delivers it and its outcome (sent, failed, or merely
+recorded) is written back. The default backend only records.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from incidents.channels import outbox
 from incidents.models import Incident, IncidentReply, Post, ReplyState, ReplyTemplate
 
 logger = logging.getLogger(__name__)
@@ -78,10 +82,11 @@ def send_reply(
     template: ReplyTemplate | None = None,
     language: str | None = None,
 ) -> IncidentReply:
-    """Record a reply to ``incident``'s reporters, then deliver it through the configured backend.
+    """Record a reply to ``incident``'s reporters, then deliver it on the network or through the configured backend.
 
-    Raise ``ValidationError`` for an empty or over-long text. A backend that raises
-    leaves the reply recorded as failed with the error, never lost.
+    Raise ``ValidationError`` for an empty or over-long text (for the network it goes to).
+    A network that fails leaves the reply queued for the listener to retry; a backend
+    that raises leaves it recorded as failed with the error; either way it is never lost.
     """
     text = text.strip()
     if not text:
@@ -90,18 +95,26 @@ def send_reply(
         raise ValidationError(
             _("A reply has at most %(max)d characters.") % {"max": MAX_REPLY_LENGTH}, code="reply_too_long"
         )
-    backend_path = settings.INCIDENTS_REPLY_BACKEND
+    route = outbox.route_for(incident)
+    if route is not None:
+        outbox.check_length(route, text)
+    backend_path = route.backend if route is not None else settings.INCIDENTS_REPLY_BACKEND
     with transaction.atomic():
-        first_post = Post.objects.filter(incident=incident).order_by("posted_at", "id").first()
+        answered = route.post if route is not None else None
         reply = IncidentReply.objects.create(
             incident=incident,
-            in_reply_to=first_post,
+            in_reply_to=answered or Post.objects.filter(incident=incident).order_by("posted_at", "id").first(),
             template=template,
             language=language or (template.language if template else translation.get_language() or "fr")[:2],
             text=text,
             actor=actor,
             backend=backend_path,
+            channel=route.channel if route is not None else None,
+            state=ReplyState.QUEUED if route is not None else ReplyState.RECORDED,
+            next_attempt_at=timezone.now() if route is not None else None,
         )
+    if route is not None:
+        return outbox.deliver(reply)
     try:
         delivery = reply_backend().deliver(reply)
     except Exception as error:  # any platform failure is recorded, never lost

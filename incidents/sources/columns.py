@@ -36,11 +36,12 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from incidents.inputs import RecordError
+
 from .parsing import (
     MAX_HANDLE,
     MAX_PLACE,
     ParsedItem,
-    RecordError,
     aware_datetime,
     bbox,
     check_record,

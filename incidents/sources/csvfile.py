@@ -9,15 +9,17 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 
+from incidents.inputs import InputError
+
 from .columns import REQUIRED, missing_columns, row_item
-from .parsing import ParsedItem, SourceError
+from .parsing import ParsedItem
 
 FORMAT = "csv"
 DELIMITERS = ",;\t|"
 
 
 def read(lines: Iterator[str], *, source: str) -> Iterator[ParsedItem]:
-    """Yield one item per data row; raise :class:`SourceError` when the header lacks a required column."""
+    """Yield one item per data row; raise :class:`InputError` when the header lacks a required column."""
     lines = iter(lines)
     header_lines = 0
     for header in lines:
@@ -33,10 +35,10 @@ def read(lines: Iterator[str], *, source: str) -> Iterator[ParsedItem]:
     try:
         fieldnames = next(csv.reader([header], delimiter=delimiter))
     except csv.Error as error:
-        raise SourceError(f"the CSV header cannot be read ({error}); check the first line of the file") from None
+        raise InputError(f"the CSV header cannot be read ({error}); check the first line of the file") from None
     missing = missing_columns(fieldnames)
     if missing:
-        raise SourceError(
+        raise InputError(
             f"the CSV header lacks the column(s) {', '.join(missing)}; it has: {', '.join(fieldnames) or '(nothing)'}. "
             f"Every row needs at least {', '.join(REQUIRED)} (see docs/ingest.md for the column set)."
         )

@@ -2,7 +2,7 @@
 
 A top-level array is split into its elements, so a file may hold one object, an array
 of objects, or one object or array per line. A broken line is reported on its own and
-the other lines still count; a file that is not JSON at all raises :class:`SourceError`.
+the other lines still count; a file that is not JSON at all raises :class:`InputError`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .parsing import SourceError
+from incidents.inputs import InputError
 
 
 @dataclass(slots=True)
@@ -75,13 +75,13 @@ def documents(lines: Iterator[str]) -> Iterator[Document]:
         value = _loads(whole)
     except json.JSONDecodeError as error:
         if not first.lstrip().startswith(("{", "[")):
-            raise SourceError(
+            raise InputError(
                 f"this is not JSON (it starts with {first.strip()[:30]!r}); "
                 "use --format csv for CSV files, or check the file"
             ) from None
         lines = list(enumerate(whole.splitlines(), start=first_number))
         if not any(_is_json(line) for _, line in lines[1:]):
-            raise SourceError(
+            raise InputError(
                 f"invalid JSON: {error.msg} at line {error.lineno + first_number - 1}, column {error.colno}"
             ) from None
         yield from _lines(iter(lines))

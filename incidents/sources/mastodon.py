@@ -2,7 +2,8 @@
 Mastodon status objects (REST API ``/api/v1/statuses``, timelines, search, streaming).
 
 A file holds one status, an array of statuses (a timeline page), a search result
-(``{"statuses": [...]}``) or one of those per line.
+(``{"statuses": [...]}``), notifications (a ``mention`` carries the status that names
+the account; other types are no posts) or one of those per line.
 
 - The external id is the status ``uri``: the ActivityPub id is the same whichever
   instance the status was fetched from, while ``id`` is local to each instance. For
@@ -21,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from incidents.inputs import RecordError
+
 from .htmltext import html_to_text
 from .parsing import (
     MAX_HANDLE,
     ParsedItem,
-    RecordError,
     aware_datetime,
     check_record,
     count,
@@ -42,8 +44,12 @@ PUBLIC_VISIBILITIES = frozenset({"public", "unlisted", ""})
 
 
 def looks_like(document: Any) -> bool:
-    """True when ``document`` is a status or a search result holding statuses."""
-    return isinstance(document, dict) and (("content" in document and "account" in document) or "statuses" in document)
+    """True when ``document`` is a status, a search result holding statuses or a notification."""
+    return isinstance(document, dict) and (
+        ("content" in document and "account" in document)
+        or "statuses" in document
+        or {"type", "account", "status"} <= document.keys()
+    )
 
 
 def parse_document(document: Any, *, position: str, source: str) -> Iterator[ParsedItem]:
@@ -52,6 +58,10 @@ def parse_document(document: Any, *, position: str, source: str) -> Iterator[Par
         statuses = document["statuses"] if isinstance(document["statuses"], list) else []
         for index, status in enumerate(statuses):
             yield status_item(status, position=f"{position} statuses[{index}]".strip(), source=source)
+        return
+    if isinstance(document, dict) and "type" in document and "content" not in document:
+        if document["type"] == "mention":
+            yield status_item(document.get("status"), position=f"{position} status".strip(), source=source)
         return
     yield status_item(document, position=position, source=source)
 
@@ -80,7 +90,8 @@ def status_record(status: dict[str, Any], source: str, *, repost_of: str = "") -
     """Build the record of one status; raise :class:`RecordError` if it is not a valid post."""
     external_id = identifier(status.get("uri") or status.get("url") or status.get("id"), "uri")
     account = status.get("account") if isinstance(status.get("account"), dict) else {}
-    attachments = [m for m in status.get("media_attachments") or [] if isinstance(m, dict)]
+    media = status.get("media_attachments")
+    attachments = [m for m in media if isinstance(m, dict)] if isinstance(media, list) else []
 
     text = ""
     if not repost_of:

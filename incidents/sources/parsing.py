@@ -1,10 +1,11 @@
 """
-What every source parser shares: per-item results, whole-file errors and field checks.
+What every source parser shares: per-item results and field checks.
 
 A parser never stops on one bad post. Each input item becomes a :class:`ParsedItem`:
 either a :class:`PostRecord` ready to store, or a rejection that says where the item was
-and what is wrong with it. Only input that cannot be read at all (not JSON, a CSV
-without the required columns, undecodable bytes) raises :class:`SourceError`.
+and what is wrong with it (a :class:`~incidents.inputs.RecordError` raised by a field
+check). Only input that cannot be read at all (not JSON, a CSV without the required
+columns, undecodable bytes) raises :class:`~incidents.inputs.InputError`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from incidents.geo import is_null_island
+from incidents.inputs import RecordError, clean_text, parse_datetime, storable_json
 
 from .record import PostRecord
 
@@ -34,18 +35,7 @@ MAX_COUNT = 2**31 - 1
 # A post dated further ahead than this comes from a wrong clock or a wrong column.
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 
-# Characters PostgreSQL refuses in text (NUL) or that no human writes (other C0 controls),
-# and UTF-16 halves left unpaired by a broken encoder (they cannot be stored as UTF-8).
-_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-
-
-class SourceError(Exception):
-    """The input cannot be read at all; the message says what is wrong and how to fix it."""
-
-
-class RecordError(ValueError):
-    """One item is invalid; the message names the field and the bad value."""
 
 
 @dataclass(slots=True)
@@ -83,16 +73,6 @@ def source_name(value: str) -> str:
     return name
 
 
-def clean_text(value: Any) -> str:
-    """Return ``value`` as text PostgreSQL can store: no NUL, no control characters, no lone surrogates."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else str(value)
-    if _UNSTORABLE.search(text):
-        text = _UNSTORABLE.sub("", text)
-    return text
-
-
 def text_field(value: Any, name: str, *, max_length: int | None = None, required: bool = False) -> str:
     """Return a stripped, storable string; raise :class:`RecordError` when required and empty or too long."""
     if isinstance(value, dict | list):
@@ -128,36 +108,20 @@ def http_url(value: Any) -> str:
 
 
 def aware_datetime(value: Any, name: str = "posted_at") -> dt.datetime:
-    """Parse an ISO 8601 date-time (or epoch seconds); naive values are in the city's time zone."""
-    if value is None or value == "":
-        raise RecordError(f"{name} is missing")
-    if isinstance(value, bool):
-        raise RecordError(f"{name}: {value!r} is not a date-time")
-    moment: dt.datetime | None
-    if isinstance(value, dt.datetime):
-        moment = value
-    elif isinstance(value, int | float):
+    """Read when a post was made: ISO 8601 (see :func:`incidents.inputs.parse_datetime`) or epoch seconds.
+
+    Required, and not in the future: a post dated ahead comes from a wrong clock or column.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
         if not math.isfinite(value):
             raise RecordError(f"{name}: {value!r} is not a date-time")
         try:
-            moment = dt.datetime.fromtimestamp(value, tz=dt.UTC)
+            value = dt.datetime.fromtimestamp(value, tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
             raise RecordError(f"{name}: {value!r} is not a plausible epoch time in seconds") from None
-    else:
-        text = clean_text(value).strip()
-        try:
-            moment = parse_datetime(text)
-        except ValueError:
-            moment = None
-        if moment is None:
-            raise RecordError(f"{name}: {text[:60]!r} is not a date-time; use ISO 8601, e.g. 2014-09-08T09:30:00+02:00")
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_default_timezone())
-    try:
-        # Stored and compared in UTC: 0001-01-01T00:00+14:00 has no UTC equivalent.
-        moment.astimezone(dt.UTC)
-    except OverflowError:
-        raise RecordError(f"{name}: {moment.isoformat()} is out of range") from None
+    moment = parse_datetime(value, label=name)
+    if moment is None:
+        raise RecordError(f"{name} is missing")
     if moment > timezone.now() + FUTURE_TOLERANCE:
         raise RecordError(f"{name}: {moment.isoformat()} is in the future")
     return moment
@@ -235,19 +199,6 @@ def language(value: Any) -> str:
     if not code or code.lower() in {"und", "zxx", "qme", "qht", "qst"}:
         return ""
     return code
-
-
-def storable_json(payload: Any) -> Any:
-    """Return ``payload`` with every string storable in JSONB (no NUL, no lone surrogates)."""
-    if isinstance(payload, str):
-        return clean_text(payload)
-    if isinstance(payload, dict):
-        return {clean_text(key): storable_json(value) for key, value in payload.items()}
-    if isinstance(payload, list):
-        return [storable_json(value) for value in payload]
-    if isinstance(payload, float) and not math.isfinite(payload):
-        return None
-    return payload
 
 
 def dump_raw(payload: dict[str, Any]) -> str:

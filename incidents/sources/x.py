@@ -24,11 +24,12 @@ import html
 from collections.abc import Iterator
 from typing import Any
 
+from incidents.inputs import RecordError
+
 from .parsing import (
     MAX_HANDLE,
     MAX_PLACE,
     ParsedItem,
-    RecordError,
     aware_datetime,
     bbox,
     check_record,

@@ -19,9 +19,9 @@ from django.db.models import Max
 from django.http import QueryDict
 from django.utils import timezone
 
-from incidents.api.filters import parse_bbox
 from incidents.categories import Category
 from incidents.models import Incident, IncidentStatus, Post
+from incidents.publish.filters import parse_bbox
 
 # Windows offered by the time control, in days.
 WINDOWS = (1, 7, 30, 90, 365)

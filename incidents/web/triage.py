@@ -1,4 +1,5 @@
-"""The operators' triage (``/triage/``, staff): the queue, one incident, its status changes and replies.
+"""The operators' triage (``/triage/``, staff): the queue and the channels' health, one incident, its status
+changes and replies (with their delivery on the networks).
 
 Every status change goes through :func:`incidents.services.incidents.change_incident_status`
 (which checks the transition and records an ``IncidentEvent`` with the actor), every reply
@@ -22,8 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.metrics import triage_metrics
-from incidents.models import Incident, IncidentStatus, ReplyTemplate
+from incidents.models import Channel, Incident, IncidentStatus, ReplyTemplate
+from incidents.publish.metrics import triage_metrics
 from incidents.services.incidents import ALLOWED_TRANSITIONS, change_incident_status
 from incidents.services.replies import fill_template, send_reply
 from incidents.web.forms import ReplyForm, StatusChangeForm, TriageFilterForm
@@ -68,6 +69,10 @@ def queue_view(request):
     )
     filters = request.GET.copy()
     filters.pop("page", None)
+    channels = [
+        (channel, (end - trouble).total_seconds() if (trouble := channel.trouble_since(end)) else None)
+        for channel in Channel.objects.with_health(end)
+    ]
     return render(
         request,
         "incidents/web/triage_queue.html",
@@ -78,6 +83,7 @@ def queue_view(request):
             "metrics": metrics,
             "category_labels": dict(Incident._meta.get_field("category").choices),
             "acknowledge": IncidentStatus.ACKNOWLEDGED,
+            "channels": channels,
         },
     )
 
@@ -87,6 +93,14 @@ def queue_view(request):
 def incident_view(request, pk: int):
     incident = get_object_or_404(Incident.objects.with_near_works().select_related("segment", "district"), pk=pk)
     templates = list(ReplyTemplate.objects.active())
+    events = incident.events.select_related("actor").order_by("-created_at", "-id")
+    replies = incident.replies.select_related("actor", "template", "channel").order_by("-created_at", "-id")
+    # Status changes and replies (with their delivery) in one history, newest first.
+    history = sorted(
+        [("event", event) for event in events] + [("reply", reply) for reply in replies],
+        key=lambda entry: entry[1].created_at,
+        reverse=True,
+    )
     return render(
         request,
         "incidents/web/triage_incident.html",
@@ -94,8 +108,8 @@ def incident_view(request, pk: int):
             "incident": incident,
             "posts": incident.posts.order_by("posted_at", "id"),
             "works_links": incident.works_links.select_related("works_zone").order_by("distance_m"),
-            "events": incident.events.select_related("actor").order_by("-created_at", "-id"),
-            "replies": incident.replies.select_related("actor", "template").order_by("-created_at", "-id"),
+            "history": history,
+            "replies": replies,
             "actions": [(status, ACTION_LABELS[status]) for status in allowed_actions(incident)],
             "status_form": StatusChangeForm(),
             "reply_form": ReplyForm(incident=incident),

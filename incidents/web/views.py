@@ -21,12 +21,12 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from incidents.api.filters import IncidentFilterSet, WorksZoneFilterSet, parse_bbox, parse_datetime_interval
-from incidents.api.impact import rank_zones
-from incidents.api.layers import WORKS_ZONES
-from incidents.api.privacy import scrub_text, sees_personal_data
 from incidents.categories import Category
 from incidents.models import Incident, IncidentStatus, Post, StreetSegment
+from incidents.publish.filters import IncidentFilterSet, WorksZoneFilterSet, parse_bbox, parse_datetime_interval
+from incidents.publish.impact import rank_zones
+from incidents.publish.layers import WORKS_ZONES
+from incidents.publish.privacy import scrub_text, sees_personal_data
 from incidents.services.incidents import ALLOWED_TRANSITIONS
 from incidents.web.state import WINDOWS, MapState
 from incidents.web.triage import ACTION_LABELS
@@ -134,7 +134,7 @@ def streets_sql() -> str:
             SELECT '{{"type":"Feature","id":' || id || ',"properties":{{}},"geometry":'
                    || ST_AsGeoJSON(ST_Simplify(geom, %(tolerance)s), %(decimals)s) || '}}' AS feature
             FROM {table}
-            WHERE geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)
+            WHERE geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326) AND retired_at IS NULL
             LIMIT %(limit)s
         ) AS features
     """

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.gis.geos import Point
 from rest_framework.test import APIClient
 
-from incidents.api.privacy import scrub_text
 from incidents.models import IncidentEvent
+from incidents.publish.privacy import scrub_text
 from tests.api.conftest import body, text
 from tests.conftest import CAPITOLE
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.gis.geos import Point
 
-from incidents.api.clusters import INDEX
 from incidents.models import Incident, IncidentWorksZone
-from incidents.services.clusters import mark_incidents_changed
+from incidents.publish.clusters import INDEX, mark_incidents_changed
 from incidents.services.incidents import change_incident_status
 from tests.api.conftest import body
 from tests.conftest import CAPITOLE, offset, paris

@@ -270,10 +270,10 @@ def test_few_matches_are_sorted_after_filtering_with_the_same_order(make_inciden
     """The planner hint (COALESCE-wrapped sort keys) changes the plan, never the order."""
     import time
 
-    from incidents.api import features
-    from incidents.api.filters import filter_bbox
-    from incidents.api.layers import INCIDENTS
     from incidents.models import Incident
+    from incidents.publish import features
+    from incidents.publish.filters import filter_bbox
+    from incidents.publish.layers import INCIDENTS
 
     created = [make_incident(last_post_at=paris(2014, 9, 8 + day % 3), priority=day) for day in range(6)]
     queryset = filter_bbox(INCIDENTS.queryset(), INCIDENTS, (1.4, 43.5, 1.5, 43.7)).order_by("-last_post_at", "pk")

@@ -9,8 +9,8 @@ import requests
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.core.management import call_command
 
-from incidents.api.layers import COLLECTIONS
 from incidents.models import WorksZone
+from incidents.publish.layers import COLLECTIONS
 from incidents.services.works import refresh_impact_areas
 from tests.conftest import paris
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from incidents.api.layers import COLLECTIONS
+from incidents.publish.layers import COLLECTIONS
 from tests.clients.conftest import need
 
 pytestmark = [pytest.mark.clients, pytest.mark.slow]

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection
 
-from incidents.ingest import IngestReport, ingest
+from incidents.pipeline.ingest import IngestReport, ingest
 from incidents.sources.columns import row_item
 from tests.conftest import paris
 

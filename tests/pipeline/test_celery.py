@@ -13,9 +13,9 @@ import redis
 
 from bench.city import load_toulouse
 from cityincidents.celery import app as celery_app
-from incidents.ingest import ingest, wait_for_workers
+from incidents.demo import DEMO_POST_FILES, DEMO_POSTS_DIR
 from incidents.models import Incident, Post, PostState, Repost
-from incidents.services.demo_posts import DEMO_POST_FILES, DEMO_POSTS_DIR
+from incidents.pipeline.ingest import ingest, wait_for_workers
 from incidents.sources.reader import open_file
 from tests.pipeline.conftest import ROOT, manage_env
 
@@ -163,7 +163,7 @@ def test_parallel_workers_decide_every_post_the_same_way(celery_worker, settings
 
 
 def test_a_redelivered_batch_changes_nothing(celery_worker, push):
-    from incidents.tasks import process_posts
+    from incidents.pipeline.tasks import process_posts
     from tests.conftest import CAPITOLE
     from tests.pipeline.conftest import post
 

@@ -82,7 +82,7 @@ def test_overlapping_input_from_two_processes_is_stored_exactly_once(tmp_path):
 
 def test_store_ahead_gives_the_same_result(settings):
     """Parsing and storing in a second thread (the default outside tests) changes nothing but speed."""
-    from incidents.ingest import ingest
+    from incidents.pipeline.ingest import ingest
     from incidents.sources.columns import row_item
 
     def run(store_ahead: bool):
@@ -98,5 +98,5 @@ def test_store_ahead_gives_the_same_result(settings):
 
     switch_interval = sys.getswitchinterval()
     assert run(store_ahead=True) == run(store_ahead=False)
-    # Shortened while the two threads ran (see incidents.ingest._ahead), then given back.
+    # Shortened while the two threads ran (see incidents.pipeline.ingest._ahead), then given back.
     assert sys.getswitchinterval() == switch_interval

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from incidents.models import Incident, IncidentStatus, Post
-from incidents.pipeline import keep_statistics
+from incidents.pipeline.statistics import keep_statistics
 from incidents.services.incidents import change_incident_status
 from tests.conftest import CAPITOLE, offset, paris
 from tests.pipeline.conftest import post

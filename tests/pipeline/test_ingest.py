@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from incidents.ingest import Status, ingest
 from incidents.models import Post, PostState, Repost
+from incidents.pipeline.ingest import Status, ingest
 from incidents.sources.parsing import ParsedItem
 from incidents.sources.record import PostRecord
 from tests.conftest import CAPITOLE, offset, paris
@@ -142,3 +142,18 @@ class TestReposts:
         push(post(POTHOLE, CAPITOLE, id="p", like_count=1))
         push(post(POTHOLE, CAPITOLE, id="p", like_count=30))
         assert Post.objects.get(external_id="p").incident.engagement == 30
+
+    def test_bluesky_reposts_in_a_feed_fold_into_their_original(self):
+        from incidents.sources.reader import open_file
+        from tests.pipeline.conftest import SOURCES
+
+        report = ingest(open_file(SOURCES / "bluesky_feed.json").items, synchronous=True, keep_results=True)
+        assert statuses(report) == [Status.REPOST, Status.REPOST, Status.CREATED]
+        quote = Post.objects.get(external_id="at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3leaq4gz7nk2x")
+        assert quote.source == "bluesky"
+        assert quote.repost_count == 2  # two reposts seen beat the view's older count of 1
+        assert Repost.objects.of("bluesky", quote.external_id).count() == 2
+        again = ingest(open_file(SOURCES / "bluesky_feed.json").items, synchronous=True, keep_results=True)
+        assert statuses(again) == [Status.DUPLICATE] * 3
+        quote.refresh_from_db()
+        assert quote.repost_count == 2

@@ -41,10 +41,11 @@ def test_a_folder_of_every_format():
     assert "mastodon_statuses.json (mastodon): 6 items" in out
     assert "posts_fr.csv (csv): 6 items" in out
     assert "posts.jsonl (jsonl): 7 items" in out
-    assert "total, 5 files: 31 items" in out
+    assert "bluesky_search.json (bluesky): 5 items" in out
+    assert "total, 9 files: 43 items" in out
     assert "line 8 [csv-0006]: posted_at: '08/09/2014 18:00' is not a date-time" in err
-    assert Post.objects.count() == 15
-    assert Repost.objects.count() == 4
+    assert Post.objects.count() == 19
+    assert Repost.objects.count() == 7
     assert Incident.objects.exists()
 
 
@@ -78,25 +79,40 @@ def test_unreadable_file_is_a_command_error(tmp_path):
 def test_one_unreadable_file_in_a_folder_does_not_stop_the_others(tmp_path):
     (tmp_path / "a.csv").write_text("nothing,useful\n1,2\n")
     (tmp_path / "b.jsonl").write_text('{"id": "1", "text": "Lampadaire éteint", "posted_at": "2014-09-08T10:00:00Z"}\n')
-    with pytest.raises(CommandError, match="1 file\\(s\\) could not be read \\(the others were ingested\\)"):
+    with pytest.raises(CommandError, match="1 file could not be read \\(the others were ingested\\)"):
         run(str(tmp_path))
     assert Post.objects.filter(external_id="1").exists()
 
 
 def test_missing_path_and_bad_source_name():
-    with pytest.raises(CommandError, match="does not exist"):
+    with pytest.raises(CommandError, match=r"nowhere/posts\.json: no such file or folder"):
         run("/nowhere/posts.json")
     with pytest.raises(CommandError, match="is not a valid source name"):
         run(str(SOURCES), "--source", "bad name!")
 
 
 def test_process_pending_takes_up_stored_posts(push, capsys):
-    from incidents import pipeline
+    from incidents.pipeline.store import store
     from incidents.sources.record import PostRecord
     from tests.conftest import CAPITOLE, paris
 
-    pipeline.store([PostRecord("x", "w1", "Chantier bloquant", paris(2014, 9, 8), lon=CAPITOLE.x, lat=CAPITOLE.y)])
+    store([PostRecord("x", "w1", "Chantier bloquant", paris(2014, 9, 8), lon=CAPITOLE.x, lat=CAPITOLE.y)])
     assert Post.objects.get().state == "pending"
     call_command("process_pending")
-    assert "1 posts processed: 1 located" in capsys.readouterr().out
+    assert "1 post processed: 1 located" in capsys.readouterr().out
     assert Post.objects.get().incident is not None
+
+
+def test_the_pipeline_commands_follow_the_language_setting(push):
+    from django.utils import translation
+
+    with translation.override("fr"):
+        out, _ = run(str(SOURCES / "posts_fr.csv"))
+        assert "éléments en" in out
+        assert "messages traités : " in out
+        call_command("process_pending", stdout=(pending := io.StringIO()))
+        assert pending.getvalue() == "Aucun message en attente.\n"
+        call_command("relink_incidents", stdout=(relinked := io.StringIO()))
+        assert "messages reliés à nouveau ; " in relinked.getvalue()
+        with pytest.raises(CommandError, match="doit valoir 1 ou plus"):
+            run(str(SOURCES), "--batch-size", "0")

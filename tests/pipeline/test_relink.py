@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.gis.geos import LineString, MultiLineString
 from django.core.management import call_command
 
-from incidents.link import relink_incidents
 from incidents.models import Post, StreetSegment
+from incidents.pipeline.link import relink_incidents
 from tests.conftest import CAPITOLE, offset, paris
 from tests.pipeline.conftest import post
 
@@ -70,6 +71,19 @@ def test_deleted_segment_is_replaced_by_the_next_nearest(push, make_segment):
     assert incident_of("p").segment == other
 
 
+def test_a_segment_moved_away_is_unlinked(push, make_segment):
+    # The batch and relinking choose the nearest segment with the same per-process cache:
+    # a street changed in place (same rows, new geometry) must not be answered from it.
+    segment = make_segment(coords=[offset(CAPITOLE, north_m=5).coords, offset(CAPITOLE, 50, 5).coords])
+    push(post(WORKS, CAPITOLE, id="p"))
+    assert incident_of("p").segment == segment
+    segment.geom = MultiLineString(LineString(offset(FAR, north_m=5).coords, offset(FAR, 50, 5).coords), srid=4326)
+    segment.save()
+    relink_incidents(segment_ids=[segment.pk])
+    assert Post.objects.get(external_id="p").segment is None
+    assert incident_of("p").segment is None
+
+
 def test_empty_lists_mean_nothing_changed(push, make_segment):
     push(post(WORKS, CAPITOLE, id="p"))
     make_segment(coords=[CAPITOLE.coords, offset(CAPITOLE, east_m=50).coords])
@@ -81,7 +95,7 @@ def test_command_relinks_everything_by_default(push, make_segment, capsys):
     push(post(WORKS, CAPITOLE, id="p"))
     segment = make_segment(coords=[CAPITOLE.coords, offset(CAPITOLE, east_m=50).coords])
     call_command("relink_incidents")
-    assert "1 posts relinked; 1 incidents refreshed." in capsys.readouterr().out
+    assert "1 post relinked; 1 incident refreshed." in capsys.readouterr().out
     assert incident_of("p").segment == segment
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import pytest
 
+from incidents.inputs import InputError
 from incidents.sources.htmltext import html_to_text
-from incidents.sources.parsing import SourceError
 from incidents.sources.reader import input_files, open_file, open_stdin
 from tests.pipeline.conftest import SOURCES
 
@@ -155,6 +156,97 @@ class TestMastodon:
         assert errors["[2]"] == "not public (visibility=direct): only public posts are ingested"
         assert errors["[5]"].startswith("created_at: 'not a date'")
 
+    def test_a_mention_notification_carries_its_status(self):
+        from incidents.sources import mastodon
+
+        status = json.loads((SOURCES / "mastodon_statuses.json").read_text())[0]
+        page = [
+            {"id": "51", "type": "mention", "created_at": status["created_at"], "account": status["account"],
+             "status": status},
+            {"id": "50", "type": "favourite", "created_at": status["created_at"], "account": status["account"],
+             "status": status},
+        ]  # fmt: skip
+        items = [
+            item
+            for n, entry in enumerate(page)
+            for item in mastodon.parse_document(entry, position=f"[{n}]", source="mastodon")
+        ]
+        assert [(item.position, item.record.external_id) for item in items] == [("[0] status", status["uri"])]
+
+
+BLUESKY_ALICE = "at://did:plc:q6gjnaw2blty4crticxkmujt/app.bsky.feed.post/3ldxk2pq5sc2s"
+BLUESKY_REPLY = "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3ldxm7u2ajk2b"
+BLUESKY_QUOTE = "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3leaq4gz7nk2x"
+
+
+class TestBluesky:
+    def test_post_views_of_a_search_with_facets_images_and_counts(self):
+        format, items = parsed("bluesky_search.json")
+        assert format == "bluesky"
+        post = by_id(items)[BLUESKY_ALICE].record
+        assert post.source == "bluesky"
+        # The link's shortened text is replaced by its URI; a hashtag given only in the record's tags is added.
+        assert post.text == (
+            "Trottoir défoncé rue d'Alsace-Lorraine, poussette impossible 😡 #Toulouse signalé ici : "
+            "https://toulouse.fr/signaler-un-probleme?id=4821 @toulouse.fr #voirie"
+        )
+        assert post.posted_at == dt.datetime(2026, 12, 5, 8, 41, 12, 345000, tzinfo=dt.UTC)
+        assert post.author_handle == "cyclo-tls.bsky.social"
+        assert post.author_id == "did:plc:q6gjnaw2blty4crticxkmujt"
+        assert post.url == "https://bsky.app/profile/cyclo-tls.bsky.social/post/3ldxk2pq5sc2s"
+        assert post.language == "fr"
+        assert post.media_urls == [
+            "https://cdn.bsky.app/img/feed_fullsize/plain/did:plc:q6gjnaw2blty4crticxkmujt/"
+            "bafkreihtzmrw5ll7xrhwzdybj2zf7crqbhwa3y6v4ix4hx7rozsylsqz7e@jpeg"
+        ]
+        assert (post.like_count, post.repost_count, post.reply_count, post.quote_count) == (17, 4, 1, 1)
+        assert post.raw["cid"].startswith("bafyrei")
+
+    def test_reply_refs_quotes_and_images_without_a_view(self):
+        _, items = parsed("bluesky_search.json")
+        posts = by_id(items)
+        assert posts[BLUESKY_REPLY].record.reply_to == BLUESKY_ALICE
+        quote = posts[BLUESKY_QUOTE]
+        assert quote.record.quote_of == BLUESKY_ALICE
+        (quoted,) = quote.embedded  # the quoted post, from the view, is stored too
+        assert quoted.external_id == BLUESKY_ALICE
+        assert quoted.media_urls[0].endswith("@jpeg")
+        only_image = posts["at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3leb2jd5w2c2t"].record
+        assert only_image.text == "Lampadaire éteint rue des Lois"  # the description is the text
+        assert only_image.media_urls == [
+            "https://cdn.bsky.app/img/feed_fullsize/plain/did:plc:z72i7hdynmk6r22z27h6tvur/bafkreiabc4lampadaire@jpeg"
+        ]
+
+    def test_a_bad_post_is_rejected_with_its_position(self):
+        _, items = parsed("bluesky_search.json")
+        assert rejections(items) == {"posts[4]": "record.createdAt: 'hier soir' is not a date-time; use ISO 8601, "
+                                     "e.g. 2014-09-08T09:30:00+02:00"}  # fmt: skip
+
+    def test_reposts_in_a_feed_are_engagement_of_their_original(self):
+        _, items = parsed("bluesky_feed.json")
+        first, second, reply = items
+        assert first.record.repost_of == second.record.repost_of == BLUESKY_QUOTE
+        assert first.record.external_id == f"{BLUESKY_QUOTE}#repost-by-did:plc:k3a4r5e6p7o8s9t0e1u2r3ab"
+        assert second.record.external_id == "at://did:plc:m9n8b7v6c5x4z3a2s1d0f9gh/app.bsky.feed.repost/3lebx7k2pfs2c"
+        assert second.record.author_handle == "marie.bsky.social"
+        assert [original.external_id for original in first.embedded] == [BLUESKY_QUOTE]
+        assert reply.record.reply_to == BLUESKY_ALICE
+
+    def test_notifications_mentions_are_posts_likes_are_not(self):
+        _, items = parsed("bluesky_notifications.json")
+        mention, repost = items
+        assert mention.position == "notifications[0]"
+        assert mention.record.external_id == BLUESKY_ALICE
+        assert mention.record.text.startswith("Trottoir défoncé rue d'Alsace-Lorraine")
+        assert repost.record.repost_of == "at://did:plc:ville5toulouse4example0/app.bsky.feed.post/3lec0reply"
+
+    def test_a_thread_gives_its_posts_and_skips_those_not_found(self):
+        _, items = parsed("bluesky_thread.json")
+        assert [(item.position, item.record.external_id) for item in items] == [
+            ("thread", BLUESKY_REPLY),
+            ("thread parent", BLUESKY_ALICE),
+        ]
+
 
 class TestFlatColumns:
     def test_french_spreadsheet_csv(self):
@@ -213,25 +305,25 @@ class TestWholeFileErrors:
     def test_csv_without_required_columns(self, tmp_path):
         path = tmp_path / "export.csv"
         path.write_text("identifiant,message\n1,Nid de poule\n")
-        with pytest.raises(SourceError, match="lacks the column\\(s\\) id, posted_at; it has: identifiant, message"):
+        with pytest.raises(InputError, match="lacks the column\\(s\\) id, posted_at; it has: identifiant, message"):
             parsed_any(path)
 
     def test_not_json_at_all(self, tmp_path):
         path = tmp_path / "posts.json"
         path.write_text("{ this is not json\n}\n")
-        with pytest.raises(SourceError, match="invalid JSON: Expecting property name"):
+        with pytest.raises(InputError, match="invalid JSON: Expecting property name"):
             parsed_any(path)
 
     def test_windows_1252_file_says_how_to_fix_it(self, tmp_path):
         path = tmp_path / "export.csv"
         path.write_bytes("id,text,posted_at\n1,Trottoir défoncé,2014-09-08T10:00:00Z\n".encode("cp1252"))
-        with pytest.raises(SourceError, match="pass --encoding cp1252"):
+        with pytest.raises(InputError, match="pass --encoding cp1252"):
             parsed_any(path)
         source_input = open_file(path, encoding="cp1252")
         assert next(source_input.items).record.text == "Trottoir défoncé"
 
     def test_wrong_format_given(self):
-        with pytest.raises(SourceError, match="--format x was given, but the first document looks like mastodon"):
+        with pytest.raises(InputError, match="--format x was given, but the first document looks like mastodon"):
             parsed("mastodon_statuses.json", format="x")
 
     def test_folder_lists_input_files_in_order_and_skips_hidden_ones(self, tmp_path):
@@ -243,7 +335,7 @@ class TestWholeFileErrors:
         assert [p.relative_to(tmp_path).as_posix() for p in input_files(str(tmp_path))] == ["a/z.jsonl", "b.csv"]
 
     def test_empty_folder(self, tmp_path):
-        with pytest.raises(SourceError, match="holds no"):
+        with pytest.raises(InputError, match="holds no"):
             input_files(str(tmp_path))
 
 

@@ -8,8 +8,9 @@ import json
 import pytest
 from django.contrib.gis.geos import Point
 
-from incidents import pipeline
 from incidents.models import Post, PostState, PostWorksZone
+from incidents.pipeline.process import process
+from incidents.pipeline.store import store
 from incidents.services.areas import set_service_area_from_streets
 from tests.conftest import CAPITOLE, offset, paris
 from tests.fixture_streets import load_fixture_streets
@@ -32,7 +33,8 @@ class TestStates:
         assert p.location_method == "gps"
         assert p.location.coords == pytest.approx(CAPITOLE.coords)
         assert p.location_accuracy_m > 0
-        assert p.category == "works_obstruction"
+        # A works barrier across the sidewalk harms people on foot (docs/taxonomy.md).
+        assert p.category == "pedestrian_crossing_sidewalk"
         assert 0 < p.category_score <= 1
         assert p.relevance > 0.9
         assert any("chantier" in evidence for evidence in p.category_evidence)
@@ -62,7 +64,7 @@ class TestStates:
     def test_processing_twice_changes_nothing(self, push):
         report = push(post(WORKS_TEXT, CAPITOLE, id="p"))
         post_id = report.results[0].post_id
-        again = pipeline.process([post_id])
+        again = process([post_id])
         assert again.posts == 0
         assert again.incidents_created == 0
         assert stored("p").incident.post_count == 1
@@ -119,15 +121,6 @@ class TestWorksLinks:
         assert linked == {ended_yesterday.pk, starts_tomorrow.pk}
 
 
-def test_the_locator_is_built_once_and_again_after_a_street_import(make_segment):
-    first = pipeline.current_locator()
-    assert pipeline.current_locator() is first
-    make_segment()
-    rebuilt = pipeline.current_locator()
-    assert rebuilt is not first
-    assert pipeline.current_locator() is rebuilt
-
-
 class TestDeclaredCategory:
     """A category the reporter chose (Open311) decides over the classifier, on every path."""
 
@@ -145,7 +138,7 @@ class TestDeclaredCategory:
         )
 
     def test_processed_where_stored(self, db):
-        from incidents.ingest import ingest
+        from incidents.pipeline.ingest import ingest
         from incidents.sources.parsing import ParsedItem
 
         ingest([ParsedItem(position="request", record=self.record("here"))], synchronous=True)
@@ -154,8 +147,8 @@ class TestDeclaredCategory:
 
     def test_processed_from_the_stored_row_as_a_worker_would(self, db):
         # Stored first, decided later from what the database holds (the Celery path, process_pending).
-        stored_batch = pipeline.store([self.record("later")])
-        pipeline.process(stored_batch.created_post_ids)
+        stored_batch = store([self.record("later")])
+        process(stored_batch.created_post_ids)
         p = stored("later")
         assert (p.declared_category, p.category, p.category_score, p.state) == (
             "lighting",
@@ -169,12 +162,13 @@ class TestDeclaredCategory:
 TIED_TYPOS = ("Énorme nid de poule rue de la Bouse", "Bouchon monstre rue Rille ce matin")
 DECIDE_SCRIPT = """
 import json
-from incidents.pipeline import decide
+from incidents.pipeline.decide import decide
 from incidents.sources.record import PostRecord
 from tests.conftest import paris
 records = [PostRecord(source="t", external_id=str(n), text=text, posted_at=paris(2014, 9, 8)) for n, text in
            enumerate({texts!r})]
-print(json.dumps([[c.category, l.lon, l.lat, l.accuracy_m, l.note] for c, l in decide(records)]))
+decided = decide(dict(enumerate(records)))
+print(json.dumps([[c.category, l.lon, l.lat, l.accuracy_m, l.note] for _, (c, l), _ in decided.values()]))
 """
 
 

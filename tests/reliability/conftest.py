@@ -11,8 +11,8 @@ from django.contrib.gis.geos import MultiPolygon, Polygon
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from incidents.api.clusters import INDEX
 from incidents.models import IncidentStatus
+from incidents.publish.clusters import INDEX
 from tests.conftest import CAPITOLE, offset, paris
 
 # Examples run by tests/reliability/test_schemathesis.py, per (operation, caller, mode).

@@ -6,6 +6,7 @@ fail the whole import (a traceback) now refuse the file with a reason or reject 
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 
@@ -55,7 +56,11 @@ BROKEN_UTF8 = street_doc().encode()[:60] + b"\xff\xfe" + street_doc().encode()[6
 REFUSED = {
     "empty-file": ("s.geojson", b"", r"s\.geojson: the file is empty\."),
     "blank-file": ("s.geojson", b"\n  \n", r"the file is empty"),
-    "latin-1-geojson": ("s.geojson", street_doc().encode("latin-1"), r"not UTF-8 text \(invalid continuation byte"),
+    "latin-1-geojson": (
+        "s.geojson",
+        street_doc().encode("latin-1"),
+        r"s\.geojson: not UTF-8 text \(byte \d+: invalid continuation byte\); .* --encoding cp1252",
+    ),
     "invalid-utf-8": ("s.geojson", BROKEN_UTF8, r"not UTF-8 text"),
     "truncated-geojson": ("s.geojson", street_doc().encode()[:-20], r"malformed JSON at line 1"),
     "deeply-nested-json": ("s.geojson", b"[" * 100_000 + b"]" * 100_000, r"nested too deeply"),
@@ -85,6 +90,23 @@ def test_a_utf8_byte_order_mark_is_dropped(tmp_path, command):
     path.write_bytes(b"\xef\xbb\xbf" + document.encode())
     out = run(command, path, "--source", "test")
     assert "1 created" in out
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_is_read(tmp_path, encoding):
+    path = tmp_path / "unicode.geojson"
+    path.write_bytes((codecs.BOM_UTF16_BE if encoding == "utf-16-be" else b"") + street_doc().encode(encoding))
+    assert "1 created" in run("import_streets", path, "--source", "test")
+    assert StreetSegment.objects.get().name == "Rue de l'Église"
+
+
+def test_latin_1_geojson_with_the_encoding_option(tmp_path):
+    path = tmp_path / "s.geojson"
+    path.write_bytes(street_doc().encode("latin-1"))
+    assert "1 created" in run("import_streets", path, "--source", "test", "--encoding", "cp1252")
+    assert StreetSegment.objects.get().name == "Rue de l'Église"
+    with pytest.raises(CommandError, match=r"unknown encoding 'klingon'"):
+        run("import_streets", path, "--source", "test", "--encoding", "klingon")
 
 
 def test_empty_works_file(tmp_path):
@@ -178,9 +200,9 @@ def test_dates_without_a_utc_equivalent_are_rejected_alone(tmp_path):
         feature({"id": "day1", "start": "0001-01-01"}, SQUARE),
         feature({"id": "ok", "start": "2024-03-01"}, SQUARE),
     )
-    assert "features[0] (id y1): start date '0001-01-01T00:00:00+14:00' is out of range" in out
-    assert "features[1] (id y9999): end date '9999-12-31T23:59:59-12:00' is out of range" in out
-    assert "features[2] (id day1): start date '0001-01-01' is out of range" in out
+    assert "features[0] (id y1): start date: '0001-01-01T00:00:00+14:00' is out of range" in out
+    assert "features[1] (id y9999): end date: '9999-12-31T23:59:59-12:00' is out of range" in out
+    assert "features[2] (id day1): start date: '0001-01-01' is out of range" in out
     assert list(WorksZone.objects.values_list("source_id", flat=True)) == ["ok"]
 
 

@@ -6,6 +6,7 @@ are stored. Never a traceback.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 
@@ -42,10 +43,11 @@ REFUSED = {
     "truncated-json-document": ("feed.json", b'{"data": [{"id": "1", "text": "x"', r"invalid JSON: .* at line 1"),
     "deeply-nested-json": ("deep.json", b"[" * 100_000 + b"]" * 100_000, r"invalid JSON: nested too deeply"),
     "latin-1-csv": ("export.csv", (HEADER + ROW.format(id=1).replace("Nid", "Défoncé")).encode("latin-1"),
-                    r"not utf-8 text \(byte \d+: .*pass --encoding cp1252"),
-    "invalid-utf-8-at-start": ("posts.jsonl", b'{"id": "\xff\xfe"}\n', r"not utf-8 text \(byte 8"),
-    "utf-16-file": ("posts.jsonl", jsonl("1").encode("utf-16"), r"not utf-8 text \(byte 0"),
-    "gzip-file": ("posts.jsonl", b"\x1f\x8b\x08\x00" + bytes(60), r"not utf-8 text"),
+                    r"export\.csv: not UTF-8 text \(byte \d+: .*pass --encoding cp1252"),
+    "invalid-utf-8-at-start": ("posts.jsonl", b'{"id": "\xff\xfe"}\n', r"not UTF-8 text \(byte 8"),
+    # Without its byte-order mark UTF-16 is not guessed: NUL bytes are valid UTF-8.
+    "utf-16-without-mark": ("posts.jsonl", jsonl("1").encode("utf-16-le"), r"posts\.jsonl: invalid JSON"),
+    "gzip-file": ("posts.jsonl", b"\x1f\x8b\x08\x00" + bytes(60), r"not UTF-8 text"),
     "xml-file": ("posts.json", b'<?xml version="1.0"?><posts><post id="1"/></posts>',
                  r"the CSV header lacks the column\(s\) id, text, posted_at"),
     "csv-without-required-columns": ("export.csv", b"identifiant;message\n1;Nid de poule\n",
@@ -102,6 +104,18 @@ def test_a_utf8_byte_order_mark_is_dropped(tmp_path, name):
     path.write_bytes(b"\xef\xbb\xbf" + body.encode())
     ingest(path)
     assert stored() == {"bom1"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+@pytest.mark.parametrize("name", ["unicode.csv", "unicode.jsonl"])
+def test_utf16_with_a_byte_order_mark_is_read(tmp_path, name, encoding):
+    # Spreadsheets' "Unicode text" exports: UTF-16 behind a byte-order mark, which says so.
+    body = HEADER + ROW.format(id="u1").replace("Nid", "Défoncé") if name.endswith(".csv") else jsonl("u1")
+    path = tmp_path / name
+    path.write_bytes((codecs.BOM_UTF16_BE if encoding == "utf-16-be" else b"") + body.encode(encoding))
+    ingest(path)
+    assert stored() == {"u1"}
+    assert Post.objects.get().text.startswith(("Défoncé", "Nid"))
 
 
 def test_broken_bytes_after_the_probe_become_replacement_characters(tmp_path):

@@ -258,7 +258,7 @@ def in_transaction_elsewhere() -> bool:
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_batch_has_its_batch_redelivered_and_nothing_doubles(celery_queue):
-    from incidents.ingest import ingest, wait_for_workers
+    from incidents.pipeline.ingest import ingest, wait_for_workers
     from incidents.sources.columns import row_item
 
     queue, env = celery_queue
@@ -290,7 +290,7 @@ def test_a_worker_killed_mid_batch_has_its_batch_redelivered_and_nothing_doubles
 @pytest.mark.django_db(transaction=True)
 def test_a_whole_worker_killed_mid_batch_has_its_batch_taken_up_by_the_next_worker(celery_queue):
     """The main process and its pool killed at once (a lost host): the next worker restores the batch."""
-    from incidents.ingest import ingest, wait_for_workers
+    from incidents.pipeline.ingest import ingest, wait_for_workers
     from incidents.sources.columns import row_item
 
     queue, env = celery_queue

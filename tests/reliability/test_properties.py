@@ -20,16 +20,17 @@ from django.utils import timezone
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from incidents.api.filters import parse_bbox, parse_datetime_interval, parse_instant, parse_point
-from incidents.importers.inputs import InputFile
-from incidents.importers.records import InputError
-from incidents.importers.service import DISTRICT_FORMATS, STREET_FORMATS, WORKS_FORMATS
+from incidents.importers.districts import DISTRICT_FORMATS
+from incidents.importers.streets import STREET_FORMATS
+from incidents.importers.works import WORKS_FORMATS
+from incidents.inputs import InputError, InputFile
 from incidents.locate.gazetteer import Gazetteer, StreetRow
 from incidents.locate.locator import Locator
 from incidents.locate.normalize import normalize_street_name, strip_accents, text_tokens, token_span
 from incidents.locate.streets import scan
+from incidents.publish.filters import parse_bbox, parse_datetime_interval, parse_instant, parse_point
 from incidents.sources import columns, mastodon, x
-from incidents.sources.parsing import MAX_ID, MAX_SOURCE, ParsedItem, SourceError
+from incidents.sources.parsing import MAX_ID, MAX_SOURCE, ParsedItem
 from incidents.sources.reader import parse_lines
 from incidents.sources.record import PostRecord
 from tests.fixture_streets import fixture_street_rows
@@ -214,6 +215,7 @@ def test_the_x_parser_answers_every_document(document):
 
 @BOUNDED
 @given(st.one_of(mastodon_like, st.lists(mastodon_like, max_size=3), json_values))
+@example({"uri": "u", "content": "x", "created_at": "2014-09-08T10:00:00Z", "media_attachments": True})  # TypeError
 def test_the_mastodon_parser_answers_every_document(document):
     check_items(list(mastodon.parse_document(document, position="[0]", source="mastodon")))
 
@@ -226,7 +228,7 @@ def test_the_file_reader_answers_every_file(lines, format):
     try:
         source_input = parse_lines("f", io.StringIO(text), format=format, source=None)
         items = list(source_input.items)
-    except SourceError as error:
+    except InputError as error:
         message = str(error)  # the whole file refused: it must say why
     else:
         message = "read"

@@ -33,9 +33,9 @@ def test_catalogue_is_complete_and_compiled(domain, tmp_path):
 
 
 def test_models_api_and_importers_speak_french():
-    from incidents.api.filters import parse_bbox
     from incidents.categories import Category
     from incidents.importers.records import ImportResult
+    from incidents.publish.filters import parse_bbox
 
     with translation.override("fr"):
         assert str(Category.ROAD_SURFACE_POTHOLE.label) == "Chaussée ou nid-de-poule"

@@ -19,12 +19,13 @@ from django.utils.cache import get_conditional_response
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
-from incidents.api.features import match, set_validators, validators
-from incidents.api.layers import Layer
+from incidents.api.http import set_validators, validators
 from incidents.api.ogc.views import COLLECTION_ID, JSON, OGCView, get_layer, json_schema, ogc_schema
 from incidents.api.schema import ref
 from incidents.publish import tiles
 from incidents.publish.crs import EPSG_URI
+from incidents.publish.features import match
+from incidents.publish.layers import Layer
 
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"

@@ -32,15 +32,15 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from incidents.api.features import Matched, collection_response
-from incidents.api.filters import filter_bbox, filter_datetime, parse_bbox, parse_datetime_interval, reject_unknown
-from incidents.api.layers import COLLECTIONS, Layer
+from incidents.api.http import collection_response, parse_id, reject_unknown
 from incidents.api.pagination import page_url, parse_page
 from incidents.api.renderers import GEOJSON
-from incidents.api.rest import parse_id
 from incidents.api.schema import BBOX, DATETIME, OFFSET, OPENAPI_30_JSON, OpenDataAutoSchema, ref
 from incidents.publish import crs as crs_module
 from incidents.publish.cql2 import CQL2Error, parse_filter, queryables
+from incidents.publish.features import Matched
+from incidents.publish.filters import filter_bbox, filter_datetime, parse_bbox, parse_datetime_interval
+from incidents.publish.layers import COLLECTIONS, Layer
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",

@@ -36,17 +36,17 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from incidents.api.filters import CodeListField, parse_instant, reject_unknown
+from incidents.api.http import parse_id, reject_unknown
 from incidents.api.open311.xml import FORMATS, error_response, respond
 from incidents.api.parsers import JSONParser
-from incidents.api.privacy import scrub_text, sees_personal_data
-from incidents.api.rest import parse_id
 from incidents.api.schema import INSTANT, OpenDataAutoSchema, codes
 from incidents.categories import Category
 from incidents.geo import is_null_island
 from incidents.models import Incident, Post
 from incidents.models.incidents import OPEN_STATUSES
-from incidents.services.areas import is_in_service_area
+from incidents.pipeline.areas import is_in_service_area
+from incidents.publish.filters import CodeListField, parse_instant
+from incidents.publish.privacy import scrub_text, sees_personal_data
 from incidents.services.open311 import SOURCE, ServiceRequest, submit_service_request
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"

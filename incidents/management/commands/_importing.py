@@ -10,9 +10,10 @@ from typing import Any, TextIO
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from incidents.importers import ImportResult, InputError, read_paths
+from incidents.importers import ImportResult
 from incidents.importers.fields import parse_map_options
 from incidents.importers.records import no_progress
+from incidents.inputs import InputError, read_paths
 
 # Rejections listed at the default verbosity; -v 2 lists them all.
 LISTED_REJECTIONS = 20
@@ -61,11 +62,20 @@ def print_result(command: BaseCommand, result: ImportResult, verbosity: int) -> 
     command.stdout.write(command.style.SUCCESS(result.summary()))
 
 
+def add_encoding_argument(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--encoding",
+        help="Text encoding of JSON inputs without a byte-order mark (default: UTF-8), e.g. cp1252.",
+    )
+
+
 class ImportCommand(BaseCommand):
-    """Base of import_streets / import_works: PATH..., --format, --source, --map."""
+    """Base of import_streets / import_works: PATH..., --format, --source, --encoding, --map, and ``own_arguments``."""
 
     formats: tuple[str, ...] = ()
     map_fields: dict[str, str] = {}
+    # The command's own options: flag -> add_argument keywords.
+    own_arguments: dict[str, dict[str, Any]] = {}
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -73,6 +83,7 @@ class ImportCommand(BaseCommand):
         )
         parser.add_argument("--format", choices=self.formats, help="Input format (default: detected from the content).")
         parser.add_argument("--source", help="Source name stored with the rows (default: from the format).")
+        add_encoding_argument(parser)
         fields = ", ".join(self.map_fields)
         parser.add_argument(
             "--map",
@@ -81,12 +92,18 @@ class ImportCommand(BaseCommand):
             metavar="FIELD=PROP",
             help=f"Read FIELD from the property PROP (dotted for nested). Fields: {fields}, lon, lat.",
         )
+        for flag, keywords in self.own_arguments.items():
+            parser.add_argument(flag, **keywords)
 
     def run_import(self, service: Callable[..., ImportResult], options: dict[str, Any], **extra: Any) -> None:
         """Read the paths, call the import ``service``, print the outcome; bad input is a CommandError."""
         progress = ProgressPrinter(self.stderr) if options["verbosity"] >= 1 else no_progress
         try:
-            inputs = read_paths(options["paths"], stdin=sys.stdin.buffer if "-" in options["paths"] else None)
+            inputs = read_paths(
+                options["paths"],
+                stdin=sys.stdin.buffer if "-" in options["paths"] else None,
+                encoding=options["encoding"],
+            )
             field_map = parse_map_options(options["map"], self.map_fields)
             result = service(
                 inputs,

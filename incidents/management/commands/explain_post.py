@@ -1,4 +1,4 @@
-"""Show how one post would be located and classified, with the evidence behind each decision."""
+"""Show how one post would be located and classified (who it affects, whether it is a follow-up), with the evidence."""
 
 from __future__ import annotations
 
@@ -72,6 +72,14 @@ class Command(BaseCommand):
         self.stdout.write(
             _("category: %(category)s (score %(score)s)")
             % {"category": result.category.value, "score": f"{result.score:.2f}"}
+        )
+        self.stdout.write(
+            _("affects: %(affects)s")
+            % {"affects": ", ".join(f"{value.value} ({value.label})" for value in result.affects) or "-"}
+        )
+        follow_up = result.follow_up
+        self.stdout.write(
+            _("follow-up: %(kind)s") % {"kind": f"{follow_up.value} ({follow_up.label})" if follow_up else _("none")}
         )
         self.stdout.write(_("  evidence: %(evidence)s") % {"evidence": ", ".join(result.evidence) or "-"})
 

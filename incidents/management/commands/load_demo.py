@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from incidents.demo import DEMO_STEPS, DemoContext
-from incidents.importers import InputError
+from incidents.inputs import InputError
 
 
 class Command(BaseCommand):
@@ -25,7 +25,16 @@ class Command(BaseCommand):
             except InputError as error:
                 raise CommandError(_("demo step %(step)s: %(error)s") % {"step": step.label, "error": error}) from None
             elapsed = time.monotonic() - step_started
-            self.stdout.write(f"[{number}/{len(DEMO_STEPS)}] {step.label} ({elapsed:.1f} s): {summary}")
+            self.stdout.write(
+                _("[%(number)s/%(steps)s] %(step)s (%(seconds)s s): %(summary)s")
+                % {
+                    "number": number,
+                    "steps": len(DEMO_STEPS),
+                    "step": step.label,
+                    "seconds": f"{elapsed:.1f}",
+                    "summary": summary,
+                }
+            )
         self.stdout.write(
             self.style.SUCCESS(_("demo loaded in %(seconds)s s") % {"seconds": f"{time.monotonic() - started:.1f}"})
         )

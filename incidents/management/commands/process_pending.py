@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
 
-from incidents.ingest import process_pending
+from incidents.management.commands._pipeline import processed_summary, queued_summary
+from incidents.pipeline.ingest import process_pending
 
 
 class Command(BaseCommand):
@@ -19,14 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch_size: int | None, sync: bool, **options) -> None:
         report = process_pending(batch_size=batch_size, synchronous=True if sync else None)
-        processed = report.processed
         if report.queued:
-            self.stdout.write(f"{report.queued:,} batches queued for the Celery workers.")
-        if processed.posts:
-            self.stdout.write(
-                f"{processed.posts:,} posts processed: {processed.located:,} located, {processed.unlocated:,} "
-                f"unlocated, {processed.out_of_area:,} out of area, {processed.irrelevant:,} irrelevant; incidents: "
-                f"{processed.incidents_created:,} created, {processed.incidents_updated:,} updated."
-            )
+            self.stdout.write(queued_summary(report.queued))
+        if report.processed.posts:
+            self.stdout.write(processed_summary(report.processed))
         if not report.batches:
-            self.stdout.write("No pending posts.")
+            self.stdout.write(_("No pending posts."))

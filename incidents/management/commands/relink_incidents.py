@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from incidents.link import relink_incidents
+from incidents.pipeline.link import relink_incidents
 
 
 def _ids(value: str) -> list[int]:
     try:
         return [int(part) for part in value.split(",") if part.strip()]
     except ValueError:
-        raise CommandError(f"expected comma-separated ids, got {value!r}") from None
+        raise CommandError(_("expected comma-separated ids, got %(value)r") % {"value": value}) from None
 
 
 def _bbox(value: str) -> tuple[float, float, float, float]:
     try:
         min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
     except ValueError:
-        raise CommandError(f"--bbox expects min_lon,min_lat,max_lon,max_lat (WGS84), got {value!r}") from None
+        raise CommandError(
+            _("--bbox expects min_lon,min_lat,max_lon,max_lat (WGS84), got %(value)r") % {"value": value}
+        ) from None
     if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise CommandError(f"--bbox {value!r} is not a WGS84 box with min before max")
+        raise CommandError(_("--bbox %(value)r is not a WGS84 box with min before max") % {"value": value})
     return min_lon, min_lat, max_lon, max_lat
 
 
@@ -42,4 +46,12 @@ class Command(BaseCommand):
             segment_ids=_ids(segments) if segments else None,
             works_zone_ids=_ids(works) if works else None,
         )
-        self.stdout.write(f"{report.posts:,} posts relinked; {report.incidents:,} incidents refreshed.")
+        posts = ngettext("%(count)s post relinked", "%(count)s posts relinked", report.posts)
+        incidents = ngettext("%(count)s incident refreshed", "%(count)s incidents refreshed", report.incidents)
+        self.stdout.write(
+            _("%(posts)s; %(incidents)s.")
+            % {
+                "posts": posts % {"count": f"{report.posts:,}"},
+                "incidents": incidents % {"count": f"{report.incidents:,}"},
+            }
+        )
