@@ -363,6 +363,8 @@ INCIDENTS_API_MAX_PAGE_SIZE = env_int("INCIDENTS_API_MAX_PAGE_SIZE", 1000)
 # The same for the OGC API – Features `limit` (the OGC default page is 10).
 INCIDENTS_OGC_PAGE_SIZE = env_int("INCIDENTS_OGC_PAGE_SIZE", 10)
 INCIDENTS_OGC_MAX_PAGE_SIZE = env_int("INCIDENTS_OGC_MAX_PAGE_SIZE", 10_000)
+# EPSG codes the OGC API also offers as `crs`/`bbox-crs`/`filter-crs`, besides CRS84, 4326, 2154 and 3857.
+INCIDENTS_OGC_EXTRA_CRS = env_list("INCIDENTS_OGC_EXTRA_CRS")
 # The clusters endpoint keeps incidents in memory; each process checks for changed
 # incidents at most this often, in seconds (see incidents/publish/clusters.py).
 INCIDENTS_CLUSTER_CHECK_SECONDS = env_float("INCIDENTS_CLUSTER_CHECK_SECONDS", 1.0)

@@ -9,3 +9,8 @@ urlpatterns = [
     path("open311/v2/", include("incidents.api.open311.urls")),
     path("", include("incidents.web.urls")),
 ]
+
+# URLs no view matched answer in the format of the API they were meant for (incidents/api/errors.py).
+handler400 = "incidents.api.errors.bad_request"
+handler403 = "incidents.api.errors.permission_denied"
+handler404 = "incidents.api.errors.not_found"

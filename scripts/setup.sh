@@ -24,8 +24,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 if [ "$DEV" = 1 ]; then
     # Browser tests drive Debian's Chromium (never a downloaded build); Celery tests use Redis;
-    # the fault tests restart a throwaway PostGIS cluster of their own, even with DATABASE_URL.
-    APT_PACKAGES+=(chromium redis-server)
+    # the fault tests restart a throwaway PostGIS cluster of their own, even with DATABASE_URL;
+    # the client tests open the API in QGIS headless (python3-qgis, ~100 MiB, system Python).
+    APT_PACKAGES+=(chromium redis-server python3-qgis)
     [ -n "${DATABASE_URL:-}" ] && APT_PACKAGES+=(postgresql postgresql-15-postgis-3)
 fi
 

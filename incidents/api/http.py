@@ -22,12 +22,14 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from rest_framework import permissions
 from rest_framework.exceptions import ValidationError
 
 from incidents.api.pagination import Page
 from incidents.api.renderers import GEOJSON, STREAM_CHUNK, csv_response, feature_collection, streamed_feature_collection
+from incidents.publish.crs import CRS, CRS84
 from incidents.publish.features import Matched, match, sort_after_filtering
 from incidents.publish.filters import FILTERSETS, MAX_ID
 from incidents.publish.layers import Layer
@@ -112,12 +114,13 @@ def parse_form(form_class: type[forms.Form], params, extra: Iterable[str] = ()) 
 
 
 def validators(request, matched: Matched, variant: str) -> tuple[str, int | None]:
-    """The ETag (query, matches, latest change, audience) and the Last-Modified timestamp."""
+    """The ETag (query, matches, latest change, audience, language) and the Last-Modified timestamp."""
     last = matched.last_modified
     key = "|".join(
         [
             request.get_full_path(),
             variant,
+            get_language() or "",
             str(matched.total),
             last.isoformat() if last else "-",
             "staff" if sees_personal_data(request) else "public",
@@ -145,12 +148,14 @@ def collection_response(
     output: str,
     content_type: str,
     links: Callable[[Matched], dict[str, str | None]] | None = None,
+    crs: CRS = CRS84,
 ) -> HttpResponse:
     """Answer a page (or a full export) of ``queryset`` as GeoJSON or CSV.
 
     ``members(matched, returned)`` gives the top-level members of the collection;
     ``returned`` is None for a streamed export. ``links`` gives the ``Link`` header
-    targets by relation (used by CSV, whose body has no room for them).
+    targets by relation (used by CSV, whose body has no room for them). GeoJSON
+    coordinates are in ``crs``.
     """
     matched = match(queryset)
     etag, last_modified = validators(request, matched, output)
@@ -162,10 +167,10 @@ def collection_response(
             rows = page.slice(layer.csv_rows(queryset))
             response = csv_response(layer.csv_columns(), rows.iterator(chunk_size=STREAM_CHUNK), layer.name)
         elif page.is_export:
-            features = page.slice(layer.feature_texts(queryset)).iterator(chunk_size=STREAM_CHUNK)
+            features = page.slice(layer.feature_texts(queryset, crs)).iterator(chunk_size=STREAM_CHUNK)
             response = streamed_feature_collection(features, members(matched, None), content_type)
         else:
-            features = list(page.slice(layer.feature_texts(queryset)))
+            features = list(page.slice(layer.feature_texts(queryset, crs)))
             response = feature_collection(features, members(matched, len(features)), content_type)
         response["X-Total-Count"] = str(matched.total)
         if links:

@@ -17,6 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
 
+from incidents.api.errors import JSONErrors
 from incidents.api.http import IsStaffOrReadOnly, apply_filters, collection_response, media_type, parse_form, parse_id
 from incidents.api.pagination import PAGE_PARAMS, page_url, parse_page
 from incidents.api.renderers import (
@@ -27,7 +28,15 @@ from incidents.api.renderers import (
     StrictContentNegotiation,
     feature_collection,
 )
-from incidents.api.schema import ERRORS, PAGE_PARAMETERS, OpenDataAutoSchema, filter_parameters, form_parameters, ref
+from incidents.api.schema import (
+    ERRORS,
+    NOT_FOUND,
+    PAGE_PARAMETERS,
+    OpenDataAutoSchema,
+    filter_parameters,
+    form_parameters,
+    ref,
+)
 from incidents.api.serializers import IncidentStatusChangeSerializer
 from incidents.models import Incident, WorksZone
 from incidents.publish import impact as impact_module
@@ -35,7 +44,16 @@ from incidents.publish.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_rang
 from incidents.publish.features import Matched, incident_posts, incident_works_zones
 from incidents.publish.filters import ClusterForm, ImpactForm, ImpactRankingForm
 from incidents.publish.impact import rank_zones, zone_impact
-from incidents.publish.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
+from incidents.publish.layers import (
+    INCIDENTS,
+    STREET_SEGMENTS,
+    WORKS_IMPACT_AREAS,
+    WORKS_LINES,
+    WORKS_POINTS,
+    WORKS_POLYGONS,
+    WORKS_ZONES,
+    Layer,
+)
 from incidents.publish.privacy import sees_personal_data
 from incidents.services.incidents import change_incident_status
 
@@ -44,7 +62,7 @@ def list_schema(layer: Layer):
     collection = ref(f"{layer.component}FeatureCollection")
     return extend_schema(
         operation_id=f"{layer.name.replace('-', '_')}_list",
-        summary=f"{layer.title}: a page of the collection",
+        summary=f"{layer.name}: a page of the collection",
         description=layer.description,
         parameters=[*filter_parameters(layer), *PAGE_PARAMETERS],
         responses={
@@ -60,12 +78,12 @@ def detail_schema(layer: Layer, component: str | None = None):
     feature = ref(component or f"{layer.component}Feature")
     return extend_schema(
         operation_id=f"{layer.name.replace('-', '_')}_retrieve",
-        summary=f"{layer.title}: one feature",
-        responses={(200, GEOJSON): feature, (200, "application/json"): feature, **ERRORS, 404: ref("Error")},
+        summary=f"{layer.name}: one feature",
+        responses={(200, GEOJSON): feature, (200, "application/json"): feature, **ERRORS, **NOT_FOUND},
     )
 
 
-class LayerViewSet(viewsets.ViewSet):
+class LayerViewSet(JSONErrors, viewsets.ViewSet):
     """List and retrieve the features of one layer."""
 
     layer: Layer
@@ -128,7 +146,7 @@ class WorksZoneViewSet(LayerViewSet):
         summary="Incidents near a works zone before and during the works",
         description=impact_module.__doc__,
         parameters=form_parameters(ImpactForm),
-        responses={200: ref("WorksZoneImpact"), 404: ref("Error"), **ERRORS},
+        responses={200: ref("WorksZoneImpact"), **NOT_FOUND, **ERRORS},
     )
     @action(detail=True, methods=["get"], renderer_classes=[PlainJSONRenderer])
     def impact(self, request, pk=None):
@@ -140,7 +158,7 @@ class WorksZoneViewSet(LayerViewSet):
         return HttpResponse(json.dumps(body), content_type="application/json")
 
 
-class WorksImpactView(APIView):
+class WorksImpactView(JSONErrors, APIView):
     """Works zones active in a time window, ranked by the incidents they brought (excess over before)."""
 
     schema = OpenDataAutoSchema()
@@ -179,6 +197,16 @@ class StreetSegmentViewSet(LayerViewSet):
     layer = STREET_SEGMENTS
 
 
+def _works_layer_viewset(layer: Layer) -> type[LayerViewSet]:
+    viewset = type(f"{layer.component}ViewSet", (LayerViewSet,), {"layer": layer})
+    return extend_schema_view(list=list_schema(layer), retrieve=detail_schema(layer))(viewset)
+
+
+WORKS_LAYER_VIEWSETS = [
+    _works_layer_viewset(layer) for layer in (WORKS_POINTS, WORKS_LINES, WORKS_POLYGONS, WORKS_IMPACT_AREAS)
+]
+
+
 @extend_schema_view(
     list=list_schema(INCIDENTS),
     retrieve=detail_schema(INCIDENTS, "IncidentDetailFeature"),
@@ -188,10 +216,10 @@ class StreetSegmentViewSet(LayerViewSet):
         responses={
             (200, GEOJSON): ref("IncidentDetailFeature"),
             (200, "application/json"): ref("IncidentDetailFeature"),
-            400: ref("Error"),
-            401: ref("Error"),
-            403: ref("Error"),
-            404: ref("Error"),
+            **ERRORS,
+            (401, "application/json"): ref("Error"),
+            (403, "application/json"): ref("Error"),
+            **NOT_FOUND,
         },
     ),
 )

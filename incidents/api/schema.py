@@ -8,12 +8,15 @@ and added as components by :func:`add_geojson_components` (a postprocessing hook
 
 from __future__ import annotations
 
+from django.utils import translation
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 
 from incidents.categories import Category
 from incidents.publish.filters import FILTERSETS, MAX_ID
-from incidents.publish.layers import LAYERS, Layer
+from incidents.publish.layers import COLLECTIONS, LAYERS, Layer
 
 POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3}
 
@@ -54,7 +57,9 @@ def ref(name: str) -> dict:
 
 
 # The error answers every open-data operation may give.
-ERRORS = {400: ref("Error"), 429: ref("Error")}
+# Errors are JSON whatever the output format asked for (incidents/api/errors.py).
+ERRORS = {(400, "application/json"): ref("Error"), (429, "application/json"): ref("Error")}
+NOT_FOUND = {(404, "application/json"): ref("Error")}
 
 
 def geometry_schema(layer: Layer) -> dict:
@@ -421,7 +426,7 @@ def ogc_components() -> dict:
         "properties": {name: {"type": "string"} for name in ("href", "rel", "type", "hreflang", "title")},
     }
     links = {"type": "array", "items": ref("OGCLink")}
-    feature_any = {"anyOf": [ref(f"{layer.component}Feature") for layer in LAYERS.values()]}
+    feature_any = {"anyOf": [ref(f"{layer.component}Feature") for layer in COLLECTIONS.values()]}
     bbox = {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 6}
     instant = {"type": "string", "format": "date-time", "nullable": True}
     return {
@@ -487,4 +492,68 @@ def ogc_components() -> dict:
             "required": ["code"],
             "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
         },
+        "OGCQueryables": {
+            "type": "object",
+            "description": "JSON Schema of the properties a CQL2 filter may name.",
+            "required": ["type", "properties"],
+            "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "properties": {"type": "object"}},
+        },
+        "OGCTileMatrixSets": {
+            "type": "object",
+            "required": ["tileMatrixSets"],
+            "properties": {"links": links, "tileMatrixSets": {"type": "array", "items": {"type": "object"}}},
+        },
+        "OGCTileMatrixSet": {
+            "type": "object",
+            "description": "OGC 2D Tile Matrix Set 2.0 (JSON).",
+            "required": ["id", "crs", "tileMatrices"],
+            "properties": {
+                "id": {"type": "string"},
+                "uri": {"type": "string"},
+                "crs": {"type": "string"},
+                "tileMatrices": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+        "OGCTilesets": {
+            "type": "object",
+            "required": ["tilesets"],
+            "properties": {"links": links, "tilesets": {"type": "array", "items": {"type": "object"}}},
+        },
+        "OGCTileset": {
+            "type": "object",
+            "required": ["dataType", "tileMatrixSetURI", "links"],
+            "properties": {
+                "title": {"type": "string"},
+                "dataType": {"type": "string", "enum": ["vector"]},
+                "crs": {"type": "string"},
+                "tileMatrixSetURI": {"type": "string"},
+                "links": links,
+                "layers": {"type": "array", "items": {"type": "object"}},
+            },
+        },
     }
+
+
+OPENAPI_30_JSON = "application/vnd.oai.openapi+json;version=3.0"
+
+
+class SchemaView(SpectacularAPIView):
+    """``/api/schema/``: the OpenAPI 3.0 document, in English unless ``?lang=`` asks otherwise.
+
+    The document is written in English; only the layers' titles and descriptions are
+    translatable, and a document half in the caller's language would help nobody.
+    """
+
+    @extend_schema(**SCHEMA_KWARGS)
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("lang"):
+            return super().get(request, *args, **kwargs)
+        with translation.override("en"):
+            return super().get(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Label the OpenAPI JSON as the OGC landing page announces it (GDAL checks the label).
+        if response.status_code == 200 and response.accepted_media_type.startswith(OpenApiJsonRenderer.media_type):
+            response.content_type = OPENAPI_30_JSON
+        return response

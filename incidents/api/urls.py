@@ -1,11 +1,12 @@
 """Publish: the REST API (DRF), OGC API – Features and Open311 endpoints."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from incidents.api import rest, triage
 from incidents.api.posts import PostIngestView
+from incidents.api.schema import SchemaView
 
 
 class Router(DefaultRouter):
@@ -18,9 +19,12 @@ router = Router()
 router.register("incidents", rest.IncidentViewSet, basename="incident")
 router.register("works-zones", rest.WorksZoneViewSet, basename="works-zone")
 router.register("street-segments", rest.StreetSegmentViewSet, basename="street-segment")
+# The works zones as layers of one geometry type each (GIS clients).
+for viewset in rest.WORKS_LAYER_VIEWSETS:
+    router.register(viewset.layer.name, viewset, basename=viewset.layer.name)
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("works-impact/", rest.WorksImpactView.as_view(), name="works-impact"),
     path("triage/metrics/", triage.TriageMetricsView.as_view(), name="triage-metrics"),

@@ -10,7 +10,10 @@ What is published, the same whoever asks and through whichever door:
 - ``impact.py``: works impact, incidents near a zone before and during its works, zones ranked;
 - ``privacy.py``: what the public may see of a post, and who is staff;
 - ``clusters.py``: the map's in-memory cluster index and the change notes that keep it current;
-- ``metrics.py``: triage metrics, the medians of time to acknowledge and to resolve.
+- ``metrics.py``: triage metrics, the medians of time to acknowledge and to resolve;
+- ``cql2.py``: OGC API filters in CQL2 text, read into lookups on the layers' own expressions;
+- ``crs.py``: the coordinate reference systems on offer, their axis order, transformations;
+- ``tiles.py``: Mapbox vector tiles of a layer, built by PostGIS (``ST_AsMVT``).
 
 The rule: a module belongs here when it answers "what is published" from plain values (a
 layer, a queryset, a box, a time window, whether the caller is staff) and builds no

@@ -26,7 +26,16 @@ from rest_framework.exceptions import ValidationError
 from incidents.categories import Category
 from incidents.geo import bbox_polygon
 from incidents.models import IncidentStatus, IncidentWorksZone, WorksStatus
-from incidents.publish.layers import INCIDENTS, STREET_SEGMENTS, WORKS_ZONES, Layer
+from incidents.publish.layers import (
+    INCIDENTS,
+    STREET_SEGMENTS,
+    WORKS_IMPACT_AREAS,
+    WORKS_LINES,
+    WORKS_POINTS,
+    WORKS_POLYGONS,
+    WORKS_ZONES,
+    Layer,
+)
 
 # Largest database id (bigint): ids in URLs and parameters run from 1 to this.
 MAX_ID = 2**63 - 1
@@ -383,6 +392,11 @@ FILTERSETS: dict[str, type[LayerFilterSet]] = {
     INCIDENTS.name: IncidentFilterSet,
     WORKS_ZONES.name: WorksZoneFilterSet,
     STREET_SEGMENTS.name: StreetSegmentFilterSet,
+    # The works zones' single-type layers filter like the works zones.
+    **{
+        layer.name: type(f"{layer.component}FilterSet", (WorksZoneFilterSet,), {"layer": layer})
+        for layer in (WORKS_POINTS, WORKS_LINES, WORKS_POLYGONS, WORKS_IMPACT_AREAS)
+    },
 }
 
 

@@ -14,16 +14,19 @@ calls. Output follows RFC 7946: longitude/latitude, exterior rings counter-clock
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.gis.db import models
-from django.db.models import BooleanField, F, Func, OuterRef, QuerySet, Subquery, TextField, Value
+from django.db.models import BooleanField, F, Func, IntegerField, OuterRef, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from incidents.categories import Category
 from incidents.models import Incident, IncidentStatus, IncidentWorksZone, StreetSegment, WorksStatus, WorksZone
 from incidents.models.works import effective_end
+from incidents.publish.crs import CRS, CRS84
 
 # Decimal places of published coordinates: ~10 cm at the equator, RFC 7946 recommends 6.
 COORDINATE_DECIMALS = 6
@@ -38,17 +41,18 @@ def right_hand_rule(sql: str) -> str:
 
 
 class GeoJSONGeometry(Func):
-    """The geometry as an RFC 7946 GeoJSON object: right-hand rings, 6 decimals, never a ``crs``.
+    """The geometry as a GeoJSON object: right-hand rings, never a ``crs`` member.
 
+    RFC 7946 (CRS84, 6 decimals) unless ``crs`` asks for another CRS (OGC API Part 2).
     Pass ``surfaces=False`` for layers without polygons to skip the orientation test.
     """
 
     output_field = TextField()
 
-    def __init__(self, expression, surfaces: bool = True, **extra):
+    def __init__(self, expression, surfaces: bool = True, crs: CRS = CRS84, **extra):
         sql = right_hand_rule("%(expressions)s") if surfaces else "%(expressions)s"
         # Options 0: no bbox, no crs member (the default would add one for a non-4326 SRID).
-        extra["template"] = f"ST_AsGeoJSON({sql}, {COORDINATE_DECIMALS}, 0)::json"
+        extra["template"] = f"ST_AsGeoJSON({crs.output_sql(sql)}, {crs.decimals}, 0)::json"
         super().__init__(expression, **extra)
 
 
@@ -85,12 +89,12 @@ class FeatureJSON(Func):
     template = "(%(expressions)s)::text"
     output_field = TextField()
 
-    def __init__(self, geometry: str, properties: dict[str, Any], surfaces: bool = True, **extra):
+    def __init__(self, geometry, properties: dict[str, Any], surfaces: bool = True, crs: CRS = CRS84, **extra):
         feature = JSONBuildObject(
             {
                 "type": Value("Feature"),
                 "id": F("pk"),
-                "geometry": GeoJSONGeometry(F(geometry), surfaces=surfaces),
+                "geometry": GeoJSONGeometry(geometry, surfaces=surfaces, crs=crs),
                 "properties": JSONBuildObject(properties),
             }
         )
@@ -146,24 +150,38 @@ class Layer:
     default_ordering: tuple[str, ...]
     base_queryset: Callable[[], QuerySet]
     extra: dict = field(default_factory=dict)
+    # SQL of the published geometry from the stored one (``%(expressions)s``), when they differ.
+    geometry_template: str | None = None
 
     @property
     def is_point(self) -> bool:
         return self.geometry_types == ("Point",)
 
+    @property
+    def has_surfaces(self) -> bool:
+        return bool({"Polygon", "MultiPolygon"} & set(self.geometry_types))
+
     def queryset(self) -> QuerySet:
         return self.base_queryset()
+
+    def geometry_expression(self) -> Func | F:
+        """The published geometry, as stored or as ``geometry_template`` derives it."""
+        if self.geometry_template is None:
+            return F(self.geometry)
+        return Func(
+            F(self.geometry), template=self.geometry_template, output_field=self.model._meta.get_field(self.geometry)
+        )
 
     def property_expressions(self) -> dict[str, Any]:
         return {prop.name: prop.expression for prop in self.properties}
 
-    def with_features(self, queryset: QuerySet) -> QuerySet:
-        """Annotate each row with ``feature``: its GeoJSON Feature as text."""
-        surfaces = bool({"Polygon", "MultiPolygon"} & set(self.geometry_types))
-        return queryset.annotate(feature=FeatureJSON(self.geometry, self.property_expressions(), surfaces))
+    def with_features(self, queryset: QuerySet, crs: CRS = CRS84) -> QuerySet:
+        """Annotate each row with ``feature``: its GeoJSON Feature as text (coordinates in ``crs``)."""
+        feature = FeatureJSON(self.geometry_expression(), self.property_expressions(), self.has_surfaces, crs)
+        return queryset.annotate(feature=feature)
 
-    def feature_texts(self, queryset: QuerySet) -> QuerySet:
-        return self.with_features(queryset).values_list("feature", flat=True)
+    def feature_texts(self, queryset: QuerySet, crs: CRS = CRS84) -> QuerySet:
+        return self.with_features(queryset, crs).values_list("feature", flat=True)
 
     def csv_columns(self) -> list[str]:
         geometry_columns = ["lon", "lat", "wkt"] if self.is_point else ["wkt"]
@@ -175,7 +193,7 @@ class Layer:
         if self.is_point:
             annotations["g_lon"] = Rounded(Func(F(self.geometry), function="ST_X"))
             annotations["g_lat"] = Rounded(Func(F(self.geometry), function="ST_Y"))
-        annotations["g_wkt"] = WKT(F(self.geometry))
+        annotations["g_wkt"] = WKT(self.geometry_expression())
         return queryset.annotate(**annotations).values_list("pk", *annotations)
 
 
@@ -198,26 +216,26 @@ def _choices(choices) -> list[str]:
 INCIDENTS = Layer(
     name="incidents",
     component="Incident",
-    title="Incidents",
-    description="Problems in public space reported by one or more posts, grouped and located on a street.",
+    title=_("Incidents"),
+    description=_("Problems in public space reported by one or more posts, grouped and located on a street."),
     model=Incident,
     geometry="location",
     geometry_types=("Point",),
     properties=(
-        Property("category", F("category"), string("Category code.", enum=_choices(Category.choices))),
-        Property("status", F("status"), string("Triage status.", enum=_choices(IncidentStatus.choices))),
-        Property("first_post_at", F("first_post_at"), datetime_("When the first post about it was published.")),
-        Property("last_post_at", F("last_post_at"), datetime_("When the latest post about it was published.")),
-        Property("post_count", F("post_count"), integer("Number of posts about it.")),
-        Property("engagement", F("engagement"), integer("Likes, reposts, replies and quotes of its posts.")),
-        Property("priority", F("priority"), number("Triage priority; higher means act sooner.")),
-        Property("segment", F("segment_id"), integer("Street segment it lies on.", nullable=True)),
-        Property("segment_name", _segment_name(), string("Name of that street.", nullable=True)),
-        Property("segment_distance_m", F("segment_distance_m"), number("Metres to the segment.", nullable=True)),
-        Property("district", F("district_id"), integer("District id.", nullable=True)),
-        Property("near_works", _near_works(), boolean("True when works were active nearby while it was reported.")),
-        Property("duplicate_of", F("duplicate_of_id"), integer("Original incident, for duplicates.", nullable=True)),
-        Property("updated_at", F("updated_at"), datetime_("Last change.")),
+        Property("category", F("category"), string(_("Category code."), enum=_choices(Category.choices))),
+        Property("status", F("status"), string(_("Triage status."), enum=_choices(IncidentStatus.choices))),
+        Property("first_post_at", F("first_post_at"), datetime_(_("When the first post about it was published."))),
+        Property("last_post_at", F("last_post_at"), datetime_(_("When the latest post about it was published."))),
+        Property("post_count", F("post_count"), integer(_("Number of posts about it."))),
+        Property("engagement", F("engagement"), integer(_("Likes, reposts, replies and quotes of its posts."))),
+        Property("priority", F("priority"), number(_("Triage priority; higher means act sooner."))),
+        Property("segment", F("segment_id"), integer(_("Street segment it lies on."), nullable=True)),
+        Property("segment_name", _segment_name(), string(_("Name of that street."), nullable=True)),
+        Property("segment_distance_m", F("segment_distance_m"), number(_("Metres to the segment."), nullable=True)),
+        Property("district", F("district_id"), integer(_("District id."), nullable=True)),
+        Property("near_works", _near_works(), boolean(_("True when works were active nearby while it was reported."))),
+        Property("duplicate_of", F("duplicate_of_id"), integer(_("Original incident, for duplicates."), nullable=True)),
+        Property("updated_at", F("updated_at"), datetime_(_("Last change."))),
     ),
     temporal=(F("first_post_at"), F("last_post_at")),
     ordering_fields=(
@@ -237,35 +255,39 @@ INCIDENTS = Layer(
 WORKS_ZONES = Layer(
     name="works-zones",
     component="WorksZone",
-    title="Works zones",
-    description="Roadworks as published by the works feeds; status is derived from their dates.",
+    title=_("Works zones"),
+    description=_("Roadworks as published by the works feeds; status is derived from their dates."),
     model=WorksZone,
     geometry="geom",
     geometry_types=(
         *("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"),
     ),
     properties=(
-        Property("source", F("source"), string("Feed the zone comes from.")),
-        Property("source_id", F("source_id"), string("Identifier in that feed.")),
-        Property("reference", F("reference"), string("Public reference of the works permit.")),
-        Property("title", F("title"), string("Title.")),
-        Property("description", F("description"), string("Description.")),
-        Property("nature", F("nature"), string("Kind of works.")),
-        Property("road_names", F("road_names"), {"type": "array", "items": {"type": "string"}}),
-        Property("commune", F("commune"), string("Commune.")),
-        Property("declarant", F("declarant"), string("Owner of the works.")),
-        Property("contractor", F("contractor"), string("Contractor.")),
-        Property("starts_at", F("starts_at"), datetime_("Start.")),
-        Property("ends_at", F("ends_at"), datetime_("Announced end; null when open-ended.", nullable=True)),
-        Property("withdrawn_at", F("withdrawn_at"), datetime_("When the zone left its feed early.", nullable=True)),
-        Property("status", F("status"), string("Status now.", enum=_choices(WorksStatus.choices))),
-        Property("impact_vehicle", F("impact_vehicle"), boolean("Vehicle lanes affected.")),
-        Property("impact_pedestrian", F("impact_pedestrian"), boolean("Pavement or pedestrians affected.")),
-        Property("impact_cycle", F("impact_cycle"), boolean("Cycle lanes affected.")),
-        Property("impact_parking", F("impact_parking"), boolean("Parking affected.")),
-        Property("impact_closure", F("impact_closure"), boolean("Full closure.")),
-        Property("impact_text", F("impact_text"), string("Impact as published.")),
-        Property("updated_at", F("updated_at"), datetime_("Last change.")),
+        Property("source", F("source"), string(_("Feed the zone comes from."))),
+        Property("source_id", F("source_id"), string(_("Identifier in that feed."))),
+        Property("reference", F("reference"), string(_("Public reference of the works permit."))),
+        Property("title", F("title"), string(_("Title."))),
+        Property("description", F("description"), string(_("Description."))),
+        Property("nature", F("nature"), string(_("Kind of works."))),
+        Property(
+            "road_names",
+            F("road_names"),
+            {"type": "array", "items": {"type": "string"}, "description": _("Streets concerned.")},
+        ),
+        Property("commune", F("commune"), string(_("Commune."))),
+        Property("declarant", F("declarant"), string(_("Owner of the works."))),
+        Property("contractor", F("contractor"), string(_("Contractor."))),
+        Property("starts_at", F("starts_at"), datetime_(_("Start."))),
+        Property("ends_at", F("ends_at"), datetime_(_("Announced end; null when open-ended."), nullable=True)),
+        Property("withdrawn_at", F("withdrawn_at"), datetime_(_("When the zone left its feed early."), nullable=True)),
+        Property("status", F("status"), string(_("Status now."), enum=_choices(WorksStatus.choices))),
+        Property("impact_vehicle", F("impact_vehicle"), boolean(_("Vehicle lanes affected."))),
+        Property("impact_pedestrian", F("impact_pedestrian"), boolean(_("Pavement or pedestrians affected."))),
+        Property("impact_cycle", F("impact_cycle"), boolean(_("Cycle lanes affected."))),
+        Property("impact_parking", F("impact_parking"), boolean(_("Parking affected."))),
+        Property("impact_closure", F("impact_closure"), boolean(_("Full closure."))),
+        Property("impact_text", F("impact_text"), string(_("Impact as published."))),
+        Property("updated_at", F("updated_at"), datetime_(_("Last change."))),
     ),
     temporal=(F("starts_at"), effective_end()),
     ordering_fields=("id", "starts_at", "ends_at", "title", "updated_at"),
@@ -273,24 +295,81 @@ WORKS_ZONES = Layer(
     base_queryset=lambda: WorksZone.objects.with_status(),
 )
 
+
+def _flat(prop: Property) -> Property:
+    """``prop`` as GIS formats can hold it: a list becomes text, items separated by "; "."""
+    if prop.schema.get("type") != "array":
+        return prop
+    text = Func(prop.expression, template="array_to_string(%(expressions)s, '; ')", output_field=TextField())
+    return Property(prop.name, text, string(format_lazy("{} {}", prop.schema["description"], _("Separated by '; '."))))
+
+
+# Works zones as layers of one geometry type each, for GIS clients (a layer has one type in
+# QGIS, Shapefile, GeoPackage): the announced geometry by its dimension, always as a multi-
+# geometry (a feed mixes Point and MultiPoint), and the impact areas. Feature ids are the
+# works zone ids in every layer; lists are flattened to text (a Shapefile holds no list).
+WORKS_GIS = replace(WORKS_ZONES, properties=tuple(_flat(prop) for prop in WORKS_ZONES.properties))
+
+
+def _works_of_dimension(dimension: int, name: str, component: str, title, description) -> Layer:
+    """The works zones whose announced geometry has ``dimension`` (0 points, 1 lines, 2 surfaces)."""
+    kind = Func(F("geom"), function="ST_Dimension", output_field=IntegerField())
+    return replace(
+        WORKS_GIS,
+        name=name,
+        component=component,
+        title=title,
+        description=description,
+        geometry_types=(("MultiPoint", "MultiLineString", "MultiPolygon")[dimension],),
+        # ST_CollectionExtract types: 1 points, 2 lines, 3 polygons.
+        geometry_template=f"ST_Multi(ST_CollectionExtract(%(expressions)s, {dimension + 1}))",
+        base_queryset=lambda: WorksZone.objects.with_status().alias(_dimension=kind).filter(_dimension=dimension),
+    )
+
+
+WORKS_POINTS = _works_of_dimension(
+    0,
+    "works-points",
+    "WorksPoint",
+    _("Works zones: points"),
+    _("Works zones announced as a point (an address, a site)."),
+)
+WORKS_LINES = _works_of_dimension(
+    1, "works-lines", "WorksLine", _("Works zones: lines"), _("Works zones announced as a line along the street.")
+)
+WORKS_POLYGONS = _works_of_dimension(
+    2, "works-polygons", "WorksPolygon", _("Works zones: areas"), _("Works zones announced as an area.")
+)
+WORKS_IMPACT_AREAS = replace(
+    WORKS_GIS,
+    name="works-impact-areas",
+    component="WorksImpactArea",
+    title=_("Works zones: impact areas"),
+    description=_(
+        "Every works zone's impact area: its announced geometry widened by INCIDENTS_WORKS_IMPACT_BUFFER_M metres."
+    ),
+    geometry="impact_area",
+    geometry_types=("MultiPolygon",),
+)
+
 STREET_SEGMENTS = Layer(
     name="street-segments",
     component="StreetSegment",
-    title="Street segments",
-    description="Stretches of street incidents are linked to.",
+    title=_("Street segments"),
+    description=_("Stretches of street incidents are linked to."),
     model=StreetSegment,
     geometry="geom",
     geometry_types=("MultiLineString",),
     properties=(
-        Property("name", F("name"), string("Official name.")),
-        Property("street_id", F("street_id"), string("Identifier of the whole street.")),
-        Property("commune", F("commune"), string("Commune.")),
-        Property("insee_code", F("insee_code"), string("Commune INSEE code.")),
-        Property("length_m", F("length_m"), number("Length in metres.")),
-        Property("source", F("source"), string("Dataset.")),
-        Property("source_id", F("source_id"), string("Identifier in the dataset.")),
-        Property("updated_at", F("updated_at"), datetime_("Last change.")),
-        Property("retired_at", F("retired_at"), datetime_("When its dataset stopped listing it.", nullable=True)),
+        Property("name", F("name"), string(_("Official name."))),
+        Property("street_id", F("street_id"), string(_("Identifier of the whole street."))),
+        Property("commune", F("commune"), string(_("Commune."))),
+        Property("insee_code", F("insee_code"), string(_("Commune INSEE code."))),
+        Property("length_m", F("length_m"), number(_("Length in metres."))),
+        Property("source", F("source"), string(_("Dataset."))),
+        Property("source_id", F("source_id"), string(_("Identifier in the dataset."))),
+        Property("updated_at", F("updated_at"), datetime_(_("Last change."))),
+        Property("retired_at", F("retired_at"), datetime_(_("When its dataset stopped listing it."), nullable=True)),
     ),
     temporal=None,
     ordering_fields=("id", "name", "length_m", "updated_at"),
@@ -298,4 +377,17 @@ STREET_SEGMENTS = Layer(
     base_queryset=lambda: StreetSegment.objects.all(),
 )
 
-LAYERS: dict[str, Layer] = {layer.name: layer for layer in (INCIDENTS, WORKS_ZONES, STREET_SEGMENTS)}
+LAYERS: dict[str, Layer] = {
+    layer.name: layer
+    for layer in (
+        INCIDENTS,
+        WORKS_ZONES,
+        WORKS_POINTS,
+        WORKS_LINES,
+        WORKS_POLYGONS,
+        WORKS_IMPACT_AREAS,
+        STREET_SEGMENTS,
+    )
+}
+# The OGC API collections: the layers of one geometry type (all but the mixed works zones).
+COLLECTIONS: dict[str, Layer] = {name: layer for name, layer in LAYERS.items() if len(layer.geometry_types) == 1}

@@ -175,7 +175,7 @@ def test_schema_describes_geojson_bodies(client_anon):
     assert feature["properties"]["geometry"] == {"$ref": "#/components/schemas/GeoJSONPoint"}
     assert "category" in feature["properties"]["properties"]["required"]
     for path in ["/api/incidents/clusters/", "/api/works-impact/", "/api/works-zones/{id}/impact/",
-                 "/ogc/collections/{collection_id}/items", "/open311/v2/requests.json"]:  # fmt: skip
+                 "/ogc/collections/{collection_id}/items", "/open311/v2/requests.{output}"]:  # fmt: skip
         assert path in schema["paths"]
     parameters = {p["name"] for p in schema["paths"]["/api/incidents/"]["get"]["parameters"]}
     assert {"bbox", "datetime", "category", "status", "near", "radius", "ordering", "limit", "offset"} <= parameters

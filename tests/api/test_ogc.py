@@ -71,7 +71,9 @@ def test_owslib_reads_landing_conformance_and_collections(ogc, live_server):
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in conformance["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conformance["conformsTo"]
 
-    assert sorted(ogc.feature_collections()) == ["incidents", "street-segments", "works-zones"]
+    assert sorted(ogc.feature_collections()) == [
+        "incidents", "street-segments", "works-impact-areas", "works-lines", "works-points", "works-polygons",
+    ]  # fmt: skip
     collections = ogc.collections()
     assert_valid(collections, "collections")
     incidents = ogc.collection("incidents")
@@ -113,9 +115,9 @@ def test_owslib_bbox_datetime_and_single_items(ogc, data):
     later = ogc.collection_items("incidents", datetime_="2014-09-04T00:00:00Z/..")
     assert later["numberMatched"] == 2
 
-    item = ogc.collection_item("works-zones", str(zone.pk))
+    item = ogc.collection_item("works-lines", str(zone.pk))
     assert_valid(item, "featureGeoJSON")
-    assert item["geometry"] == {"type": "LineString", "coordinates": [[1.44, 43.6], [1.45, 43.61]]}
+    assert item["geometry"] == {"type": "MultiLineString", "coordinates": [[[1.44, 43.6], [1.45, 43.61]]]}
     assert {link["rel"] for link in item["links"]} >= {"self", "alternate", "collection"}
     street = ogc.collection_item("street-segments", str(segment.pk))
     assert_valid(street, "featureGeoJSON")
@@ -150,12 +152,29 @@ def test_errors(client_anon, path, status):
 @pytest.mark.django_db
 def test_html_pages_escape_what_they_show(client_anon, make_works_zone):
     zone = make_works_zone(title="<script>alert(1)</script>")
-    for path in ["/ogc/", "/ogc/conformance", "/ogc/collections", "/ogc/collections/works-zones",
-                 "/ogc/collections/works-zones/items", f"/ogc/collections/works-zones/items/{zone.pk}"]:  # fmt: skip
+    for path in ["/ogc/", "/ogc/conformance", "/ogc/collections", "/ogc/collections/works-points",
+                 "/ogc/collections/works-points/items", f"/ogc/collections/works-points/items/{zone.pk}",
+                 "/ogc/collections/works-points/queryables", "/ogc/collections/works-points/tiles",
+                 "/ogc/collections/works-points/tiles/WebMercatorQuad", "/ogc/tileMatrixSets"]:  # fmt: skip
         response = client_anon.get(path, {"f": "html"})
         assert response.status_code == 200, path
         assert response["Content-Type"].startswith("text/html")
         assert "<script>alert" not in response.content.decode()
     browser = client_anon.get("/ogc/collections", HTTP_ACCEPT="text/html,application/xhtml+xml")
     assert browser["Content-Type"].startswith("text/html")
-    assert "&lt;script&gt;" in client_anon.get("/ogc/collections/works-zones/items", {"f": "html"}).content.decode()
+    assert "&lt;script&gt;" in client_anon.get("/ogc/collections/works-points/items", {"f": "html"}).content.decode()
+
+
+def test_owslib_reads_queryables_filters_and_other_crs(ogc, data):
+    incidents, zone, _segment = data
+    queryables = ogc.collection_queryables("incidents")
+    assert {"geometry", "category", "status", "first_post_at"} <= set(queryables["properties"])
+    before = ogc.collection_items("incidents", filter="first_post_at < TIMESTAMP('2014-09-03T00:00:00Z')")
+    assert sorted(f["id"] for f in before["features"]) == sorted(i.pk for i in incidents[:2])
+    lambert = ogc.collection_items("works-lines", crs="http://www.opengis.net/def/crs/EPSG/0/2154")
+    (line,) = lambert["features"]
+    assert line["id"] == zone.pk
+    x, y = line["geometry"]["coordinates"][0][0]
+    assert 570_000 < x < 580_000
+    assert 6_270_000 < y < 6_290_000
+    assert ogc.response_headers["Content-Crs"] == "<http://www.opengis.net/def/crs/EPSG/0/2154>"

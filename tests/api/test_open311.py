@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from xml.etree import ElementTree
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -24,7 +25,7 @@ REQUEST_KEYS = {
 def test_discovery_and_services(client_anon):
     discovery = body(client_anon.get("/open311/v2/discovery.json"))
     assert discovery["endpoints"][0]["url"].endswith("/open311/v2/")
-    assert discovery["endpoints"][0]["formats"] == ["application/json"]
+    assert discovery["endpoints"][0]["formats"] == ["application/json", "text/xml"]
 
     services = body(client_anon.get("/open311/v2/services.json"))
     assert [service["service_code"] for service in services] == Category.values
@@ -141,3 +142,115 @@ class TestPost:
         assert response.status_code == 400
         assert body(response)[0]["description"]
         assert not Post.objects.exists()
+
+
+# --- XML, lists, definitions, errors, paging ----------------------------------------------------
+
+
+def xml(response) -> ElementTree.Element:
+    assert response["Content-Type"] == "text/xml; charset=utf-8"
+    return ElementTree.fromstring(response.content)
+
+
+def test_every_resource_answers_xml_too(client_anon, make_incident):
+    now = dt.datetime.now(dt.UTC)
+    incident = make_incident(category="lighting", first_post_at=now - dt.timedelta(days=1), last_post_at=now)
+    discovery = xml(client_anon.get("/open311/v2/discovery.xml"))
+    assert [f.text for f in discovery.find("endpoints/endpoint/formats")] == ["application/json", "text/xml"]
+    services = xml(client_anon.get("/open311/v2/services.xml"))
+    assert services.tag == "services"
+    assert [s.findtext("service_code") for s in services] == Category.values
+    assert services.find("service/metadata").text == "false"
+    definition = xml(client_anon.get("/open311/v2/services/lighting.xml"))
+    assert definition.tag == "service_definition"
+    assert definition.findtext("service_code") == "lighting"
+    assert body(client_anon.get("/open311/v2/services/lighting.json")) == {"service_code": "lighting", "attributes": []}
+    requests = xml(client_anon.get("/open311/v2/requests.xml"))
+    assert requests.tag == "service_requests"
+    (request,) = requests
+    assert request.tag == "request"
+    assert request.findtext("service_request_id") == str(incident.pk)
+    assert request.findtext("status") == "open"
+    assert request.find("zipcode").text is None
+    single = xml(client_anon.get(f"/open311/v2/requests/{incident.pk}.xml"))
+    assert single.findtext("request/service_code") == "lighting"
+
+
+def test_status_takes_a_list(client_anon, make_incident):
+    now = dt.datetime.now(dt.UTC)
+    open_one = make_incident(first_post_at=now - dt.timedelta(days=1))
+    closed = make_incident(status="resolved", first_post_at=now - dt.timedelta(days=2))
+    both = body(client_anon.get("/open311/v2/requests.json", {"status": "open,closed"}))
+    assert [r["service_request_id"] for r in both] == [str(open_one.pk), str(closed.pk)]
+    only_closed = body(client_anon.get("/open311/v2/requests.json", {"status": "closed"}))
+    assert [r["service_request_id"] for r in only_closed] == [str(closed.pk)]
+    assert client_anon.get("/open311/v2/requests.json", {"status": "open,pending"}).status_code == 400
+
+
+def test_more_than_a_page_is_announced_in_a_link_header(client_anon, make_incident):
+    now = dt.datetime.now(dt.UTC)
+    for day in range(3):
+        make_incident(first_post_at=now - dt.timedelta(days=day + 1))
+    first = client_anon.get("/open311/v2/requests.json", {"page_size": 2})
+    assert len(body(first)) == 2
+    assert first["X-Total-Count"] == "3"
+    next_url = first["Link"].split(";")[0].strip("<>")
+    assert 'rel="next"' in first["Link"]
+    second = client_anon.get(next_url)
+    assert len(body(second)) == 1
+    assert 'rel="prev"' in second["Link"]
+    assert "next" not in second["Link"]
+    # Without paging parameters, the specification's 1,000 requests answer at once.
+    assert "Link" not in client_anon.get("/open311/v2/requests.json")
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/open311/v2/requests.xml?status=pending", 400), ("/open311/v2/requests/999999.xml", 404),
+     ("/open311/v2/services/unicorn.xml", 404), ("/open311/v2/nothing.xml", 404), ("/open311/v2/requests.csv", 404),
+     ("/open311/v2/requests/", 404)],
+)  # fmt: skip
+def test_errors_are_georeport_error_lists_in_both_formats(client_anon, path, status):
+    response = client_anon.get(path)
+    assert response.status_code == status
+    if path.endswith(".xml") or ".xml?" in path:
+        errors = xml(response)
+        assert errors.tag == "errors"
+        assert errors.findtext("error/code") == str(status)
+        assert errors.findtext("error/description")
+    else:
+        (error,) = body(response)
+        assert error["code"] == status
+        assert error["description"]
+
+
+def test_post_answers_xml(client_staff):
+    response = client_staff.post("/open311/v2/requests.xml", TestPost.FORM)
+    assert response.status_code == 201
+    answer = xml(response)
+    assert answer.tag == "service_requests"
+    assert len(answer.findtext("request/token")) == 32
+    missing = xml(client_staff.post("/open311/v2/requests.xml", {**TestPost.FORM, "lat": "95"}))
+    assert missing.findtext("error/code") == "400"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_georeport_client_reads_json_and_xml(live_server, make_incident, make_segment):
+    from georeport import GeoReport
+
+    now = dt.datetime.now(dt.UTC)
+    segment = make_segment("RUE DE METZ")
+    incidents = [
+        make_incident(category="lighting", segment=segment, first_post_at=now - dt.timedelta(days=day + 1))
+        for day in range(3)
+    ]
+    for output in ("json", "xml"):
+        client = GeoReport(f"{live_server.url}/open311/v2", output_format=output)
+        services = client.get_service_list()
+        assert [s["service_code"] for s in services] == Category.values
+        assert client.get_service_definition("lighting")["service_code"] == "lighting"
+        requests = client.get_service_requests(status="open,closed", service_code="lighting,road_surface_pothole")
+        assert [r["service_request_id"] for r in requests] == [str(i.pk) for i in incidents]
+        single = client.get_service_request(str(incidents[0].pk))
+        assert single["address"] == "RUE DE METZ, TOULOUSE"
+        assert float(single["lat"]) == round(CAPITOLE.y, 6)

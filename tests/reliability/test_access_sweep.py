@@ -111,15 +111,23 @@ def values(route: Route, world: World, name: str) -> list[str]:
     pk = {
         "incident": world.incident.pk,
         "works-zone": world.zone.pk,
+        "works-": world.zone.pk,
         "street-segment": world.segment.pk,
         "web:triage": world.incident.pk,
     }
     by_name = {
         "pk": [next((str(v) for k, v in pk.items() if route.name.startswith(k)), str(world.incident.pk))],
         "format": ["json", "geojson", "csv", "api"],
-        "collection_id": ["incidents", "works-zones", "street-segments"],
+        "collection_id": ["incidents", "works-points", "works-impact-areas", "street-segments"],
         "feature_id": [str(world.incident.pk), str(world.zone.pk), str(world.segment.pk)],
         "request_id": [str(world.incident.pk)],
+        "output": ["json", "xml"],
+        "service_code": ["lighting"],
+        "tile_matrix_set_id": ["WebMercatorQuad"],
+        # The z12 tile over the Capitole, and the whole world.
+        "tile_matrix": ["12", "0"],
+        "tile_row": ["1495", "0"],
+        "tile_col": ["2064", "0"],
         "token": [world.token_post.external_id],
         # Admin pages: anonymous callers are sent to the login page whatever the object.
         "object_id": [str(world.post.pk)],

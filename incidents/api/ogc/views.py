@@ -1,27 +1,30 @@
 """
-OGC API – Features – Part 1: Core, at ``/ogc/``.
+OGC API – Features at ``/ogc/``: Part 1 (Core), Part 2 (CRS by reference), Part 3 (queryables, CQL2 filters).
 
-Collections are the published layers (``incidents``, ``works-zones``,
-``street-segments``); items are the same SQL-built GeoJSON features as the REST API.
-Every resource answers JSON (``f=json``, the default for clients) or HTML (``f=html``,
-or a browser's ``Accept: text/html``). Unknown query parameters answer 400, as do bad
-``bbox``/``datetime``/``limit`` values, with an OGC exception body.
+Collections are the published layers of one geometry type (``incidents``, the works
+zones as points, lines, areas and impact areas, ``street-segments``); items are the same
+SQL-built GeoJSON features as the REST API. Every resource answers JSON (``f=json``, the
+default for clients) or HTML (``f=html``, or a browser's ``Accept: text/html``). Unknown
+query parameters answer 400, as do bad ``bbox``/``datetime``/``limit``/``crs``/``filter``
+values, with an OGC exception body. Vector tiles are in :mod:`incidents.api.ogc.tiles`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 from django import forms
 from django.conf import settings
+from django.contrib.gis.db.models import Extent
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Max, Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
@@ -32,21 +35,43 @@ from rest_framework.views import APIView
 from incidents.api.http import collection_response, parse_id, reject_unknown
 from incidents.api.pagination import page_url, parse_page
 from incidents.api.renderers import GEOJSON
-from incidents.api.schema import BBOX, DATETIME, OFFSET, OpenDataAutoSchema, ref
+from incidents.api.schema import BBOX, DATETIME, OFFSET, OPENAPI_30_JSON, OpenDataAutoSchema, ref
+from incidents.publish import crs as crs_module
+from incidents.publish.cql2 import CQL2Error, parse_filter, queryables
 from incidents.publish.features import Matched
 from incidents.publish.filters import filter_bbox, filter_datetime, parse_bbox, parse_datetime_interval
-from incidents.publish.layers import LAYERS, Layer
+from incidents.publish.layers import COLLECTIONS, Layer
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    # OGC API – Tiles: vector tiles of every collection (incidents/api/ogc/tiles.py).
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS84 = crs_module.CRS84_URI
 JSON = "application/json"
 HTML = "text/html"
-ITEM_PARAMS = ("bbox", "datetime", "limit", "offset", "f")
+SCHEMA_JSON = "application/schema+json"
+ITEM_PARAMS = ("bbox", "bbox-crs", "datetime", "limit", "offset", "f", "crs", "filter", "filter-lang", "filter-crs")
 # Collection extents are costly on a million rows and change slowly: cache them this long, in seconds.
 EXTENT_CACHE_SECONDS = 300
 
@@ -100,23 +125,26 @@ class OGCView(APIView):
         return response
 
     def links(self, request, path: str, *, title: str, json_type: str = JSON) -> list[dict]:
+        """``self`` and ``alternate`` links: this query (filters, page, CRS) in JSON and in HTML."""
         url = request.build_absolute_uri(path)
         current = self.output(request)
+        query = [(name, value) for name, value in request.GET.items() if name != "f"]
         return [
-            {"href": f"{url}?f=json", "rel": "self" if current == "json" else "alternate", "type": json_type,
-             "title": title + _(" (JSON)")},
-            {"href": f"{url}?f=html", "rel": "self" if current == "html" else "alternate", "type": HTML,
-             "title": title + _(" (HTML)")},
+            {"href": f"{url}?{urlencode([*query, ('f', 'json')])}", "rel": "self" if current == "json" else "alternate",
+             "type": json_type, "title": title + _(" (JSON)")},
+            {"href": f"{url}?{urlencode([*query, ('f', 'html')])}", "rel": "self" if current == "html" else "alternate",
+             "type": HTML, "title": title + _(" (HTML)")},
         ]  # fmt: skip
 
     def answer(self, request, body: dict, template: str, media_type: str = JSON, **context) -> HttpResponse:
         if self.output(request) == "html":
-            return render(request, f"incidents/ogc/{template}", {"doc": body, **context})
+            shown = json.dumps(body, indent=2, default=str, ensure_ascii=False)
+            return render(request, f"incidents/ogc/{template}", {"doc": body, "json": shown, **context})
         return HttpResponse(json.dumps(body, default=str), content_type=media_type)
 
 
 def get_layer(collection_id: str) -> Layer:
-    layer = LAYERS.get(collection_id)
+    layer = COLLECTIONS.get(collection_id)
     if layer is None:
         raise Http404(_("No collection %(id)r.") % {"id": collection_id})
     return layer
@@ -128,15 +156,8 @@ def layer_extent(layer: Layer) -> dict:
     extent = cache.get(key)
     if extent is not None:
         return extent
-    table = layer.model._meta.db_table
-    column = layer.model._meta.get_field(layer.geometry).column
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
-            f"FROM (SELECT ST_Extent({column}) AS e FROM {table}) AS x"
-        )
-        box = cursor.fetchone()
-    bbox = [round(v, 6) for v in box] if box and box[0] is not None else [-180, -90, 180, 90]
+    box = layer.queryset().aggregate(box=Extent(layer.geometry))["box"]
+    bbox = [round(v, 6) for v in box] if box else [-180, -90, 180, 90]
     extent = {"spatial": {"bbox": [bbox], "crs": CRS84}}
     if layer.temporal is not None:
         start, end = layer.temporal
@@ -157,8 +178,21 @@ def collection_document(view: OGCView, request, layer: Layer) -> dict:
         "description": layer.description,
         "links": [
             *view.links(request, path, title=layer.title),
-            {"href": f"{items}?f=json", "rel": "items", "type": GEOJSON, "title": layer.title},
+            # No query on the GeoJSON items link: clients append /{featureId} to it.
+            {"href": items, "rel": "items", "type": GEOJSON, "title": layer.title},
             {"href": f"{items}?f=html", "rel": "items", "type": HTML, "title": layer.title},
+            {
+                "href": request.build_absolute_uri(reverse("ogc-queryables", args=[layer.name])),
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "type": SCHEMA_JSON,
+                "title": _("Properties a filter may use"),
+            },
+            {
+                "href": request.build_absolute_uri(reverse("ogc-tilesets", args=[layer.name])),
+                "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                "type": JSON,
+                "title": _("Vector tiles"),
+            },
             {
                 "href": "https://opendatacommons.org/licenses/odbl/1-0/",
                 "rel": "license",
@@ -168,11 +202,17 @@ def collection_document(view: OGCView, request, layer: Layer) -> dict:
         ],
         "extent": layer_extent(layer),
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(crs_module.supported()),
+        "storageCrs": CRS84,
     }
 
 
 F_PARAM = OpenApiParameter("f", str, enum=["json", "html"], description="Output format (default JSON).")
+CRS_SCHEMA = {"type": "string", "enum": list(crs_module.supported())}
+CRS_PARAM = OpenApiParameter("crs", CRS_SCHEMA, description="CRS of the output coordinates (default CRS84).")
+# Four or six numbers, in any CRS (metres in Lambert-93 have more digits than degrees).
+_NUMBER = r"-?[0-9]{1,9}(\.[0-9]{1,12})?"
+BOX = {"type": "string", "pattern": rf"^{_NUMBER}(,{_NUMBER}){{3}}(,{_NUMBER},{_NUMBER})?$", "example": BBOX["example"]}
 HTML_BODY = OpenApiResponse({"type": "string"})
 
 
@@ -196,13 +236,15 @@ class LandingView(OGCView):
         root = reverse("ogc-landing")
         body = {
             "title": _("cityincidents open data"),
-            "description": _("Incidents in public space, roadworks and street segments (OGC API – Features)."),
+            "description": _(
+                "Incidents in public space, roadworks and street segments (OGC API – Features and Tiles)."
+            ),
             "links": [
                 *self.links(request, root, title=_("This document")),
                 {
                     "href": request.build_absolute_uri(reverse("api-schema")) + "?format=json",
                     "rel": "service-desc",
-                    "type": "application/vnd.oai.openapi+json;version=3.0",
+                    "type": OPENAPI_30_JSON,
                     "title": _("The API definition"),
                 },
                 {
@@ -223,6 +265,12 @@ class LandingView(OGCView):
                     "type": JSON,
                     "title": _("The feature collections"),
                 },
+                {
+                    "href": request.build_absolute_uri(reverse("ogc-tile-matrix-sets")),
+                    "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                    "type": JSON,
+                    "title": _("Tiling schemes of the vector tiles"),
+                },
             ],
         }
         return self.answer(request, body, "landing.html")
@@ -239,13 +287,13 @@ class CollectionsView(OGCView):
     def get(self, request):
         body = {
             "links": self.links(request, reverse("ogc-collections"), title=_("Collections")),
-            "collections": [collection_document(self, request, layer) for layer in LAYERS.values()],
+            "collections": [collection_document(self, request, layer) for layer in COLLECTIONS.values()],
         }
         return self.answer(request, body, "collections.html")
 
 
 COLLECTION_ID = OpenApiParameter(
-    "collection_id", str, OpenApiParameter.PATH, enum=list(LAYERS), description="Collection identifier."
+    "collection_id", str, OpenApiParameter.PATH, enum=list(COLLECTIONS), description="Collection identifier."
 )
 
 
@@ -255,22 +303,107 @@ class CollectionView(OGCView):
         return self.answer(request, collection_document(self, request, get_layer(collection_id)), "collection.html")
 
 
+class CRSField(forms.CharField):
+    """A CRS URI among those on offer (``crs_module.supported()``)."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        return crs_module.parse_crs(value) if value else None
+
+
+def parse_box(value: str, crs: crs_module.CRS):
+    """``bbox`` in ``crs`` (4 numbers, or 6 for 3D), as a CRS84 box tuple or polygon."""
+    parts = value.split(",")
+    if len(parts) == 6:  # a 3D box: the heights do not matter for our 2D features
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    if crs.uri == CRS84:
+        return parse_bbox(",".join(parts))
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 4 or not all(map(math.isfinite, numbers)) or numbers[0] > numbers[2] or numbers[1] > numbers[3]:
+        raise forms.ValidationError(
+            _("Give four numbers in the axis order of %(crs)s, the minimum first.") % {"crs": crs.uri}
+        )
+    return crs.box_to_storage(tuple(numbers))
+
+
+def json_schema(schema: dict) -> dict:
+    """An OpenAPI 3.0 property schema as JSON Schema: ``nullable`` becomes a null type."""
+    result = {
+        key: (str(value) if key == "description" else value) for key, value in schema.items() if key != "nullable"
+    }
+    if schema.get("nullable"):
+        result["type"] = [schema["type"], "null"]
+    return result
+
+
+def queryables_document(request, layer: Layer) -> dict:
+    """The JSON Schema of what a ``filter`` on ``layer`` may name (OGC API – Features Part 3)."""
+    properties = {
+        "geometry": {
+            "title": _("Geometry"),
+            "description": _("Compare it with S_INTERSECTS(geometry, …)."),
+            "format": f"geometry-{layer.geometry_types[0].lower()}",
+            "x-ogc-role": "primary-geometry",
+        }
+    }
+    for name, queryable in queryables(layer).items():
+        schema = json_schema(queryable.schema)
+        properties[name] = {"title": schema.pop("description", name), **schema}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": request.build_absolute_uri(reverse("ogc-queryables", args=[layer.name])),
+        "type": "object",
+        "title": layer.title,
+        "description": layer.description,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+class QueryablesView(OGCView):
+    @ogc_schema(
+        "Queryables of a collection", "ogc_queryables", "OGCQueryables", media=SCHEMA_JSON,
+        parameters=[COLLECTION_ID], found=False,
+    )  # fmt: skip
+    def get(self, request, collection_id: str):
+        layer = get_layer(collection_id)
+        return self.answer(request, queryables_document(request, layer), "queryables.html", media_type=SCHEMA_JSON)
+
+
 class ItemsForm(forms.Form):
+    """The query of ``/items``: ``bbox`` (in ``bbox-crs``), ``datetime``, ``crs`` and a CQL2 ``filter``."""
+
     bbox = forms.CharField(required=False)
     datetime = forms.CharField(required=False)
 
-    def clean_bbox(self):
-        value = self.cleaned_data["bbox"]
-        if not value:
-            return None
-        parts = value.split(",")
-        if len(parts) == 6:  # a 3D box: the heights do not matter for our 2D features
-            parts = [parts[0], parts[1], parts[3], parts[4]]
-        return parse_bbox(",".join(parts))
+    def __init__(self, *args, layer: Layer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.layer = layer
+        for name in ("bbox-crs", "crs", "filter-crs"):
+            self.fields[name] = CRSField(required=False)
+        self.fields["filter"] = forms.CharField(required=False, strip=False)
+        self.fields["filter-lang"] = forms.ChoiceField(required=False, choices=[("cql2-text", "cql2-text")])
 
     def clean_datetime(self):
         value = self.cleaned_data["datetime"]
         return parse_datetime_interval(value) if value else None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("bbox"):
+            try:
+                data["bbox"] = parse_box(data["bbox"], data.get("bbox-crs") or crs_module.CRS84)
+            except forms.ValidationError as error:
+                self.add_error("bbox", error)
+        if data.get("filter"):
+            try:
+                data["filter"] = parse_filter(data["filter"], self.layer, data.get("filter-crs") or crs_module.CRS84)
+            except CQL2Error as error:
+                self.add_error("filter", str(error))
+        return data
 
 
 class ItemsView(OGCView):
@@ -280,8 +413,18 @@ class ItemsView(OGCView):
         "Features of a collection", "ogc_items", "OGCFeatureCollection", media=GEOJSON, found=False,
         parameters=[
             COLLECTION_ID,
-            OpenApiParameter("bbox", BBOX, description="minlon,minlat,maxlon,maxlat (CRS84); 6 numbers for 3D."),
+            OpenApiParameter(
+                "bbox", BOX, description="minx,miny,maxx,maxy in bbox-crs (default CRS84: lon/lat); 6 numbers for 3D.",
+            ),
+            OpenApiParameter("bbox-crs", CRS_SCHEMA, description="CRS of bbox (default CRS84)."),
+            CRS_PARAM,
             OpenApiParameter("datetime", DATETIME, description="RFC 3339 instant or interval ('..' for an open end)."),
+            OpenApiParameter(
+                "filter", {"type": "string", "minLength": 1},
+                description="CQL2 text over the collection's queryables, e.g. category = 'pothole' AND post_count > 2.",
+            ),
+            OpenApiParameter("filter-lang", {"type": "string", "enum": ["cql2-text"]}, description="Only cql2-text."),
+            OpenApiParameter("filter-crs", CRS_SCHEMA, description="CRS of the filter's geometries (default CRS84)."),
             OpenApiParameter(
                 "limit", {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10},
                 description="Features per page, 1 to 10000 (default 10).",
@@ -291,7 +434,7 @@ class ItemsView(OGCView):
     )  # fmt: skip
     def get(self, request, collection_id: str):
         layer = get_layer(collection_id)
-        form = ItemsForm(data=request.query_params)
+        form = ItemsForm(data=request.query_params, layer=layer)
         if not form.is_valid():
             raise exceptions.ValidationError(form.errors)
         page = parse_page(
@@ -300,11 +443,17 @@ class ItemsView(OGCView):
             maximum=settings.INCIDENTS_OGC_MAX_PAGE_SIZE,
             allow_all=False,
         )
+        crs = form.cleaned_data["crs"] or crs_module.CRS84
         queryset = layer.queryset()
-        if form.cleaned_data["bbox"]:
-            queryset = filter_bbox(queryset, layer, form.cleaned_data["bbox"])
+        box = form.cleaned_data["bbox"]
+        if isinstance(box, tuple):
+            queryset = filter_bbox(queryset, layer, box)
+        elif box:
+            queryset = queryset.filter(**{f"{layer.geometry}__intersects": box})
         if form.cleaned_data["datetime"]:
             queryset = filter_datetime(queryset, layer, form.cleaned_data["datetime"])
+        if form.cleaned_data["filter"]:
+            queryset = queryset.filter(form.cleaned_data["filter"])
         queryset = queryset.order_by(*layer.default_ordering)
         path = reverse("ogc-items", args=[layer.name])
         output = self.output(request)
@@ -312,7 +461,7 @@ class ItemsView(OGCView):
 
         if output == "html":
             total = queryset.count()
-            features = [json.loads(text) for text in page.slice(layer.feature_texts(queryset))]
+            features = [json.loads(text) for text in page.slice(layer.feature_texts(queryset, crs))]
             return render(
                 request,
                 "incidents/ogc/items.html",
@@ -328,7 +477,11 @@ class ItemsView(OGCView):
                 "timeStamp": timezone.now().astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             }
 
-        return collection_response(request, layer, queryset, page, members, output="geojson", content_type=GEOJSON)
+        response = collection_response(
+            request, layer, queryset, page, members, output="geojson", content_type=GEOJSON, crs=crs
+        )
+        response["Content-Crs"] = crs_module.content_crs_header(crs)
+        return response
 
     def page_links(self, request, path, page, layer):
         def links(total: int) -> list[dict]:
@@ -345,13 +498,19 @@ class ItemsView(OGCView):
 
 
 class ItemView(OGCView):
+    allowed_params = ("f", "crs")
+
     @ogc_schema(
         "One feature", "ogc_item", "OGCFeature", media=GEOJSON, found=False,
-        parameters=[COLLECTION_ID, OpenApiParameter("feature_id", str, OpenApiParameter.PATH)],
+        parameters=[COLLECTION_ID, OpenApiParameter("feature_id", str, OpenApiParameter.PATH), CRS_PARAM],
     )  # fmt: skip
     def get(self, request, collection_id: str, feature_id: str):
         layer = get_layer(collection_id)
-        text = layer.feature_texts(layer.queryset().filter(pk=parse_id(feature_id))).first()
+        try:
+            crs = CRSField(required=False).clean(request.query_params.get("crs")) or crs_module.CRS84
+        except forms.ValidationError as error:
+            raise exceptions.ValidationError({"crs": error.messages}) from None
+        text = layer.feature_texts(layer.queryset().filter(pk=parse_id(feature_id)), crs).first()
         if text is None:
             raise Http404(_("No feature %(id)r in %(collection)s.") % {"id": feature_id, "collection": layer.name})
         feature = json.loads(text)
@@ -361,4 +520,6 @@ class ItemView(OGCView):
             {"href": request.build_absolute_uri(reverse("ogc-collection", args=[layer.name])), "rel": "collection",
              "type": JSON, "title": layer.title},
         ]  # fmt: skip
-        return self.answer(request, feature, "item.html", media_type=GEOJSON, layer=layer)
+        response = self.answer(request, feature, "item.html", media_type=GEOJSON, layer=layer)
+        response["Content-Crs"] = crs_module.content_crs_header(crs)
+        return response

@@ -1,10 +1,13 @@
 """
-Open311 GeoReport v2 at ``/open311/v2/`` (JSON format).
+Open311 GeoReport v2 at ``/open311/v2/``, in JSON (``.json``) and XML (``.xml``).
 
 Incidents are the service requests: ``service_request_id`` is the incident id, the
 category is the ``service_code``, and ``status`` is ``open`` while the city still has
 something to do. ``description`` is the first post's text, scrubbed of personal data
-for anonymous callers. ``page``/``page_size`` is the usual paging extension.
+for anonymous callers. Lists (``service_request_id``, ``service_code``, ``status``) are
+comma-separated. At most 1,000 requests answer at once, as the specification says; the
+``page``/``page_size`` extension goes further, announced by ``Link: <…>; rel="next"``
+and ``X-Total-Count``. Every error is a GeoReport error list.
 
 ``POST requests.json`` needs an API key (a DRF token, as ``api_key`` or an
 ``Authorization: Token`` header): the report becomes a pending post from source
@@ -15,13 +18,12 @@ incident it was grouped into once the pipeline has run.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 
 from django import forms
 from django.contrib.gis.geos import Point
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,9 +33,11 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from incidents.api.http import parse_id, reject_unknown
+from incidents.api.open311.xml import FORMATS, error_response, respond
 from incidents.api.parsers import JSONParser
 from incidents.api.schema import INSTANT, OpenDataAutoSchema, codes
 from incidents.categories import Category
@@ -49,12 +53,9 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # GeoReport v2: without dates, requests of the last 90 days; at most 1,000 per answer.
 DEFAULT_DAYS = 90
 MAX_PAGE_SIZE = 1000
-DEFAULT_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE
 CODES = [value for value, _label in Category.choices]
-
-
-def json_response(body, status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(body), status=status, content_type="application/json; charset=utf-8")
+STATUSES = ["open", "closed"]
 
 
 def rfc3339(moment: dt.datetime | None) -> str | None:
@@ -73,7 +74,7 @@ SUBMITTED = {
 
 
 class Open311View(APIView):
-    """Errors as GeoReport v2 lists of ``{code, description}``."""
+    """Answers in JSON or XML by the URL's suffix; errors as GeoReport v2 lists of ``{code, description}``."""
 
     schema = OpenDataAutoSchema()
     renderer_classes = [JSONRenderer]
@@ -86,36 +87,64 @@ class Open311View(APIView):
             messages = [f"{name}: {' '.join(map(str, msgs))}" for name, msgs in data.items()]
         else:
             messages = [str(data.get("detail", data) if isinstance(data, dict) else data)]
-        response.data = [{"code": response.status_code, "description": message} for message in messages]
-        return response
+        answer = error_response(self.request, [(response.status_code, message) for message in messages],
+                                response.status_code)  # fmt: skip
+        for header in ("Retry-After", "WWW-Authenticate", "Allow"):
+            if header in response:
+                answer[header] = response[header]
+        return answer
+
+
+def output_format(output: str) -> str:
+    """``json`` or ``xml``; any other suffix is a resource that does not exist."""
+    if output not in FORMATS:
+        raise Http404(_("Use .json or .xml."))
+    return output
 
 
 ERRORS = {"type": "array", "items": {"type": "object", "properties": {"code": {"type": "integer"},
                                                                       "description": {"type": "string"}}}}  # fmt: skip
+OUTPUT = OpenApiParameter("output", str, OpenApiParameter.PATH, enum=list(FORMATS), description="json or xml.")
+XML_BODY = {"type": "string", "description": "The same document in GeoReport v2 XML."}
+
+
+def answers(ok: dict, *errors: int, status: int = 200) -> dict:
+    """OpenAPI responses of an Open311 endpoint: ``ok`` and GeoReport error lists, in JSON and XML."""
+    result = {(status, "application/json"): ok, (status, "text/xml"): XML_BODY}
+    for code in (400, *errors, 404, 429):
+        result[(code, "application/json")] = ERRORS
+        result[(code, "text/xml")] = XML_BODY
+    return result
 
 
 class DiscoveryView(Open311View):
     @extend_schema(
-        summary="Open311 discovery", tags=["open311"], responses={200: {"type": "object"}, 400: ERRORS, 429: ERRORS}
+        summary="Open311 discovery", tags=["open311"], parameters=[OUTPUT], responses=answers({"type": "object"})
     )
-    def get(self, request):
+    def get(self, request, output: str):
+        output_format(output)
         reject_unknown(request.query_params, [])
-        base = request.build_absolute_uri(reverse("open311-discovery")).rsplit("/", 1)[0] + "/"
-        return json_response(
+        base = request.build_absolute_uri(reverse("open311-discovery", args=["json"])).rsplit("/", 1)[0] + "/"
+        return respond(
+            request,
             {
                 "changeset": "2026-01-01T00:00:00Z",
                 "contact": _("Open data team of the city"),
-                "key_service": _("Ask the city's open data team for an API key (a token) to post requests."),
+                "key_service": _(
+                    "An API key (a token) to post requests: ask the city's open data team, who create it in the "
+                    "admin (Auth Token › Tokens) for your account; see the README, section Open311."
+                ),
                 "endpoints": [
                     {
                         "specification": SPECIFICATION,
                         "url": base,
                         "changeset": "2026-01-01T00:00:00Z",
                         "type": "production",
-                        "formats": ["application/json"],
+                        "formats": ["application/json", "text/xml"],
                     },
                 ],
-            }
+            },
+            "discovery",
         )
 
 
@@ -138,11 +167,14 @@ class ServicesView(Open311View):
     @extend_schema(
         summary="Open311 services: the incident categories",
         tags=["open311"],
-        responses={200: {"type": "array", "items": SERVICE}, 400: ERRORS, 429: ERRORS},
+        parameters=[OUTPUT],
+        responses=answers({"type": "array", "items": SERVICE}),
     )
-    def get(self, request):
+    def get(self, request, output: str):
+        output_format(output)
         reject_unknown(request.query_params, ["jurisdiction_id"])
-        return json_response(
+        return respond(
+            request,
             [
                 {
                     "service_code": code,
@@ -154,8 +186,31 @@ class ServicesView(Open311View):
                     "group": "",
                 }
                 for code, label in Category.choices
-            ]
+            ],
+            "services",
         )
+
+
+DEFINITION = {
+    "type": "object",
+    "required": ["service_code", "attributes"],
+    "properties": {"service_code": {"type": "string", "enum": CODES}, "attributes": {"type": "array", "items": {}}},
+}
+
+
+class ServiceDefinitionView(Open311View):
+    @extend_schema(
+        summary="Open311 service definition (no extra attributes: every service has metadata false)",
+        tags=["open311"],
+        parameters=[OpenApiParameter("service_code", str, OpenApiParameter.PATH, enum=CODES), OUTPUT],
+        responses=answers(DEFINITION),
+    )
+    def get(self, request, service_code: str, output: str):
+        output_format(output)
+        reject_unknown(request.query_params, ["jurisdiction_id"])
+        if service_code not in CODES:
+            raise Http404(_("No service %(code)r.") % {"code": service_code})
+        return respond(request, {"service_code": service_code, "attributes": []}, "service_definition")
 
 
 class RequestsForm(forms.Form):
@@ -163,7 +218,7 @@ class RequestsForm(forms.Form):
     service_code = CodeListField(required=False, choices=CODES)
     start_date = forms.CharField(required=False)
     end_date = forms.CharField(required=False)
-    status = forms.ChoiceField(required=False, choices=[("open", "open"), ("closed", "closed")])
+    status = CodeListField(required=False, choices=STATUSES)
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
     page_size = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
     jurisdiction_id = forms.CharField(required=False)
@@ -253,13 +308,14 @@ class PostRequestSerializer(serializers.Serializer):
     address_string = serializers.CharField(required=False, allow_blank=True, max_length=500)
     address_id = serializers.CharField(required=False, allow_blank=True, max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    # No default: OpenAPI would document '' as the default of an e-mail (or URL) string, which is invalid.
+    email = serializers.EmailField(required=False, allow_blank=True)
     device_id = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     account_id = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     phone = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
-    media_url = serializers.URLField(required=False, allow_blank=True, max_length=1000, default="")
+    media_url = serializers.URLField(required=False, allow_blank=True, max_length=1000)
 
     def validate(self, attrs):
         lat, lon = attrs["lat"], attrs["long"]
@@ -287,6 +343,7 @@ class RequestsView(Open311View):
         summary="Open311 service requests (incidents)",
         tags=["open311"],
         parameters=[
+            OUTPUT,
             OpenApiParameter(
                 "service_request_id",
                 {"type": "string", "pattern": "^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17})*$"},
@@ -295,20 +352,21 @@ class RequestsView(Open311View):
             OpenApiParameter("service_code", codes(CODES), description="Comma-separated category codes."),
             OpenApiParameter("start_date", INSTANT, description="RFC 3339; default 90 days before end_date."),
             OpenApiParameter("end_date", INSTANT, description="RFC 3339; default now."),
-            OpenApiParameter("status", str, enum=["open", "closed"]),
+            OpenApiParameter("status", codes(STATUSES), description="open, closed, or both (comma-separated)."),
             OpenApiParameter(
                 "page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}, description="Page from 1 (extension)."
             ),
             OpenApiParameter(
                 "page_size",
                 {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-                description="Requests per page, 1 to 1000 (extension, default 100).",
+                description="Requests per page, 1 to 1000 (extension, default 1000).",
             ),
             OpenApiParameter("jurisdiction_id", {"type": "string", "minLength": 1, "maxLength": 255}),
         ],
-        responses={200: {"type": "array", "items": SERVICE_REQUEST}, 400: ERRORS, 429: ERRORS},
+        responses=answers({"type": "array", "items": SERVICE_REQUEST}),
     )
-    def get(self, request):
+    def get(self, request, output: str):
+        output_format(output)
         reject_unknown(request.query_params, RequestsForm.base_fields)
         form = RequestsForm(data=request.query_params)
         if not form.is_valid():
@@ -325,29 +383,41 @@ class RequestsView(Open311View):
             queryset = queryset.filter(first_post_at__gte=start, first_post_at__lte=end)
         if params["service_code"]:
             queryset = queryset.filter(category__in=params["service_code"])
-        if params["status"] == "open":
-            queryset = queryset.filter(status__in=OPEN_STATUSES)
-        elif params["status"] == "closed":
-            queryset = queryset.exclude(status__in=OPEN_STATUSES)
+        if params["status"] and set(params["status"]) != set(STATUSES):
+            if params["status"] == ["open"]:
+                queryset = queryset.filter(status__in=OPEN_STATUSES)
+            else:
+                queryset = queryset.exclude(status__in=OPEN_STATUSES)
         size = params["page_size"] or DEFAULT_PAGE_SIZE
         page = params["page"] or 1
         total = queryset.count()
         window = queryset.order_by("-first_post_at", "id")[(page - 1) * size : page * size]
-        response = json_response(service_requests(window, staff=sees_personal_data(request)))
+        response = respond(request, service_requests(window, staff=sees_personal_data(request)), "service_requests")
         response["X-Total-Count"] = str(total)
+        links = []
+        if page * size < total:
+            links.append(f'<{self.page_link(request, page + 1, size)}>; rel="next"')
+        if page > 1:
+            links.append(f'<{self.page_link(request, page - 1, size)}>; rel="prev"')
+        if links:
+            response["Link"] = ", ".join(links)
         return response
+
+    @staticmethod
+    def page_link(request, page: int, size: int) -> str:
+        url = replace_query_param(request.build_absolute_uri(), "page", page)
+        return replace_query_param(url, "page_size", size)
 
     @extend_schema(
         summary="Submit a service request (API key required)",
         tags=["open311"],
         request=PostRequestSerializer,
-        responses={
-            # GeoReport v2 answers a POST with a list of one request; spectacular drops many=True.
-            201: {"type": "array", "items": SUBMITTED},
-            400: ERRORS, 401: ERRORS, 403: ERRORS, 429: ERRORS,
-        },
+        parameters=[OUTPUT],
+        # GeoReport v2 answers a POST with a list of one request; spectacular drops many=True.
+        responses=answers({"type": "array", "items": SUBMITTED}, 401, 403, status=201),
     )  # fmt: skip
-    def post(self, request):
+    def post(self, request, output: str):
+        output_format(output)
         user = self.api_key_user(request)
         body = PostRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -358,19 +428,21 @@ class RequestsView(Open311View):
                 lon=data["long"],
                 lat=data["lat"],
                 description=data["description"],
-                email=data["email"],
+                email=data.get("email", ""),
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 phone=data["phone"],
-                media_url=data["media_url"],
+                media_url=data.get("media_url", ""),
                 device_id=data["device_id"],
                 account_id=data["account_id"],
             ),
             submitted_by=user.get_username(),
         )
         notice = _("Thank you. Your report will be located and grouped with others about the same problem.")
-        return json_response(
+        return respond(
+            request,
             [{"token": post.external_id, "service_notice": notice, "account_id": data["account_id"] or None}],
+            "service_requests",
             status=201,
         )
 
@@ -396,28 +468,29 @@ class RequestView(Open311View):
     @extend_schema(
         summary="One Open311 service request",
         tags=["open311"],
-        responses={200: {"type": "array", "items": SERVICE_REQUEST}, 400: ERRORS, 404: ERRORS, 429: ERRORS},
+        parameters=[OUTPUT],
+        responses=answers({"type": "array", "items": SERVICE_REQUEST}),
     )
-    def get(self, request, request_id: str):
+    def get(self, request, request_id: str, output: str):
+        output_format(output)
         reject_unknown(request.query_params, ["jurisdiction_id"])
         queryset = Incident.objects.filter(pk=parse_id(request_id))
         found = service_requests(queryset, staff=sees_personal_data(request))
         if not found:
             raise Http404(_("No service request %(id)s.") % {"id": request_id})
-        return json_response(found)
+        return respond(request, found, "service_requests")
 
 
 class TokenView(Open311View):
     @extend_schema(
         summary="The service request a token became",
         tags=["open311"],
-        responses={
-            200: {"type": "array", "items": {"type": "object", "properties": {
-                "token": {"type": "string"}, "service_request_id": {"type": "string", "nullable": True}}}},
-            400: ERRORS, 404: ERRORS, 429: ERRORS,
-        },
+        parameters=[OUTPUT],
+        responses=answers({"type": "array", "items": {"type": "object", "properties": {
+            "token": {"type": "string"}, "service_request_id": {"type": "string", "nullable": True}}}}),
     )  # fmt: skip
-    def get(self, request, token: str):
+    def get(self, request, token: str, output: str):
+        output_format(output)
         reject_unknown(request.query_params, ["jurisdiction_id"])
         # Tokens are ours (32 hex digits): anything else cannot match, and NUL bytes would upset PostgreSQL.
         valid = len(token) <= 64 and token.isalnum()
@@ -425,4 +498,4 @@ class TokenView(Open311View):
         if not post:
             raise Http404(_("No request has this token."))
         incident = str(post.incident_id) if post.incident_id else None
-        return json_response([{"token": token, "service_request_id": incident}])
+        return respond(request, [{"token": token, "service_request_id": incident}], "service_requests")
