@@ -25,3 +25,24 @@ class Category(models.TextChoices):
 
 # Categories whose incidents hurt people on foot: they weigh more in the priority score.
 PEDESTRIAN_CATEGORIES = frozenset({Category.WORKS_OBSTRUCTION, Category.PEDESTRIAN_CROSSING_SIDEWALK})
+
+
+class Affected(models.TextChoices):
+    """Who an incident gets in the way of, read from its category."""
+
+    PEDESTRIANS = "pedestrians", _("People on foot")
+    ROAD_USERS = "road_users", _("People driving or cycling")
+    EVERYONE = "everyone", _("Everyone around")
+
+
+# The categories of each group; every category is in exactly one.
+AFFECTED_CATEGORIES: dict[Affected, frozenset[Category]] = {
+    Affected.PEDESTRIANS: PEDESTRIAN_CATEGORIES,
+    Affected.ROAD_USERS: frozenset({Category.ROAD_SURFACE_POTHOLE, Category.SIGNAGE_MARKING, Category.TRAFFIC_PARKING}),
+}
+AFFECTED_CATEGORIES[Affected.EVERYONE] = frozenset(Category) - frozenset().union(*AFFECTED_CATEGORIES.values())
+
+
+def affected_by(category: str) -> Affected:
+    """The group of people an incident of ``category`` gets in the way of."""
+    return next(group for group, categories in AFFECTED_CATEGORIES.items() if category in categories)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from incidents.api.layers import COORDINATE_DECIMALS, right_hand_rule
 from incidents.geo import geog
 from incidents.models import Incident, StreetSegment, WorksZone
+from incidents.publish.works_impact import counted_from, near_zone
 
 # A planned zone, or one that ended instantly, is still measured over at least a day.
 MIN_PERIOD = dt.timedelta(days=1)
@@ -39,7 +40,7 @@ def zone_impact(zone: WorksZone, radius_m: float, categories: list[str] | None =
     during_end = max(end, start + MIN_PERIOD) if start <= now else start
     before_start = start - length
 
-    nearby = Incident.objects.near(zone.impact_area, radius_m).order_by()
+    nearby = near_zone(zone, radius_m)
     if categories:
         nearby = nearby.filter(category__in=categories)
     nearby = nearby.filter(first_post_at__gte=before_start, first_post_at__lt=during_end)
@@ -85,13 +86,15 @@ def zone_impact(zone: WorksZone, radius_m: float, categories: list[str] | None =
     }
 
 
-def ranking_sql(with_categories: bool, with_bbox: bool) -> str:
+def ranking_sql(with_categories: bool, with_bbox: bool, radius_m: float) -> str:
     zones = WorksZone._meta.db_table
     incidents = Incident._meta.db_table
     end = "LEAST(z.ends_at, z.withdrawn_at)"  # effective_end() in SQL
     category = "AND i.category = ANY(%(categories)s)" if with_categories else ""
     bbox = "AND z.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)" if with_bbox else ""
     near = f"ST_DWithin({geog('i.location')}, {geog('z.impact_area')}, %(radius)s)"
+    # Counted from the works impact table where it covers the radius, else measured here.
+    source = counted_from(radius_m, "m.id") or f"{incidents} i, {zones} z WHERE z.id = m.id AND {near}"
     return f"""
         WITH measured AS (
             SELECT z.id, z.geom, z.title, z.starts_at, {end} AS ends,
@@ -101,9 +104,9 @@ def ranking_sql(with_categories: bool, with_bbox: bool) -> str:
             WHERE z.starts_at <= %(to)s AND ({end} IS NULL OR {end} >= %(from)s) {bbox}
         ), counted AS (
             SELECT m.*,
-                (SELECT count(*) FROM {incidents} i, {zones} z WHERE z.id = m.id AND {near} {category}
+                (SELECT count(*) FROM {source} {category}
                    AND i.first_post_at >= m.d_from AND i.first_post_at < m.d_to) AS during,
-                (SELECT count(*) FROM {incidents} i, {zones} z WHERE z.id = m.id AND {near} {category}
+                (SELECT count(*) FROM {source} {category}
                    AND i.first_post_at >= m.starts_at - (m.d_to - m.d_from) AND i.first_post_at < m.starts_at)
                    AS before
             FROM measured m
@@ -142,13 +145,13 @@ def rank_zones(
     if bbox:
         params.update(zip(("w", "s", "e", "n"), bbox, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(ranking_sql(bool(categories), bool(bbox)), params)
+        cursor.execute(ranking_sql(bool(categories), bool(bbox), radius_m), params)
         rows = cursor.fetchall()
     if not rows and offset:
         # The page is past the end: count without paging.
         with connection.cursor() as cursor:
             params.update(limit=1, offset=0)
-            cursor.execute(ranking_sql(bool(categories), bool(bbox)), params)
+            cursor.execute(ranking_sql(bool(categories), bool(bbox), radius_m), params)
             first = cursor.fetchone()
         return [], first[1] if first else 0
     return [row[0] for row in rows], rows[0][1] if rows else 0

@@ -2,14 +2,28 @@
 
 from .areas import District, ServiceArea
 from .changes import IncidentChange
+from .impact import WorksImpactTable, WorksZoneNeighbour
 from .incidents import Incident, IncidentEvent, IncidentStatus, IncidentWorksZone
 from .posts import LocationMethod, Post, PostState, PostWorksZone, Repost
 from .replies import IncidentReply, ReplyState, ReplyTemplate
 from .streets import StreetSegment
+from .subscriptions import (
+    DeliveryChannel,
+    DeliveryEvent,
+    DeliveryState,
+    EmailMode,
+    Subscription,
+    SubscriptionDelivery,
+    WorksNotification,
+)
 from .works import WorksStatus, WorksZone
 
 __all__ = [
+    "DeliveryChannel",
+    "DeliveryEvent",
+    "DeliveryState",
     "District",
+    "EmailMode",
     "Incident",
     "IncidentChange",
     "IncidentEvent",
@@ -25,6 +39,11 @@ __all__ = [
     "Repost",
     "ServiceArea",
     "StreetSegment",
+    "Subscription",
+    "SubscriptionDelivery",
+    "WorksImpactTable",
+    "WorksNotification",
     "WorksStatus",
     "WorksZone",
+    "WorksZoneNeighbour",
 ]

@@ -1,0 +1,1 @@
+"""Publish: what the city's data says, to people and programs (API read models, feeds, pages)."""

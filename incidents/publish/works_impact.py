@@ -1,0 +1,109 @@
+"""
+The works impact table: which incidents lie near which works zone, kept as rows.
+
+Counting the incidents near a zone before and during its works used to measure spheroid
+distances from the zone's impact area to every incident around it, for every zone of a
+ranking: about two seconds at a million incidents. :class:`WorksZoneNeighbour` keeps, for
+each incident within ``radius_m`` (:class:`WorksImpactTable`, built with
+``INCIDENTS_WORKS_RADIUS_M``) of a zone's impact area, the incident's first report,
+category and distance; a count for any time window is then a range of one zone's
+index. The counts are those of the distance queries (:mod:`incidents.api.impact`):
+
+- the rows are chosen with the same predicate, ``ST_DWithin(location, impact_area, radius)``
+  on geography, so at the table's radius the same incidents are counted;
+- for a smaller radius, rows are kept by their stored distance, and those within a
+  millimetre of the radius are tested again with ``ST_DWithin`` (two ways of measuring
+  on the spheroid may disagree in the last digits);
+- a larger radius than the table's is answered by the distance queries.
+
+Kept current by the database itself, in the statement that changes what the rows copy:
+triggers (migration ``0011``) re-measure the incidents inserted or moved and the zones
+inserted or whose impact area changed, and copy a changed first report or category,
+once per statement over its transition tables — set-based, whatever writes them (the
+pipeline, an import, the admin, a bulk load), and nothing is measured for an incident
+that gains a post and stays put. :func:`rebuild` fills the table again for another radius
+(``manage.py rebuild_works_impact``, after a change of ``INCIDENTS_WORKS_RADIUS_M``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from incidents.geo import geog
+from incidents.models import Incident, WorksImpactTable, WorksZone, WorksZoneNeighbour
+
+NEIGHBOUR = WorksZoneNeighbour._meta.db_table
+TABLE = WorksImpactTable._meta.db_table
+INCIDENT = Incident._meta.db_table
+WORKS = WorksZone._meta.db_table
+
+# Rows whose stored distance is this close to the radius asked for are measured again (metres).
+BOUNDARY_M = 1e-3
+# The database function (migration 0011) that measures incidents against zones, as the triggers do.
+MEASURE = "incidents_neighbours_measure"
+
+
+def table_radius() -> float | None:
+    """The radius the table was built for, or None when it was never built."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT radius_m FROM {TABLE} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def within_sql(alias: str, radius: str) -> str:
+    """SQL: whether the neighbour row ``alias`` lies within ``radius`` metres (an SQL expression).
+
+    Only for a radius the table covers (:func:`covers`); at the table's own radius every
+    row does, and the caller may leave the condition out.
+    """
+    return f"""CASE WHEN {alias}.distance_m <= {radius} - {BOUNDARY_M} THEN true
+        WHEN {alias}.distance_m > {radius} + {BOUNDARY_M} THEN false
+        ELSE (SELECT ST_DWithin({geog("x.location")}, {geog("y.impact_area")}, {radius})
+              FROM {INCIDENT} x, {WORKS} y WHERE x.id = {alias}.incident_id AND y.id = {alias}.works_zone_id)
+        END"""
+
+
+@transaction.atomic
+def rebuild(radius_m: float | None = None) -> int:
+    """Fill the table again for ``radius_m`` (default ``INCIDENTS_WORKS_RADIUS_M``); return its rows."""
+    radius_m = settings.INCIDENTS_WORKS_RADIUS_M if radius_m is None else float(radius_m)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {TABLE} (id, radius_m, built_at) VALUES (1, %s, now())
+            ON CONFLICT (id) DO UPDATE SET radius_m = EXCLUDED.radius_m, built_at = EXCLUDED.built_at""",
+            [radius_m],
+        )
+        cursor.execute(f"DELETE FROM {NEIGHBOUR}")  # not TRUNCATE: the caller may hold deferred checks on it
+        cursor.execute(f"SELECT {MEASURE}(NULL, NULL)")
+        cursor.execute(f"ANALYZE {NEIGHBOUR}")
+        cursor.execute(f"SELECT count(*) FROM {NEIGHBOUR}")
+        return cursor.fetchone()[0]
+
+
+# --- reads ------------------------------------------------------------------------------
+
+
+def counted_from(radius_m: float, zone: str) -> str | None:
+    """SQL after ``FROM``: the incidents within ``radius_m`` of zone ``zone`` (an SQL expression), or None.
+
+    The rows (alias ``i``) have ``incident_id``, ``first_post_at`` and ``category``; the
+    radius is the query's ``%(radius)s`` parameter. None when the table does not cover
+    the radius: the caller measures distances instead.
+    """
+    built = table_radius()
+    if built is None or radius_m > built:
+        return None
+    within = "true" if radius_m == built else within_sql("i", "%(radius)s")
+    return f"{NEIGHBOUR} i WHERE i.works_zone_id = {zone} AND {within}"
+
+
+def near_zone(zone: WorksZone, radius_m: float):
+    """The incidents within ``radius_m`` of ``zone``'s impact area (an unordered queryset)."""
+    source = counted_from(radius_m, "%(zone)s")
+    if source is None:
+        return Incident.objects.near(zone.impact_area, radius_m).order_by()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT i.incident_id FROM {source}", {"zone": zone.pk, "radius": radius_m})
+        return Incident.objects.filter(pk__in=[incident_id for (incident_id,) in cursor.fetchall()])
