@@ -38,7 +38,7 @@ from incidents.importers.records import (
     WorksRecord,
     no_progress,
 )
-from incidents.importers.values import insee_code, parse_datetime, text
+from incidents.importers.values import email_address, insee_code, parse_datetime, text
 
 # Opendatasoft keeps the geometry in these fields; they are not copied into properties.
 ODS_GEOMETRY_FIELDS = ("geo_shape", "geo_point_2d")
@@ -292,6 +292,7 @@ def build_works(
         commune=text(fields.get(props, "commune")),
         declarant=text(fields.get(props, "declarant")),
         contractor=text(fields.get(props, "contractor")),
+        contact=email_address(fields.get(props, "contact")),
         impact=parse_circulation(text(fields.get(props, "impact"))),
         seen_at=seen,
         properties=props,

@@ -6,11 +6,15 @@ import datetime as dt
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.importers.records import RecordError
 
+# Longest e-mail address stored (RFC 5321's path limit, Django's EmailField).
+MAX_EMAIL_LENGTH = 254
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
@@ -104,6 +108,20 @@ def text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def email_address(value: Any) -> str:
+    """A published contact as an e-mail address ('' for none); raise :class:`RecordError` when it is not one."""
+    address = text(value).removeprefix("mailto:")
+    if not address:
+        return ""
+    try:
+        validate_email(address)
+        if len(address) > MAX_EMAIL_LENGTH:
+            raise ValidationError(address)
+    except ValidationError:
+        raise RecordError(_("contact %(text)r is not an e-mail address") % {"text": address}) from None
+    return address
 
 
 def insee_code(value: Any) -> str:
