@@ -17,9 +17,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from incidents.api.layers import COORDINATE_DECIMALS, right_hand_rule
-from incidents.geo import geog
-from incidents.models import Incident, StreetSegment, WorksZone
-from incidents.publish.works_impact import counted_from, near_zone
+from incidents.models import StreetSegment, WorksZone
+from incidents.publish.works_impact import near_sql, near_zone
 
 # A planned zone, or one that ended instantly, is still measured over at least a day.
 MIN_PERIOD = dt.timedelta(days=1)
@@ -88,13 +87,10 @@ def zone_impact(zone: WorksZone, radius_m: float, categories: list[str] | None =
 
 def ranking_sql(with_categories: bool, with_bbox: bool, radius_m: float) -> str:
     zones = WorksZone._meta.db_table
-    incidents = Incident._meta.db_table
     end = "LEAST(z.ends_at, z.withdrawn_at)"  # effective_end() in SQL
     category = "AND i.category = ANY(%(categories)s)" if with_categories else ""
     bbox = "AND z.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)" if with_bbox else ""
-    near = f"ST_DWithin({geog('i.location')}, {geog('z.impact_area')}, %(radius)s)"
-    # Counted from the works impact table where it covers the radius, else measured here.
-    source = counted_from(radius_m, "m.id") or f"{incidents} i, {zones} z WHERE z.id = m.id AND {near}"
+    source = near_sql(radius_m, "m.id")  # the works impact table, or distances where it does not cover radius_m
     return f"""
         WITH measured AS (
             SELECT z.id, z.geom, z.title, z.starts_at, {end} AS ends,

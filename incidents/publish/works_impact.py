@@ -38,6 +38,8 @@ TABLE = WorksImpactTable._meta.db_table
 INCIDENT = Incident._meta.db_table
 WORKS = WorksZone._meta.db_table
 
+# Incident i within %(radius)s metres of zone z: the predicate the table is built with.
+_NEAR = f"ST_DWithin({geog('i.location')}, {geog('z.impact_area')}, %(radius)s)"
 # Rows whose stored distance is this close to the radius asked for are measured again (metres).
 BOUNDARY_M = 1e-3
 # The database function (migration 0011) that measures incidents against zones, as the triggers do.
@@ -85,13 +87,7 @@ def rebuild(radius_m: float | None = None) -> int:
 # --- reads ------------------------------------------------------------------------------
 
 
-def counted_from(radius_m: float, zone: str) -> str | None:
-    """SQL after ``FROM``: the incidents within ``radius_m`` of zone ``zone`` (an SQL expression), or None.
-
-    The rows (alias ``i``) have ``incident_id``, ``first_post_at`` and ``category``; the
-    radius is the query's ``%(radius)s`` parameter. None when the table does not cover
-    the radius: the caller measures distances instead.
-    """
+def _from_table(radius_m: float, zone: str) -> str | None:
     built = table_radius()
     if built is None or radius_m > built:
         return None
@@ -99,9 +95,20 @@ def counted_from(radius_m: float, zone: str) -> str | None:
     return f"{NEIGHBOUR} i WHERE i.works_zone_id = {zone} AND {within}"
 
 
+def near_sql(radius_m: float, zone: str) -> str:
+    """SQL after ``FROM``: the incidents within ``radius_m`` of zone ``zone`` (an SQL expression of the query).
+
+    The rows (alias ``i``) have ``first_post_at`` and ``category``; the radius is the
+    query's ``%(radius)s`` parameter. Read from the table when it covers the radius,
+    else measured (the distance queries of before the table).
+    """
+    measured = f"{INCIDENT} i, {WORKS} z WHERE z.id = {zone} AND {_NEAR}"
+    return _from_table(radius_m, zone) or measured
+
+
 def near_zone(zone: WorksZone, radius_m: float):
     """The incidents within ``radius_m`` of ``zone``'s impact area (an unordered queryset)."""
-    source = counted_from(radius_m, "%(zone)s")
+    source = _from_table(radius_m, "%(zone)s")
     if source is None:
         return Incident.objects.near(zone.impact_area, radius_m).order_by()
     with connection.cursor() as cursor:
