@@ -399,3 +399,32 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "cityincidents"
 INCIDENTS_GROUP_MAX_ACCURACY_M = env_float("INCIDENTS_GROUP_MAX_ACCURACY_M", 500.0)
 # ingest_posts parses, stores and decides the next batches in a second thread (and connection) meanwhile.
 INCIDENTS_INGEST_STORE_AHEAD = env_bool("INCIDENTS_INGEST_STORE_AHEAD", True)
+
+# --- Subscriptions, e-mail and webhooks (incidents/notify) -----------------------------------
+
+# E-mail goes through Django's mail framework: an SMTP server by default.
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_float("DJANGO_EMAIL_TIMEOUT", 30.0)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "cityincidents@localhost")
+# Where the service is reached from outside: links in e-mails and feeds built without a request.
+INCIDENTS_SITE_URL = env_str("INCIDENTS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A delivery that fails is tried again after this many seconds, then twice as long each time ...
+INCIDENTS_DELIVERY_RETRY_SECONDS = env_float("INCIDENTS_DELIVERY_RETRY_SECONDS", 30.0)
+# ... for this long after the event, in seconds; then it is given up and its subscription paused.
+INCIDENTS_DELIVERY_RETRY_FOR_SECONDS = env_float("INCIDENTS_DELIVERY_RETRY_FOR_SECONDS", 86400.0)
+# manage.py deliver looks for new deliveries this often, in seconds.
+INCIDENTS_DELIVERY_POLL_SECONDS = env_float("INCIDENTS_DELIVERY_POLL_SECONDS", 2.0)
+# Daily digests leave at this local hour (0-23).
+INCIDENTS_DIGEST_HOUR = env_int("INCIDENTS_DIGEST_HOUR", 7)
+# A webhook receiver has this long to answer, in seconds.
+INCIDENTS_WEBHOOK_TIMEOUT_SECONDS = env_float("INCIDENTS_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Webhooks may only call public addresses unless this is on (a receiver on the city's own network, tests).
+INCIDENTS_WEBHOOK_ALLOW_PRIVATE = env_bool("INCIDENTS_WEBHOOK_ALLOW_PRIVATE", False)
+# The deliveries' Celery task lives beside the subscriptions, not in incidents/tasks.py.
+CELERY_IMPORTS = ("incidents.notify.tasks",)

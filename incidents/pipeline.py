@@ -40,6 +40,7 @@ from incidents.link import link_batch_works, nearest_segment_join
 from incidents.locate.locator import Locator
 from incidents.locate.result import Location
 from incidents.models import Incident, LocationMethod, Post, PostState, Repost, StreetSegment
+from incidents.notify.outbox import enqueue_incident_events
 from incidents.services.areas import in_service_area
 from incidents.sources.parsing import dump_raw
 from incidents.sources.record import PostRecord
@@ -736,6 +737,7 @@ def process(
         add_batch_posts(cursor, BATCH, sorted(grouped.incident_ids - refresh))
         cursor.execute(f"DROP TABLE {BATCH}")
         refresh_incidents(sorted(refresh), keep_distances=True)
+        enqueue_incident_events(created=grouped.created_ids, updated=grouped.incident_ids - grouped.created_ids)
         report.incidents_created = grouped.created
         report.incidents_updated = len((grouped.incident_ids | refresh) - grouped.created_ids)
     return report

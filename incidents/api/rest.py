@@ -92,6 +92,14 @@ def detail_schema(layer: Layer, component: str | None = None):
     )
 
 
+def layer_feature(layer: Layer, pk) -> dict:
+    """One feature of ``layer`` as the API publishes it; 404 when there is none."""
+    text = layer.feature_texts(layer.queryset().filter(pk=parse_id(pk))).first()
+    if text is None:
+        raise Http404
+    return json.loads(text)
+
+
 class LayerViewSet(viewsets.ViewSet):
     """List and retrieve the features of one layer."""
 
@@ -135,10 +143,7 @@ class LayerViewSet(viewsets.ViewSet):
         )
 
     def feature(self, pk) -> dict:
-        text = self.layer.feature_texts(self.layer.queryset().filter(pk=parse_id(pk))).first()
-        if text is None:
-            raise Http404
-        return json.loads(text)
+        return layer_feature(self.layer, pk)
 
     def retrieve(self, request, pk=None):
         return self.feature_response(request, self.feature(pk))
@@ -242,6 +247,14 @@ def incident_works_zones(incident_id: int) -> list[dict]:
     return [{"id": link.works_zone_id, "title": link.title, "distance_m": link.distance_m} for link in links]
 
 
+def incident_detail(pk, *, staff: bool) -> dict:
+    """``/api/incidents/<pk>/``: the incident with its works zones and its posts, as ``staff`` or anyone sees them."""
+    feature = layer_feature(INCIDENTS, pk)
+    feature["properties"]["works_zones"] = incident_works_zones(feature["id"])
+    feature["properties"]["posts"] = incident_posts(feature["id"], staff=staff)
+    return feature
+
+
 @extend_schema_view(
     list=list_schema(INCIDENTS),
     retrieve=detail_schema(INCIDENTS, "IncidentDetailFeature"),
@@ -262,11 +275,7 @@ class IncidentViewSet(LayerViewSet):
     layer = INCIDENTS
 
     def feature(self, pk) -> dict:
-        feature = super().feature(pk)
-        staff = sees_personal_data(self.request)
-        feature["properties"]["works_zones"] = incident_works_zones(feature["id"])
-        feature["properties"]["posts"] = incident_posts(feature["id"], staff=staff)
-        return feature
+        return incident_detail(pk, staff=sees_personal_data(self.request))
 
     def partial_update(self, request, pk=None):
         incident = Incident.objects.filter(pk=parse_id(pk)).first()
