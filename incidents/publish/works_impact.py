@@ -27,8 +27,11 @@ that gains a post and stays put. :func:`rebuild` fills the table again for anoth
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from incidents.geo import geog
 from incidents.models import Incident, WorksImpactTable, WorksZone, WorksZoneNeighbour
@@ -114,3 +117,21 @@ def near_zone(zone: WorksZone, radius_m: float):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT i.incident_id FROM {source}", {"zone": zone.pk, "radius": radius_m})
         return Incident.objects.filter(pk__in=[incident_id for (incident_id,) in cursor.fetchall()])
+
+
+def reports_by_period(
+    zone: WorksZone, radius_m: float, start: dt.datetime, end: dt.datetime, step: str
+) -> list[tuple[dt.datetime, str, int]]:
+    """Incidents first reported within ``radius_m`` of ``zone`` in ``[start, end)``, counted per local day
+    or week (``step``: ``day`` or ``week``) and category: ``(period start, category, count)`` rows."""
+    if step not in ("day", "week"):
+        raise ValueError(step)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT date_trunc(%(step)s, i.first_post_at, %(tz)s) AS period, i.category, count(*)
+            FROM {near_sql(radius_m, "%(zone)s")} AND i.first_post_at >= %(start)s AND i.first_post_at < %(end)s
+            GROUP BY 1, 2 ORDER BY 1, 2""",
+            {"step": step, "tz": timezone.get_current_timezone_name(), "zone": zone.pk, "radius": radius_m,
+             "start": start, "end": end},
+        )  # fmt: skip
+        return cursor.fetchall()
