@@ -45,11 +45,12 @@ def table(html: str, table_id: str) -> list[list[str]]:
 
 
 def test_page_shows_what_was_announced_and_what_was_reported(client, site):
-    zone, incidents = site
+    zone, _incidents = site
     response = client.get(f"/works/{zone.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert XSS not in html and "&lt;img src=x" in html  # escaped
+    assert XSS not in html
+    assert "&lt;img src=x" in html  # escaped
     for text in (
         "Réseau d&#x27;eau",
         "Eau de Toulouse",
@@ -70,22 +71,27 @@ def test_timeline_is_an_svg_with_a_table_twin_of_the_same_numbers(client, site):
     zone, _incidents = site
     html = client.get(f"/works/{zone.pk}/").content.decode()
     assert html.count("<svg") == 2
-    assert 'role="img"' in html and '<title id="chart-1-title">Reports by category</title>' in html
+    assert 'role="img"' in html
+    assert '<title id="chart-1-title">Reports by category</title>' in html
     assert 'class="works-band"' in html
     rows = table(html, "chart-1-table")
     header, body = rows[0], rows[1:]
-    assert header[:2] == ["Day", "Works"] and header[-1] == "Total"
+    assert header[:2] == ["Day", "Works"]
+    assert header[-1] == "Total"
     assert {"Street lighting", "Works obstruction", "Road surface or pothole", "Waste or cleanliness"} <= set(header)
     by_day = {row[0]: row for row in body}
-    assert by_day["09/05/2014"][1] == "during" and by_day["09/05/2014"][-1] == "2"
-    assert by_day["08/25/2014"][1] == "before" and by_day["08/25/2014"][-1] == "1"
-    assert by_day["10/10/2014"][1] == "after" and by_day["10/10/2014"][-1] == "1"
+    assert by_day["09/05/2014"][1] == "during"
+    assert by_day["09/05/2014"][-1] == "2"
+    assert by_day["08/25/2014"][1] == "before"
+    assert by_day["08/25/2014"][-1] == "1"
+    assert by_day["10/10/2014"][1] == "after"
+    assert by_day["10/10/2014"][-1] == "1"
     assert sum(int(row[-1]) for row in body) == 4
     # The chart draws a bar per category and day with a count, each with its title.
     assert len(re.findall(r'<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill=', html)) >= 4 * 2
     affected = table(html, "chart-2-table")
     assert affected[0][2:-1] == ["People on foot", "People driving or cycling", "Everyone around"]
-    assert [row for row in affected[1:] if row[0] == "09/05/2014"][0][2:] == ["1", "1", "0", "2"]
+    assert next(row for row in affected[1:] if row[0] == "09/05/2014")[2:] == ["1", "1", "0", "2"]
 
 
 def test_incident_links_go_to_triage_for_staff_and_to_the_map_for_everyone(client, staff_client, site):
