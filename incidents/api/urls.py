@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from incidents.api import rest, triage
+from incidents.api import rest, subscriptions, triage
 from incidents.api.posts import PostIngestView
 
 
@@ -18,6 +18,7 @@ router = Router()
 router.register("incidents", rest.IncidentViewSet, basename="incident")
 router.register("works-zones", rest.WorksZoneViewSet, basename="works-zone")
 router.register("street-segments", rest.StreetSegmentViewSet, basename="street-segment")
+router.register("subscriptions", subscriptions.SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
