@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from incidents.metrics import triage_metrics
 from incidents.models import Incident, IncidentStatus, ReplyTemplate
+from incidents.notify.works import notify_works
 from incidents.services.incidents import ALLOWED_TRANSITIONS, change_incident_status
 from incidents.services.replies import fill_template, send_reply
 from incidents.web.forms import ReplyForm, StatusChangeForm, TriageFilterForm
@@ -96,6 +97,9 @@ def incident_view(request, pk: int):
             "works_links": incident.works_links.select_related("works_zone").order_by("distance_m"),
             "events": incident.events.select_related("actor").order_by("-created_at", "-id"),
             "replies": incident.replies.select_related("actor", "template").order_by("-created_at", "-id"),
+            "works_notifications": incident.works_notifications.select_related("actor", "works_zone").order_by(
+                "-created_at", "-id"
+            ),
             "actions": [(status, ACTION_LABELS[status]) for status in allowed_actions(incident)],
             "status_form": StatusChangeForm(),
             "reply_form": ReplyForm(incident=incident),
@@ -160,4 +164,27 @@ def reply_view(request, pk: int):
             _flash_errors(request, error, pk)
         else:
             messages.success(request, _("Reply stored: %(state)s.") % {"state": reply.get_state_display().lower()})
+    return redirect(reverse("web:triage-incident", args=[pk]))
+
+
+@require_POST
+@staff_member_required
+def notify_works_view(request, pk: int):
+    """Send the incident to the contact of one of its works zones (``works_zone`` in the form)."""
+    incident = get_object_or_404(Incident.objects.select_related("segment"), pk=pk)
+    zone_id = request.POST.get("works_zone", "")
+    zone = incident.works_zones.filter(pk=int(zone_id)).first() if zone_id.isdigit() else None
+    if zone is None:
+        messages.error(request, _("#%(number)s: choose one of the works zones nearby.") % {"number": pk})
+    else:
+        try:
+            notification = notify_works(incident, zone, actor=request.user)
+        except ValidationError as error:
+            _flash_errors(request, error, pk)
+        else:
+            messages.success(
+                request,
+                _("Works notified (%(contact)s): %(state)s.")
+                % {"contact": notification.contact, "state": notification.get_state_display().lower()},
+            )
     return redirect(reverse("web:triage-incident", args=[pk]))
