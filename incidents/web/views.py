@@ -48,6 +48,7 @@ def map_config(request, state: MapState) -> dict:
             "works": reverse("works-zone-list"),
             "segments": reverse("street-segment-list"),
             "worksImpact": reverse("works-impact"),
+            "worksPage": reverse("web:works", args=[0]).replace("/0/", "/{id}/"),
             "streets": reverse("web:streets"),
             "list": reverse("web:list"),
             "triage": reverse("web:triage"),

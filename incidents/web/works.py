@@ -157,9 +157,9 @@ def works_view(request, pk: int):
 
 
 @require_GET
-def works_export_view(request, pk: int, output: str):
+def works_export_view(request, pk: int, format: str):
     """The incidents of the page, whole, as the incidents layer publishes them (GeoJSON or CSV)."""
-    if output not in ("csv", "geojson"):
+    if format not in ("csv", "geojson"):
         raise Http404
     zone = get_object_or_404(WorksZone, pk=pk)
     radius_m = settings.INCIDENTS_WORKS_RADIUS_M
@@ -173,6 +173,6 @@ def works_export_view(request, pk: int, output: str):
         incidents,
         Page(limit=None, offset=0),
         lambda matched, returned: {**members, "total": matched.total},
-        output=output,
+        output=format,
         content_type=GEOJSON,
     )

@@ -344,7 +344,9 @@ async function openWorks(feature, latlng) {
   state.selected = `works:${feature.id}`;
   updateLinks();
   const node = el("article", {class: "popup works-popup", dataset: {works: feature.id}},
-    el("h2", {}, feature.properties.title || feature.properties.reference || `#${feature.id}`));
+    el("h2", {}, feature.properties.title || feature.properties.reference || `#${feature.id}`),
+    el("p", {}, el("a", {class: "works-page-link", href: config.urls.worksPage.replace("{id}", String(feature.id))},
+      _("The works site's page: timeline, incidents, export"))));
   openPopup(latlng, node);
   try {
     // Ranking features carry few properties: read the zone itself.
