@@ -329,3 +329,48 @@ def test_triage_flow_end_to_end(live_server, browser, make_incident, make_post, 
     shot(page, "triage-metrics.png")
     assert Incident.objects.get(pk=elsewhere.pk).status == "new"
     assert browser.page_errors == []
+
+
+def test_works_page_of_the_demos_busiest_site_shows_the_chart_and_its_table(live_server, playwright, tmp_path):
+    """Read without JavaScript, as a screen reader or a text browser gets it; then reached from the map."""
+    from django.db.models import Count
+
+    from incidents.models import WorksZoneNeighbour
+
+    call_command("load_demo", verbosity=0)
+    busiest = (
+        WorksZoneNeighbour.objects.values("works_zone").annotate(n=Count("incident")).order_by("-n", "works_zone")[0]
+    )
+    zone_id = busiest["works_zone"]
+    context = launch(playwright, str(tmp_path / "no-js"), locale="en-GB", java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/works/{zone_id}/")
+        chart = page.locator("#chart-1 svg")
+        assert chart.is_visible()
+        assert chart.get_attribute("role") == "img"
+        assert page.locator("#chart-1 svg rect[fill]").count() >= 1
+        assert page.locator("#chart-2 svg").is_visible()
+        table = page.locator("#chart-1-table")
+        assert table.is_visible()
+        totals = [int(text) for text in table.locator("tbody tr td:last-child").all_inner_texts()]
+        listed = page.locator("#works-incidents tbody tr").count()
+        assert listed > 0
+        assert sum(totals) == listed  # the chart counts the incidents the page lists
+        assert page.get_by_role("img", name="Reports by category").count() == 1
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "works-page.png"), full_page=True)
+    finally:
+        context.close()
+
+    # The map's popup of the zone links to the page.
+    browser = launch(playwright, str(tmp_path / "js"), locale="en-GB")
+    browser.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = browser.new_page()
+        page.goto(f"{live_server.url}/?sel=works:{zone_id}")
+        link = page.wait_for_selector(f".works-popup[data-works='{zone_id}'] a.works-page-link")
+        assert link.get_attribute("href") == f"/works/{zone_id}/"
+    finally:
+        browser.close()
