@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# The radius of the works impact table is a function of the schema (not a row a flush of the
+# tables would lose), replaced by incidents.publish.works_impact.rebuild(); NULL: not built.
 # The works impact table follows incidents and works zones in the statement that changes
 # them (incidents.publish.works_impact): one run per statement over its transition
 # tables. An incident inserted or moved, a zone inserted or whose impact area changed, is
@@ -16,13 +18,15 @@ from django.db import migrations, models
 # first); an incident that only gains an earlier first report or another category has
 # its rows copied again.
 NEIGHBOURS = """
+CREATE FUNCTION incidents_works_impact_radius() RETURNS float8 LANGUAGE sql STABLE AS 'SELECT NULL::float8';
+
 CREATE FUNCTION incidents_neighbours_measure(incident_ids bigint[], zone_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO incidents_workszoneneighbour (incident_id, works_zone_id, first_post_at, category, distance_m)
     SELECT i.id, w.id, i.first_post_at, i.category, ST_Distance((i.location)::geography, (w.impact_area)::geography)
     FROM incidents_incident i JOIN incidents_workszone w
       ON ST_DWithin((i.location)::geography, (w.impact_area)::geography,
-                    (SELECT radius_m FROM incidents_worksimpacttable WHERE id = 1))
+                    incidents_works_impact_radius())
     WHERE (incident_ids IS NULL OR i.id = ANY(incident_ids)) AND (zone_ids IS NULL OR w.id = ANY(zone_ids))
 $$;
 
@@ -90,13 +94,15 @@ DROP FUNCTION incidents_neighbours_incident_updated();
 DROP FUNCTION incidents_neighbours_zone_inserted();
 DROP FUNCTION incidents_neighbours_zone_updated();
 DROP FUNCTION incidents_neighbours_measure(bigint[], bigint[]);
+DROP FUNCTION incidents_works_impact_radius();
 """
 
 
 def build_works_impact_table(apps, schema_editor):
     radius = float(settings.INCIDENTS_WORKS_RADIUS_M)
     schema_editor.execute(
-        "INSERT INTO incidents_worksimpacttable (id, radius_m, built_at) VALUES (1, %s, now())", [radius]
+        "CREATE OR REPLACE FUNCTION incidents_works_impact_radius() RETURNS float8 LANGUAGE sql STABLE "
+        f"AS 'SELECT {radius!r}::float8'"
     )
     schema_editor.execute("SELECT incidents_neighbours_measure(NULL, NULL)")
 
@@ -161,19 +167,6 @@ class Migration(migrations.Migration):
                 'verbose_name': 'subscription delivery',
                 'verbose_name_plural': 'subscription deliveries',
                 'ordering': ['id'],
-            },
-        ),
-        migrations.CreateModel(
-            name='WorksImpactTable',
-            fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, editable=False, primary_key=True, serialize=False)),
-                ('radius_m', models.FloatField(help_text='Metres around each impact area within which incidents are kept.', verbose_name='radius')),
-                ('built_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='built at')),
-            ],
-            options={
-                'verbose_name': 'works impact table',
-                'verbose_name_plural': 'works impact tables',
-                'constraints': [models.CheckConstraint(condition=models.Q(('id', 1)), name='worksimpacttable_single_row'), models.CheckConstraint(condition=models.Q(('radius_m__gte', 0)), name='worksimpacttable_radius_non_negative')],
             },
         ),
         migrations.CreateModel(

@@ -2,7 +2,7 @@
 
 from .areas import District, ServiceArea
 from .changes import IncidentChange
-from .impact import WorksImpactTable, WorksZoneNeighbour
+from .impact import WorksZoneNeighbour
 from .incidents import Incident, IncidentEvent, IncidentStatus, IncidentWorksZone
 from .posts import LocationMethod, Post, PostState, PostWorksZone, Repost
 from .replies import IncidentReply, ReplyState, ReplyTemplate
@@ -41,7 +41,6 @@ __all__ = [
     "StreetSegment",
     "Subscription",
     "SubscriptionDelivery",
-    "WorksImpactTable",
     "WorksNotification",
     "WorksStatus",
     "WorksZone",

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib.gis.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.categories import Category
@@ -14,8 +13,8 @@ class WorksZoneNeighbour(models.Model):
     row copies what those counts filter on (the incident's first report and category)
     and measures the distance once, so a zone's counts for any time window are an index
     range instead of spheroid distances to every incident around. Rows are written in
-    the transaction that moves an incident or changes a zone; the radius they were
-    measured for is :class:`WorksImpactTable`'s.
+    the statement that moves an incident or changes a zone (database triggers); the radius
+    they were measured for is the database function ``incidents_works_impact_radius()``.
     """
 
     pk = models.CompositePrimaryKey("incident_id", "works_zone_id")
@@ -43,24 +42,3 @@ class WorksZoneNeighbour(models.Model):
                 name="workszoneneighbour_zone_first",
             ),
         ]
-
-
-class WorksImpactTable(models.Model):
-    """The one row saying for which radius :class:`WorksZoneNeighbour` was built."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
-    radius_m = models.FloatField(
-        _("radius"), help_text=_("Metres around each impact area within which incidents are kept.")
-    )
-    built_at = models.DateTimeField(_("built at"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("works impact table")
-        verbose_name_plural = _("works impact tables")
-        constraints = [
-            models.CheckConstraint(condition=models.Q(id=1), name="worksimpacttable_single_row"),
-            models.CheckConstraint(condition=models.Q(radius_m__gte=0), name="worksimpacttable_radius_non_negative"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.radius_m:g} m"

@@ -4,8 +4,8 @@ The works impact table: which incidents lie near which works zone, kept as rows.
 Counting the incidents near a zone before and during its works used to measure spheroid
 distances from the zone's impact area to every incident around it, for every zone of a
 ranking: about two seconds at a million incidents. :class:`WorksZoneNeighbour` keeps, for
-each incident within ``radius_m`` (:class:`WorksImpactTable`, built with
-``INCIDENTS_WORKS_RADIUS_M``) of a zone's impact area, the incident's first report,
+each incident within a radius (``INCIDENTS_WORKS_RADIUS_M`` when it was built, kept in the
+schema as the function ``incidents_works_impact_radius()``) of a zone's impact area, the incident's first report,
 category and distance; a count for any time window is then a range of one zone's
 index. The counts are those of the distance queries (:mod:`incidents.api.impact`):
 
@@ -34,10 +34,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from incidents.geo import geog
-from incidents.models import Incident, WorksImpactTable, WorksZone, WorksZoneNeighbour
+from incidents.models import Incident, WorksZone, WorksZoneNeighbour
 
 NEIGHBOUR = WorksZoneNeighbour._meta.db_table
-TABLE = WorksImpactTable._meta.db_table
 INCIDENT = Incident._meta.db_table
 WORKS = WorksZone._meta.db_table
 
@@ -45,16 +44,25 @@ WORKS = WorksZone._meta.db_table
 _NEAR = f"ST_DWithin({geog('i.location')}, {geog('z.impact_area')}, %(radius)s)"
 # Rows whose stored distance is this close to the radius asked for are measured again (metres).
 BOUNDARY_M = 1e-3
-# The database function (migration 0011) that measures incidents against zones, as the triggers do.
+# Database functions (migration 0011): the one that measures incidents against zones, as the
+# triggers do, and the radius the table is built for (NULL: not built).
 MEASURE = "incidents_neighbours_measure"
+RADIUS = "incidents_works_impact_radius"
 
 
 def table_radius() -> float | None:
     """The radius the table was built for, or None when it was never built."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT radius_m FROM {TABLE} WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else None
+        cursor.execute(f"SELECT {RADIUS}()")
+        return cursor.fetchone()[0]
+
+
+def set_table_radius(cursor, radius_m: float | None) -> None:
+    """Declare the radius the table holds (None: the table is off, distances are measured)."""
+    value = "NULL" if radius_m is None else repr(float(radius_m))
+    cursor.execute(
+        f"CREATE OR REPLACE FUNCTION {RADIUS}() RETURNS float8 LANGUAGE sql STABLE AS 'SELECT {value}::float8'"
+    )
 
 
 def within_sql(alias: str, radius: str) -> str:
@@ -75,11 +83,7 @@ def rebuild(radius_m: float | None = None) -> int:
     """Fill the table again for ``radius_m`` (default ``INCIDENTS_WORKS_RADIUS_M``); return its rows."""
     radius_m = settings.INCIDENTS_WORKS_RADIUS_M if radius_m is None else float(radius_m)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {TABLE} (id, radius_m, built_at) VALUES (1, %s, now())
-            ON CONFLICT (id) DO UPDATE SET radius_m = EXCLUDED.radius_m, built_at = EXCLUDED.built_at""",
-            [radius_m],
-        )
+        set_table_radius(cursor, radius_m)
         cursor.execute(f"DELETE FROM {NEIGHBOUR}")  # not TRUNCATE: the caller may hold deferred checks on it
         cursor.execute(f"SELECT {MEASURE}(NULL, NULL)")
         cursor.execute(f"ANALYZE {NEIGHBOUR}")

@@ -12,8 +12,8 @@ from django.db import connection
 
 from incidents.api.impact import rank_zones, zone_impact
 from incidents.categories import Category
-from incidents.models import Incident, WorksImpactTable, WorksZone, WorksZoneNeighbour
-from incidents.publish.works_impact import rebuild
+from incidents.models import Incident, WorksZone, WorksZoneNeighbour
+from incidents.publish.works_impact import rebuild, set_table_radius, table_radius
 from incidents.services.works import refresh_impact_areas
 from tests.conftest import CAPITOLE, offset, paris
 
@@ -22,22 +22,17 @@ pytestmark = pytest.mark.django_db
 CATEGORIES = [code for code, _ in Category.choices]
 
 
-@pytest.fixture(autouse=True)
-def _table_built(db):
-    # A transactional test elsewhere flushes every table, the migration's row with them.
-    if not WorksImpactTable.objects.exists():
-        rebuild()
-
-
 @contextlib.contextmanager
 def measured():
     """The distance queries of before the table: the same functions with the table switched off."""
-    table = WorksImpactTable.objects.get()
-    WorksImpactTable.objects.all().delete()
+    radius = table_radius()
+    with connection.cursor() as cursor:
+        set_table_radius(cursor, None)
     try:
         yield
     finally:
-        WorksImpactTable.objects.create(id=1, radius_m=table.radius_m, built_at=table.built_at)
+        with connection.cursor() as cursor:
+            set_table_radius(cursor, radius)
 
 
 def counts(impact: dict) -> dict:
@@ -151,7 +146,7 @@ def test_pipeline_and_importers_keep_the_table(db):
 def test_rebuild_for_another_radius(city):
     counted = rank_zones(paris(2014, 1, 1), paris(2014, 12, 31), 150.0, limit=100)
     assert rebuild(150.0) > WorksZoneNeighbour.objects.filter(distance_m__lte=100).count()
-    assert WorksImpactTable.objects.get().radius_m == 150.0
+    assert table_radius() == 150.0
     with connection.cursor() as cursor:
         cursor.execute("SELECT max(distance_m) FROM incidents_workszoneneighbour")
         assert 100 < cursor.fetchone()[0] <= 150
@@ -166,6 +161,6 @@ def test_rebuild_command(city):
     out = StringIO()
     call_command("rebuild_works_impact", "--radius", "120", stdout=out)
     assert "within 120 m" in out.getvalue()
-    assert WorksImpactTable.objects.get().radius_m == 120
+    assert table_radius() == 120
     with pytest.raises(CommandError, match="between 0 and 5000"):
         call_command("rebuild_works_impact", "--radius", "-3")
