@@ -17,35 +17,29 @@ from django.db import migrations, models
 # measured (the predicate of the distance queries: ST_DWithin on geography, incident
 # first); an incident that only gains an earlier first report or another category has
 # its rows copied again.
-NEIGHBOURS = """
+# Incident row i near zone row w: the predicate of the distance queries (geography, incident first).
+_NEAR = "ST_DWithin((i.location)::geography, (w.impact_area)::geography, incidents_works_impact_radius())"
+_MEASURED = (
+    "INSERT INTO incidents_workszoneneighbour (incident_id, works_zone_id, first_post_at, category, distance_m) "
+    "SELECT i.id, w.id, i.first_post_at, i.category, ST_Distance((i.location)::geography, (w.impact_area)::geography)"
+)
+NEIGHBOURS = f"""
 CREATE FUNCTION incidents_works_impact_radius() RETURNS float8 LANGUAGE sql STABLE AS 'SELECT NULL::float8';
 
-CREATE FUNCTION incidents_neighbours_measure(incident_ids bigint[], zone_ids bigint[]) RETURNS void
-LANGUAGE sql AS $$
-    INSERT INTO incidents_workszoneneighbour (incident_id, works_zone_id, first_post_at, category, distance_m)
-    SELECT i.id, w.id, i.first_post_at, i.category, ST_Distance((i.location)::geography, (w.impact_area)::geography)
-    FROM incidents_incident i JOIN incidents_workszone w
-      ON ST_DWithin((i.location)::geography, (w.impact_area)::geography,
-                    incidents_works_impact_radius())
-    WHERE (incident_ids IS NULL OR i.id = ANY(incident_ids)) AND (zone_ids IS NULL OR w.id = ANY(zone_ids))
-$$;
-
 CREATE FUNCTION incidents_neighbours_incident_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE ids bigint[];
 BEGIN
-    SELECT array_agg(id) INTO ids FROM inserted;
-    IF ids IS NOT NULL THEN PERFORM incidents_neighbours_measure(ids, NULL); END IF;
+    {_MEASURED} FROM inserted i JOIN incidents_workszone w ON {_NEAR};
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION incidents_neighbours_incident_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE moved bigint[];
 BEGIN
-    SELECT array_agg(n.id) INTO moved FROM before o JOIN after n ON n.id = o.id WHERE NOT n.location ~= o.location;
-    IF moved IS NOT NULL THEN
-        DELETE FROM incidents_workszoneneighbour WHERE incident_id = ANY(moved);
-        PERFORM incidents_neighbours_measure(moved, NULL);
-    END IF;
+    -- Moved: measured again.
+    DELETE FROM incidents_workszoneneighbour r USING before o JOIN after n ON n.id = o.id
+    WHERE r.incident_id = n.id AND NOT n.location ~= o.location;
+    {_MEASURED} FROM before o JOIN after i ON i.id = o.id JOIN incidents_workszone w ON {_NEAR}
+    WHERE NOT i.location ~= o.location;
+    -- Still in place: copies refreshed.
     UPDATE incidents_workszoneneighbour r SET first_post_at = n.first_post_at, category = n.category
     FROM before o JOIN after n ON n.id = o.id
     WHERE r.incident_id = n.id AND n.location ~= o.location
@@ -54,22 +48,17 @@ BEGIN
 END $$;
 
 CREATE FUNCTION incidents_neighbours_zone_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE ids bigint[];
 BEGIN
-    SELECT array_agg(id) INTO ids FROM inserted;
-    IF ids IS NOT NULL THEN PERFORM incidents_neighbours_measure(NULL, ids); END IF;
+    {_MEASURED} FROM inserted w JOIN incidents_incident i ON {_NEAR};
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION incidents_neighbours_zone_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE moved bigint[];
 BEGIN
-    SELECT array_agg(n.id) INTO moved FROM before o JOIN after n ON n.id = o.id
-    WHERE ST_AsEWKB(n.impact_area) IS DISTINCT FROM ST_AsEWKB(o.impact_area);
-    IF moved IS NOT NULL THEN
-        DELETE FROM incidents_workszoneneighbour WHERE works_zone_id = ANY(moved);
-        PERFORM incidents_neighbours_measure(NULL, moved);
-    END IF;
+    DELETE FROM incidents_workszoneneighbour r USING before o JOIN after n ON n.id = o.id
+    WHERE r.works_zone_id = n.id AND ST_AsEWKB(n.impact_area) IS DISTINCT FROM ST_AsEWKB(o.impact_area);
+    {_MEASURED} FROM before o JOIN after w ON w.id = o.id JOIN incidents_incident i ON {_NEAR}
+    WHERE ST_AsEWKB(w.impact_area) IS DISTINCT FROM ST_AsEWKB(o.impact_area);
     RETURN NULL;
 END $$;
 
@@ -93,7 +82,6 @@ DROP FUNCTION incidents_neighbours_incident_inserted();
 DROP FUNCTION incidents_neighbours_incident_updated();
 DROP FUNCTION incidents_neighbours_zone_inserted();
 DROP FUNCTION incidents_neighbours_zone_updated();
-DROP FUNCTION incidents_neighbours_measure(bigint[], bigint[]);
 DROP FUNCTION incidents_works_impact_radius();
 """
 
@@ -104,7 +92,7 @@ def build_works_impact_table(apps, schema_editor):
         "CREATE OR REPLACE FUNCTION incidents_works_impact_radius() RETURNS float8 LANGUAGE sql STABLE "
         f"AS 'SELECT {radius!r}::float8'"
     )
-    schema_editor.execute("SELECT incidents_neighbours_measure(NULL, NULL)")
+    schema_editor.execute(f"{_MEASURED} FROM incidents_workszone w JOIN incidents_incident i ON {_NEAR}")
 
 
 class Migration(migrations.Migration):

@@ -44,9 +44,7 @@ WORKS = WorksZone._meta.db_table
 _NEAR = f"ST_DWithin({geog('i.location')}, {geog('z.impact_area')}, %(radius)s)"
 # Rows whose stored distance is this close to the radius asked for are measured again (metres).
 BOUNDARY_M = 1e-3
-# Database functions (migration 0011): the one that measures incidents against zones, as the
-# triggers do, and the radius the table is built for (NULL: not built).
-MEASURE = "incidents_neighbours_measure"
+# The database function (migration 0011) giving the radius the table is built for (NULL: not built).
 RADIUS = "incidents_works_impact_radius"
 
 
@@ -85,7 +83,12 @@ def rebuild(radius_m: float | None = None) -> int:
     with connection.cursor() as cursor:
         set_table_radius(cursor, radius_m)
         cursor.execute(f"DELETE FROM {NEIGHBOUR}")  # not TRUNCATE: the caller may hold deferred checks on it
-        cursor.execute(f"SELECT {MEASURE}(NULL, NULL)")
+        # As the triggers of migration 0011 measure (the predicate of the distance queries).
+        cursor.execute(
+            f"""INSERT INTO {NEIGHBOUR} (incident_id, works_zone_id, first_post_at, category, distance_m)
+            SELECT i.id, w.id, i.first_post_at, i.category, ST_Distance({geog("i.location")}, {geog("w.impact_area")})
+            FROM {WORKS} w JOIN {INCIDENT} i ON ST_DWithin({geog("i.location")}, {geog("w.impact_area")}, {RADIUS}())"""
+        )
         cursor.execute(f"ANALYZE {NEIGHBOUR}")
         cursor.execute(f"SELECT count(*) FROM {NEIGHBOUR}")
         return cursor.fetchone()[0]
