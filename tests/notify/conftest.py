@@ -19,7 +19,8 @@ from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from tests.pipeline.conftest import push  # noqa: F401 (the pipeline's fixture, for these tests too)
+from tests.pipeline.conftest import push  # noqa: F401 (the pipeline's fixtures, for these tests too)
+from tests.pipeline.test_celery import celery_worker  # noqa: F401
 
 # Short delays: the first retry after 50 ms, then 100, 200 ...
 RETRY_SECONDS = 0.05
