@@ -6,18 +6,17 @@ for anonymous callers) plus links back to the service (``INCIDENTS_SITE_URL``).
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from incidents.categories import Category
 from incidents.models import DeliveryEvent, IncidentStatus, Subscription, SubscriptionDelivery
+from incidents.web.state import selected_on_map
 
 # Posts quoted in an e-mail (the latest ones).
 QUOTED_POSTS = 3
@@ -30,8 +29,8 @@ def absolute(path: str) -> str:
 def map_url(feature: dict) -> str:
     """The map centred on the incident of ``feature`` (a GeoJSON Feature of the API), selected."""
     lon, lat = feature["geometry"]["coordinates"]
-    day = (parse_datetime(feature["properties"]["last_post_at"]) or dt.datetime.now(dt.UTC)).date()
-    return absolute(f"{reverse('web:map')}?lat={lat:.5f}&lon={lon:.5f}&z=17&asof={day}&sel=incident:{feature['id']}")
+    day = timezone.localdate(parse_datetime(feature["properties"]["last_post_at"]))
+    return absolute(selected_on_map("incident", feature["id"], lon, lat, day))
 
 
 def incident_summary(feature: dict) -> dict:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Incident, ReplyState, WorksNotification, WorksZone
 from incidents.notify.messages import absolute
+from incidents.web.state import selected_on_map
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +38,8 @@ def notification_text(incident: Incident, zone: WorksZone) -> tuple[str, str]:
         for url in post.media_urls
         if url.startswith(("https://", "http://"))
     ][:PHOTOS_MAX]
-    day = incident.last_post_at.date().isoformat()
-    map_url = absolute(
-        f"{reverse('web:map')}?lat={incident.location.y:.5f}&lon={incident.location.x:.5f}&z=18&asof={day}"
-        f"&sel=incident:{incident.pk}"
-    )
+    day = timezone.localdate(incident.last_post_at)
+    map_url = absolute(selected_on_map("incident", incident.pk, incident.location.x, incident.location.y, day, 18))
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("Incident #%(id)s near your works site: %(category)s") % {
             "id": incident.pk,

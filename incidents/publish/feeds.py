@@ -18,7 +18,7 @@ from django.contrib.syndication.views import Feed
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
@@ -27,6 +27,7 @@ from incidents.api.filters import apply_filters
 from incidents.api.layers import INCIDENTS
 from incidents.models import Incident, WorksZone
 from incidents.publish.works_impact import near_zone
+from incidents.web.state import selected_on_map
 
 GEORSS = "http://www.georss.org/georss"
 DEFAULT_ENTRIES, MAX_ENTRIES = 50, 500
@@ -113,11 +114,8 @@ class IncidentsFeed(Feed):
         }
 
     def item_link(self, item: Incident):
-        day = item.last_post_at.date().isoformat()
-        return (
-            f"{reverse('web:map')}?lat={item.location.y:.5f}&lon={item.location.x:.5f}&z=17&asof={day}"
-            f"&sel=incident:{item.pk}"
-        )
+        day = timezone.localdate(item.last_post_at)
+        return selected_on_map("incident", item.pk, item.location.x, item.location.y, day)
 
     def item_guid(self, item: Incident):
         return settings.INCIDENTS_SITE_URL + reverse("incident-detail", args=[item.pk])

@@ -17,6 +17,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import Max
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 
 from incidents.api.filters import parse_bbox
@@ -141,3 +142,8 @@ class MapState:
         for key, value in changes.items():
             params[key] = str(value)
         return params.urlencode(safe=",")
+
+
+def selected_on_map(kind: str, pk: int, lon: float, lat: float, day: dt.date, zoom: int = 17) -> str:
+    """The map's path, centred on a feature and with it selected (``kind``: incident or works), as of ``day``."""
+    return f"{reverse('web:map')}?lat={lat:.5f}&lon={lon:.5f}&z={zoom}&asof={day.isoformat()}&sel={kind}:{pk}"
