@@ -16,7 +16,7 @@ from django.db import migrations, models
 # tables. An incident inserted or moved, a zone inserted or whose impact area changed, is
 # measured (the predicate of the distance queries: ST_DWithin on geography, incident
 # first); an incident that only gains an earlier first report or another category has
-# its rows copied again.
+# its rows copied again. JIT off: compiling these short joins costs more than running them.
 # Incident row i near zone row w: the predicate of the distance queries (geography, incident first).
 _NEAR = "ST_DWithin((i.location)::geography, (w.impact_area)::geography, incidents_works_impact_radius())"
 _MEASURED = (
@@ -26,13 +26,13 @@ _MEASURED = (
 NEIGHBOURS = f"""
 CREATE FUNCTION incidents_works_impact_radius() RETURNS float8 LANGUAGE sql STABLE AS 'SELECT NULL::float8';
 
-CREATE FUNCTION incidents_neighbours_incident_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION incidents_neighbours_incident_inserted() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     {_MEASURED} FROM inserted i JOIN incidents_workszone w ON {_NEAR};
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION incidents_neighbours_incident_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION incidents_neighbours_incident_updated() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     -- Moved: measured again.
     DELETE FROM incidents_workszoneneighbour r USING before o JOIN after n ON n.id = o.id
@@ -47,13 +47,13 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION incidents_neighbours_zone_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION incidents_neighbours_zone_inserted() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     {_MEASURED} FROM inserted w JOIN incidents_incident i ON {_NEAR};
     RETURN NULL;
 END $$;
 
-CREATE FUNCTION incidents_neighbours_zone_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION incidents_neighbours_zone_updated() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
     DELETE FROM incidents_workszoneneighbour r USING before o JOIN after n ON n.id = o.id
     WHERE r.works_zone_id = n.id AND ST_AsEWKB(n.impact_area) IS DISTINCT FROM ST_AsEWKB(o.impact_area);
