@@ -39,10 +39,9 @@ def zone_impact(zone: WorksZone, radius_m: float, categories: list[str] | None =
     during_end = max(end, start + MIN_PERIOD) if start <= now else start
     before_start = start - length
 
-    nearby = near_zone(zone, radius_m)
+    nearby = near_zone(zone, radius_m, before_start, during_end)
     if categories:
         nearby = nearby.filter(category__in=categories)
-    nearby = nearby.filter(first_post_at__gte=before_start, first_post_at__lt=during_end)
     before = Q(first_post_at__lt=start)
     during = Q(first_post_at__gte=start)
 

@@ -31,6 +31,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from incidents.geo import geog
@@ -97,11 +98,11 @@ def rebuild(radius_m: float | None = None) -> int:
 # --- reads ------------------------------------------------------------------------------
 
 
-def _from_table(radius_m: float, zone: str) -> str | None:
+def _from_table(radius_m: float, zone: str, radius: str = "%(radius)s") -> str | None:
     built = table_radius()
     if built is None or radius_m > built:
         return None
-    within = "true" if radius_m == built else within_sql("i", "%(radius)s")
+    within = "true" if radius_m == built else within_sql("i", radius)
     return f"{NEIGHBOUR} i WHERE i.works_zone_id = {zone} AND {within}"
 
 
@@ -116,14 +117,29 @@ def near_sql(radius_m: float, zone: str) -> str:
     return _from_table(radius_m, zone) or measured
 
 
-def near_zone(zone: WorksZone, radius_m: float):
-    """The incidents within ``radius_m`` of ``zone``'s impact area (an unordered queryset)."""
-    source = _from_table(radius_m, "%(zone)s")
+def near_zone(zone: WorksZone, radius_m: float, start: dt.datetime | None = None, end: dt.datetime | None = None):
+    """The incidents within ``radius_m`` of ``zone``'s impact area first reported in ``[start, end)`` (None: open).
+
+    An unordered queryset: from the table, one range of the zone's index and a look-up
+    per incident; else measured.
+    """
+    window = {
+        name: moment
+        for name, moment in (("first_post_at__gte", start), ("first_post_at__lt", end))
+        if moment is not None
+    }
+    # The zone's id and the radius are numbers: written into the subquery, which then takes
+    # Django's positional parameters (the window) alone.
+    source = _from_table(radius_m, str(int(zone.pk)), repr(float(radius_m)))
     if source is None:
-        return Incident.objects.near(zone.impact_area, radius_m).order_by()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT i.incident_id FROM {source}", {"zone": zone.pk, "radius": radius_m})
-        return Incident.objects.filter(pk__in=[incident_id for (incident_id,) in cursor.fetchall()])
+        return Incident.objects.near(zone.impact_area, radius_m).order_by().filter(**window)
+    bounds = "".join(
+        f" AND i.first_post_at {operator} %s"
+        for name, operator in (("first_post_at__gte", ">="), ("first_post_at__lt", "<"))
+        if name in window
+    )
+    rows = RawSQL(f"SELECT i.incident_id FROM {source}{bounds}", list(window.values()))  # noqa: S611 (numbers)
+    return Incident.objects.filter(pk__in=rows, **window)
 
 
 def reports_by_period(

@@ -109,8 +109,7 @@ def _charts(zone: WorksZone, timeline: Timeline, radius_m: float) -> list:
 
 
 def _nearby(zone: WorksZone, timeline: Timeline, radius_m: float):
-    start, end = timeline.window
-    return near_zone(zone, radius_m).filter(first_post_at__gte=start, first_post_at__lt=end)
+    return near_zone(zone, radius_m, *timeline.window)
 
 
 @require_GET
