@@ -9,7 +9,8 @@ benchmarks): the ranking ``/api/works-impact/?datetime=<a month>`` for random mo
 of the two generated years, and one zone's ``/api/works-zones/<id>/impact/`` for random
 zones — first read from the works impact table, then with the table switched off (its
 radius function set to NULL, restored at the end), which is exactly today's distance
-queries, in the same run. Every answer of one must equal the other's byte for byte.
+queries, in the same run: each request is sent both ways in turn, so that both see the
+same neighbours on a shared machine. Every answer of one must equal the other's byte for byte.
 Targets (issue 16): ranking p95 ≤ 100 ms, a zone's impact p95 ≤ 50 ms. ``--rebuild``
 first times a full rebuild of the table.
 """
@@ -40,15 +41,12 @@ def month(rng: random.Random) -> str:
     return f"{time.strftime(iso, time.gmtime(start))}/{time.strftime(iso, time.gmtime(start + 30 * 86400))}"
 
 
-def timed(paths: list[str]) -> tuple[list[float], list[bytes]]:
-    samples, bodies = [], []
-    for path in paths:
-        started = time.perf_counter()
-        status, body = get(PORT, path)
-        samples.append((time.perf_counter() - started) * 1000)
-        assert status == 200, (path, status, body[:300])
-        bodies.append(body)
-    return samples, bodies
+def timed(path: str) -> tuple[float, bytes]:
+    started = time.perf_counter()
+    status, body = get(PORT, path)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert status == 200, (path, status, body[:300])
+    return elapsed, body
 
 
 def line(name: str, samples: list[float]) -> str:
@@ -58,7 +56,7 @@ def line(name: str, samples: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--windows", type=int, default=40, help="month windows ranked (default 40)")
+    parser.add_argument("--windows", type=int, default=30, help="month windows ranked (default 30)")
     parser.add_argument("--zones", type=int, default=100, help="zones whose impact is asked (default 100)")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--rebuild", action="store_true", help="time a full rebuild of the table first")
@@ -82,25 +80,30 @@ def main() -> None:
     zone_ids = sorted(WorksZone.objects.values_list("pk", flat=True))
     impact = [f"/api/works-zones/{zone_id}/impact/" for zone_id in rng.sample(zone_ids, min(args.zones, len(zone_ids)))]
 
-    results = {}
+    modes = (("table", radius), ("distance queries (today)", None))
+    results = {mode: ([], [], [], []) for mode, _ in modes}  # ranking ms, bodies; zone ms, bodies
     with gunicorn("cityincidents.wsgi", PORT, python=Path(sys.executable), env=django_env(), ready_path="/api/",
                   log=ROOT / "bench" / "out" / "gunicorn-impact.log"):  # fmt: skip
         get(PORT, ranking[0])  # a first request warms the worker up
         try:
-            for mode, table in (("table", radius), ("distance queries (today)", None)):
-                with connection.cursor() as cursor:
-                    set_table_radius(cursor, table)  # committed: the server's next queries see it
-                results[mode] = (timed(ranking), timed(impact))
+            for kind, paths in ((0, ranking), (2, impact)):
+                for path in paths:
+                    for mode, table in modes:
+                        with connection.cursor() as cursor:
+                            set_table_radius(cursor, table)  # committed: the server's next query sees it
+                        elapsed, body = timed(path)
+                        results[mode][kind].append(elapsed)
+                        results[mode][kind + 1].append(body)
         finally:
             with connection.cursor() as cursor:
                 set_table_radius(cursor, radius)
 
     print("end to end over HTTP, one gunicorn worker:")
-    for mode, ((rank_ms, _), (zone_ms, _)) in results.items():
+    for mode, (rank_ms, _, zone_ms, _) in results.items():
         print(line(f"ranking, a month — {mode}", rank_ms))
         print(line(f"one zone's impact — {mode}", zone_ms))
-    (rank_table, rank_bodies), (zone_table, zone_bodies) = results["table"]
-    (rank_live, rank_live_bodies), (zone_live, zone_live_bodies) = results["distance queries (today)"]
+    rank_table, rank_bodies, zone_table, zone_bodies = results["table"]
+    rank_live, rank_live_bodies, zone_live, zone_live_bodies = results["distance queries (today)"]
     same_ranking = sum(a == b for a, b in zip(rank_bodies, rank_live_bodies, strict=True))
     same_zones = sum(a == b for a, b in zip(zone_bodies, zone_live_bodies, strict=True))
     print(f"same answers: ranking {same_ranking}/{len(ranking)}, zone impact {same_zones}/{len(impact)}")
