@@ -33,17 +33,25 @@ BEGIN
 END $$;
 
 CREATE FUNCTION incidents_neighbours_incident_updated() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
+DECLARE
+    moved bigint[];
+    copied bigint[];
 BEGIN
-    -- Moved: measured again.
-    DELETE FROM incidents_workszoneneighbour r USING before o JOIN after n ON n.id = o.id
-    WHERE r.incident_id = n.id AND NOT n.location ~= o.location;
-    {_MEASURED} FROM before o JOIN after i ON i.id = o.id JOIN incidents_workszone w ON {_NEAR}
-    WHERE NOT i.location ~= o.location;
-    -- Still in place: copies refreshed.
-    UPDATE incidents_workszoneneighbour r SET first_post_at = n.first_post_at, category = n.category
+    -- One pass over the statement's rows; most updates (totals, priority, status) stop here.
+    SELECT array_agg(n.id) FILTER (WHERE NOT n.location ~= o.location),
+           array_agg(n.id) FILTER (WHERE n.location ~= o.location)
+    INTO moved, copied
     FROM before o JOIN after n ON n.id = o.id
-    WHERE r.incident_id = n.id AND n.location ~= o.location
-      AND (o.first_post_at <> n.first_post_at OR o.category <> n.category);
+    WHERE NOT n.location ~= o.location OR o.first_post_at <> n.first_post_at OR o.category <> n.category;
+    IF moved IS NOT NULL THEN  -- measured again
+        DELETE FROM incidents_workszoneneighbour WHERE incident_id = ANY(moved);
+        {_MEASURED} FROM unnest(moved) AS m(id) JOIN after i ON i.id = m.id JOIN incidents_workszone w ON {_NEAR};
+    END IF;
+    IF copied IS NOT NULL THEN  -- still in place: the copies refreshed
+        UPDATE incidents_workszoneneighbour r SET first_post_at = n.first_post_at, category = n.category
+        FROM unnest(copied) AS c(id) JOIN after n ON n.id = c.id
+        WHERE r.incident_id = n.id;
+    END IF;
     RETURN NULL;
 END $$;
 

@@ -144,6 +144,10 @@ def _attempt(rows: list[SubscriptionDelivery], report: DeliveryReport, now: dt.d
     except DeliveryError as error:
         _failed(rows, str(error), report)
         return
+    except Exception as error:  # a bug must not stop the other deliveries: logged, retried, then paused
+        logger.exception("delivery %s failed unexpectedly", first.delivery_id)
+        _failed(rows, f"{error.__class__.__name__}: {error}", report)
+        return
     sent_at = timezone.now()
     for row in rows:
         row.state, row.sent_at, row.attempts, row.last_error = DeliveryState.SENT, sent_at, row.attempts + 1, ""

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents.categories import Category
 from incidents.models import DeliveryEvent, IncidentStatus, Subscription, SubscriptionDelivery
@@ -82,7 +83,11 @@ def digest_email(subscription: Subscription, events: list[tuple[str, dict]]) -> 
         for _event, feature in events:
             latest[feature["id"]] = incident_summary(feature)
         incidents = list(latest.values())
-        subject = _("%(count)s incidents in your subscription today") % {"count": len(incidents)}
+        subject = ngettext(
+            "%(count)s incident in your subscription today",
+            "%(count)s incidents in your subscription today",
+            len(incidents),
+        ) % {"count": len(incidents)}
         return _message(subscription, "incidents/notify/digest_email.txt", {"incidents": incidents}, subject)
 
 
