@@ -18,17 +18,38 @@ from django.db import migrations, models
 # first); an incident that only gains an earlier first report or another category has
 # its rows copied again. JIT off: compiling these short joins costs more than running them.
 # Incident row i near zone row w: the predicate of the distance queries (geography, incident first).
-_NEAR = "ST_DWithin((i.location)::geography, (w.impact_area)::geography, incidents_works_impact_radius())"
-_MEASURED = (
-    "INSERT INTO incidents_workszoneneighbour (incident_id, works_zone_id, first_post_at, category, distance_m) "
+_RADIUS = "incidents_works_impact_radius()"
+_NEAR = f"ST_DWithin((i.location)::geography, (w.impact_area)::geography, {_RADIUS})"
+# The same rows, found from an incident through the zones' plain geometry index with a lon/lat box
+# that holds the radius (incidents.geo.planar_box), then measured on the spheroid: a third cheaper
+# than walking the geography index. Only away from the poles and the antimeridian.
+_DLAT = f"({_RADIUS} / 110000.0)"
+_NEAR_PLANAR = (
+    f"w.impact_area && ST_Expand(i.location, {_DLAT} / cos(radians(abs(ST_Y(i.location)) + {_DLAT})), {_DLAT}) "
+    f"AND _ST_DWithin((i.location)::geography, (w.impact_area)::geography, {_RADIUS})"
+)
+_PLANAR_HOLDS = "abs(ST_X(i.location)) <= 179 AND abs(ST_Y(i.location)) <= 80"
+_INSERT = "INSERT INTO incidents_workszoneneighbour (incident_id, works_zone_id, first_post_at, category, distance_m) "
+_SELECT = (
     "SELECT i.id, w.id, i.first_post_at, i.category, ST_Distance((i.location)::geography, (w.impact_area)::geography)"
 )
+_MEASURED = _INSERT + _SELECT
+
+
+def _measure_incidents(source: str) -> str:
+    """SQL: insert the pairs of the incidents of ``source`` (alias i) with the zones near them."""
+    return (
+        f"{_INSERT} {_SELECT} FROM {source} JOIN incidents_workszone w ON {_NEAR_PLANAR} WHERE {_PLANAR_HOLDS} "
+        f"UNION ALL {_SELECT} FROM {source} JOIN incidents_workszone w ON {_NEAR} WHERE NOT ({_PLANAR_HOLDS})"
+    )
+
+
 NEIGHBOURS = f"""
 CREATE FUNCTION incidents_works_impact_radius() RETURNS float8 LANGUAGE sql STABLE AS 'SELECT NULL::float8';
 
 CREATE FUNCTION incidents_neighbours_incident_inserted() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
-    {_MEASURED} FROM inserted i JOIN incidents_workszone w ON {_NEAR};
+    {_measure_incidents("inserted i")};
     RETURN NULL;
 END $$;
 
@@ -45,7 +66,7 @@ BEGIN
     WHERE NOT n.location ~= o.location OR o.first_post_at <> n.first_post_at OR o.category <> n.category;
     IF moved IS NOT NULL THEN  -- measured again
         DELETE FROM incidents_workszoneneighbour WHERE incident_id = ANY(moved);
-        {_MEASURED} FROM unnest(moved) AS m(id) JOIN after i ON i.id = m.id JOIN incidents_workszone w ON {_NEAR};
+        {_measure_incidents("unnest(moved) AS m(id) JOIN after i ON i.id = m.id")};
     END IF;
     IF copied IS NOT NULL THEN  -- still in place: the copies refreshed
         UPDATE incidents_workszoneneighbour r SET first_post_at = n.first_post_at, category = n.category
