@@ -65,7 +65,7 @@ def main() -> None:
     from django.db import connection
 
     from incidents.models import Incident, WorksZone, WorksZoneNeighbour
-    from incidents.publish.works_impact import rebuild, set_table_radius, table_radius
+    from incidents.publish.works_impact import catch_up, rebuild, set_table_radius, table_radius
 
     incidents, zones = Incident.objects.count(), WorksZone.objects.count()
     print(f"{incidents:,} incidents, {zones:,} works zones")
@@ -73,6 +73,11 @@ def main() -> None:
         started = time.perf_counter()
         rows = rebuild()
         print(f"rebuild of the works impact table: {rows:,} rows in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    caught = catch_up()
+    print(
+        f"measured {caught:,} incidents queued since the table was last read in {time.perf_counter() - started:.1f} s"
+    )
     radius = table_radius()
     print(f"works impact table: {WorksZoneNeighbour.objects.count():,} incident–zone pairs within {radius:g} m")
     rng = random.Random(args.seed)

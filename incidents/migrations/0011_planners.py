@@ -11,12 +11,13 @@ from django.db import migrations, models
 
 # The radius of the works impact table is a function of the schema (not a row a flush of the
 # tables would lose), replaced by incidents.publish.works_impact.rebuild(); NULL: not built.
-# The works impact table follows incidents and works zones in the statement that changes
-# them (incidents.publish.works_impact): one run per statement over its transition
-# tables. An incident inserted or moved, a zone inserted or whose impact area changed, is
-# measured (the predicate of the distance queries: ST_DWithin on geography, incident
-# first); an incident that only gains an earlier first report or another category has
-# its rows copied again. JIT off: compiling these short joins costs more than running them.
+# The works impact table follows incidents and works zones from the statement that changes
+# them (incidents.publish.works_impact), once per statement over its transition tables: an
+# incident inserted or moved is queued (incidents_worksimpactpending) and measured by the
+# next read of the table (the pipeline only writes its id); an incident that only gains an
+# earlier first report or another category has its rows copied again; a zone inserted or
+# whose impact area changed is measured at once (imports are rare). Measuring is the
+# predicate of the distance queries: ST_DWithin on geography, incident first. JIT off: compiling these short joins costs more than running them.
 # Incident row i near zone row w: the predicate of the distance queries (geography, incident first).
 _RADIUS = "incidents_works_impact_radius()"
 _NEAR = f"ST_DWithin((i.location)::geography, (w.impact_area)::geography, {_RADIUS})"
@@ -47,9 +48,16 @@ def _measure_incidents(source: str) -> str:
 NEIGHBOURS = f"""
 CREATE FUNCTION incidents_works_impact_radius() RETURNS float8 LANGUAGE sql STABLE AS 'SELECT NULL::float8';
 
+-- Measure the incidents ids (their rows replaced): what catching up with the pending ones does.
+CREATE FUNCTION incidents_works_impact_measure(ids bigint[]) RETURNS void LANGUAGE plpgsql SET jit = off AS $$
+BEGIN
+    DELETE FROM incidents_workszoneneighbour WHERE incident_id = ANY(ids);
+    {_measure_incidents("unnest(ids) AS m(id) JOIN incidents_incident i ON i.id = m.id")};
+END $$;
+
 CREATE FUNCTION incidents_neighbours_incident_inserted() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
 BEGIN
-    {_measure_incidents("inserted i")};
+    INSERT INTO incidents_worksimpactpending (incident_id) SELECT id FROM inserted ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
 
@@ -64,9 +72,8 @@ BEGIN
     INTO moved, copied
     FROM before o JOIN after n ON n.id = o.id
     WHERE NOT n.location ~= o.location OR o.first_post_at <> n.first_post_at OR o.category <> n.category;
-    IF moved IS NOT NULL THEN  -- measured again
-        DELETE FROM incidents_workszoneneighbour WHERE incident_id = ANY(moved);
-        {_measure_incidents("unnest(moved) AS m(id) JOIN after i ON i.id = m.id")};
+    IF moved IS NOT NULL THEN  -- to be measured again
+        INSERT INTO incidents_worksimpactpending (incident_id) SELECT unnest(moved) ON CONFLICT DO NOTHING;
     END IF;
     IF copied IS NOT NULL THEN  -- still in place: the copies refreshed
         UPDATE incidents_workszoneneighbour r SET first_post_at = n.first_post_at, category = n.category
@@ -111,6 +118,7 @@ DROP FUNCTION incidents_neighbours_incident_inserted();
 DROP FUNCTION incidents_neighbours_incident_updated();
 DROP FUNCTION incidents_neighbours_zone_inserted();
 DROP FUNCTION incidents_neighbours_zone_updated();
+DROP FUNCTION incidents_works_impact_measure(bigint[]);
 DROP FUNCTION incidents_works_impact_radius();
 """
 
@@ -261,6 +269,16 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='workszoneneighbour',
             constraint=models.CheckConstraint(condition=models.Q(('distance_m__gte', 0)), name='workszoneneighbour_distance_non_negative'),
+        ),
+        migrations.CreateModel(
+            name='WorksImpactPending',
+            fields=[
+                ('incident_id', models.BigIntegerField(primary_key=True, serialize=False, verbose_name='incident id')),
+            ],
+            options={
+                'verbose_name': 'incident to measure against works zones',
+                'verbose_name_plural': 'incidents to measure against works zones',
+            },
         ),
         migrations.RunSQL(NEIGHBOURS, NO_NEIGHBOURS),
         # Built for the radius of the works links (`manage.py rebuild_works_impact` after a change).

@@ -2,7 +2,7 @@
 
 from .areas import District, ServiceArea
 from .changes import IncidentChange
-from .impact import WorksZoneNeighbour
+from .impact import WorksImpactPending, WorksZoneNeighbour
 from .incidents import Incident, IncidentEvent, IncidentStatus, IncidentWorksZone
 from .posts import LocationMethod, Post, PostState, PostWorksZone, Repost
 from .replies import IncidentReply, ReplyState, ReplyTemplate
@@ -41,6 +41,7 @@ __all__ = [
     "StreetSegment",
     "Subscription",
     "SubscriptionDelivery",
+    "WorksImpactPending",
     "WorksNotification",
     "WorksStatus",
     "WorksZone",

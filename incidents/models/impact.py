@@ -42,3 +42,18 @@ class WorksZoneNeighbour(models.Model):
                 name="workszoneneighbour_zone_first",
             ),
         ]
+
+
+class WorksImpactPending(models.Model):
+    """An incident inserted or moved since the works impact table last measured it.
+
+    Written by the database (migration 0011's triggers) in the statement that inserts or
+    moves the incident; the next read of the table measures it and deletes this row
+    (``incidents.publish.works_impact.catch_up``), so the pipeline only writes an id.
+    """
+
+    incident_id = models.BigIntegerField(_("incident id"), primary_key=True)
+
+    class Meta:
+        verbose_name = _("incident to measure against works zones")
+        verbose_name_plural = _("incidents to measure against works zones")

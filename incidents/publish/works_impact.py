@@ -5,9 +5,9 @@ Counting the incidents near a zone before and during its works used to measure s
 distances from the zone's impact area to every incident around it, for every zone of a
 ranking: about two seconds at a million incidents. :class:`WorksZoneNeighbour` keeps, for
 each incident within a radius (``INCIDENTS_WORKS_RADIUS_M`` when it was built, kept in the
-schema as the function ``incidents_works_impact_radius()``) of a zone's impact area, the incident's first report,
-category and distance; a count for any time window is then a range of one zone's
-index. The counts are those of the distance queries (:mod:`incidents.api.impact`):
+schema as the function ``incidents_works_impact_radius()``) of a zone's impact area, the
+incident's first report, category and distance; a count for any time window is then a
+range of one zone's index. The counts are those of the distance queries (:mod:`incidents.api.impact`):
 
 - the rows are chosen with the same predicate, ``ST_DWithin(location, impact_area, radius)``
   on geography, so at the table's radius the same incidents are counted;
@@ -16,13 +16,15 @@ index. The counts are those of the distance queries (:mod:`incidents.api.impact`
   on the spheroid may disagree in the last digits);
 - a larger radius than the table's is answered by the distance queries.
 
-Kept current by the database itself, in the statement that changes what the rows copy:
-triggers (migration ``0011``) re-measure the incidents inserted or moved and the zones
-inserted or whose impact area changed, and copy a changed first report or category,
-once per statement over its transition tables — set-based, whatever writes them (the
-pipeline, an import, the admin, a bulk load), and nothing is measured for an incident
-that gains a post and stays put. :func:`rebuild` fills the table again for another radius
-(``manage.py rebuild_works_impact``, after a change of ``INCIDENTS_WORKS_RADIUS_M``).
+Kept current by the database itself, from the statement that changes what the rows copy
+(triggers of migration ``0011``, once per statement over its transition tables, whatever
+writes: the pipeline, an import, the admin, a bulk load): an incident inserted or moved
+is queued (:class:`~incidents.models.WorksImpactPending`, one id) and measured by the next
+read (:func:`catch_up`) — measuring cost the pipeline a tenth of its database time; a
+changed first report or category is copied at once; zones inserted or whose impact area
+changed are measured at once. An incident that gains a post and stays put costs nothing.
+:func:`rebuild` fills the table again for another radius (``manage.py
+rebuild_works_impact``, after a change of ``INCIDENTS_WORKS_RADIUS_M``).
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from incidents.geo import geog
-from incidents.models import Incident, WorksZone, WorksZoneNeighbour
+from incidents.models import Incident, WorksImpactPending, WorksZone, WorksZoneNeighbour
 
 NEIGHBOUR = WorksZoneNeighbour._meta.db_table
+PENDING = WorksImpactPending._meta.db_table
 INCIDENT = Incident._meta.db_table
 WORKS = WorksZone._meta.db_table
 
@@ -45,8 +48,10 @@ WORKS = WorksZone._meta.db_table
 _NEAR = f"ST_DWithin({geog('i.location')}, {geog('z.impact_area')}, %(radius)s)"
 # Rows whose stored distance is this close to the radius asked for are measured again (metres).
 BOUNDARY_M = 1e-3
-# The database function (migration 0011) giving the radius the table is built for (NULL: not built).
+# Database functions (migration 0011): the radius the table is built for (NULL: not built), and
+# the one that measures incidents against the zones (their rows replaced), as rebuilding does.
 RADIUS = "incidents_works_impact_radius"
+MEASURE = "incidents_works_impact_measure"
 
 
 def table_radius() -> float | None:
@@ -77,19 +82,31 @@ def within_sql(alias: str, radius: str) -> str:
         END"""
 
 
+def catch_up() -> int:
+    """Measure the incidents inserted or moved since the table was last read; return how many.
+
+    Each read of the table calls it first (in its own transaction): the pipeline only
+    queued their ids. Concurrent readers take turns on the queue's rows, so a reader never
+    counts from a table another is still filling.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {PENDING} RETURNING incident_id")
+        ids = sorted(incident_id for (incident_id,) in cursor.fetchall())
+        if ids:
+            cursor.execute(f"SELECT {MEASURE}(%s)", [ids])
+    return len(ids)
+
+
 @transaction.atomic
 def rebuild(radius_m: float | None = None) -> int:
     """Fill the table again for ``radius_m`` (default ``INCIDENTS_WORKS_RADIUS_M``); return its rows."""
     radius_m = settings.INCIDENTS_WORKS_RADIUS_M if radius_m is None else float(radius_m)
     with connection.cursor() as cursor:
         set_table_radius(cursor, radius_m)
-        cursor.execute(f"DELETE FROM {NEIGHBOUR}")  # not TRUNCATE: the caller may hold deferred checks on it
-        # As the triggers of migration 0011 measure (the predicate of the distance queries).
-        cursor.execute(
-            f"""INSERT INTO {NEIGHBOUR} (incident_id, works_zone_id, first_post_at, category, distance_m)
-            SELECT i.id, w.id, i.first_post_at, i.category, ST_Distance({geog("i.location")}, {geog("w.impact_area")})
-            FROM {WORKS} w JOIN {INCIDENT} i ON ST_DWithin({geog("i.location")}, {geog("w.impact_area")}, {RADIUS}())"""
-        )
+        # Not TRUNCATE: the caller may hold deferred checks on these tables.
+        cursor.execute(f"DELETE FROM {PENDING}")
+        cursor.execute(f"DELETE FROM {NEIGHBOUR}")
+        cursor.execute(f"SELECT {MEASURE}(array(SELECT id FROM {INCIDENT} ORDER BY id))")
         cursor.execute(f"ANALYZE {NEIGHBOUR}")
         cursor.execute(f"SELECT count(*) FROM {NEIGHBOUR}")
         return cursor.fetchone()[0]
@@ -102,6 +119,7 @@ def _from_table(radius_m: float, zone: str, radius: str = "%(radius)s") -> str |
     built = table_radius()
     if built is None or radius_m > built:
         return None
+    catch_up()
     within = "true" if radius_m == built else within_sql("i", radius)
     return f"{NEIGHBOUR} i WHERE i.works_zone_id = {zone} AND {within}"
 

@@ -336,8 +336,10 @@ def test_works_page_of_the_demos_busiest_site_shows_the_chart_and_its_table(live
     from django.db.models import Count
 
     from incidents.models import WorksZoneNeighbour
+    from incidents.publish.works_impact import catch_up
 
     call_command("load_demo", verbosity=0)
+    catch_up()
     busiest = (
         WorksZoneNeighbour.objects.values("works_zone").annotate(n=Count("incident")).order_by("-n", "works_zone")[0]
     )
