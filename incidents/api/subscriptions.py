@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework_gis.fields import GeometryField
 
 from incidents.api.rest import parse_id
+from incidents.api.schema import ref
 from incidents.categories import Affected, Category
 from incidents.models import District, EmailMode, Subscription, WorksZone
 from incidents.services.subscriptions import (
@@ -76,13 +77,28 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         return current
 
 
+_REFUSED = {401: ref("Error"), 429: ref("Error")}
+_MISSING = {404: ref("Error")}
+_INVALID = {400: ref("Error")}
+
+
 @extend_schema_view(
-    list=extend_schema(summary="Your subscriptions"),
-    create=extend_schema(summary="Subscribe to incidents in a place"),
-    retrieve=extend_schema(summary="One of your subscriptions"),
-    update=extend_schema(summary="Change one of your subscriptions"),
-    partial_update=extend_schema(summary="Change some fields of one of your subscriptions"),
-    destroy=extend_schema(summary="Delete one of your subscriptions"),
+    list=extend_schema(summary="Your subscriptions", responses={200: SubscriptionSerializer(many=True), **_REFUSED}),
+    create=extend_schema(
+        summary="Subscribe to incidents in a place", responses={201: SubscriptionSerializer, **_INVALID, **_REFUSED}
+    ),
+    retrieve=extend_schema(
+        summary="One of your subscriptions", responses={200: SubscriptionSerializer, **_MISSING, **_REFUSED}
+    ),
+    update=extend_schema(
+        summary="Change one of your subscriptions",
+        responses={200: SubscriptionSerializer, **_INVALID, **_MISSING, **_REFUSED},
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of one of your subscriptions",
+        responses={200: SubscriptionSerializer, **_INVALID, **_MISSING, **_REFUSED},
+    ),
+    destroy=extend_schema(summary="Delete one of your subscriptions", responses={204: None, **_MISSING, **_REFUSED}),
 )
 class SubscriptionViewSet(viewsets.ViewSet):
     """Owner only: each user sees and changes their own subscriptions."""

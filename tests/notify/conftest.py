@@ -64,6 +64,7 @@ def smtp(settings):
 class Received:
     headers: dict[str, str]
     body: bytes
+    at: float  # time.monotonic() when it arrived
 
     @property
     def delivery_id(self) -> str:
@@ -110,7 +111,7 @@ def receiver(settings) -> Callable[..., Receiver]:
                 expected = "sha256=" + hmac.new(state.secret.encode(), body, hashlib.sha256).hexdigest()
                 if not hmac.compare_digest(expected, self.headers.get("X-Cityincidents-Signature", "")):
                     state.bad_signatures += 1
-                state.received.append(Received(dict(self.headers), body))
+                state.received.append(Received(dict(self.headers), body, time.monotonic()))
                 status = state.statuses.pop(0) if state.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
