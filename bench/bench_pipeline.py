@@ -225,7 +225,7 @@ def _naive_loop(directory: Path, limit: int, locator) -> int:
     from incidents.sources.reader import open_file
 
     grace = dt.timedelta(hours=settings.INCIDENTS_WORKS_GRACE_HOURS)
-    window = dt.timedelta(hours=settings.INCIDENTS_GROUP_WINDOW_HOURS)
+    window = dt.timedelta(days=settings.INCIDENTS_GROUP_OPEN_DAYS)
     items = 0
     for name in FILES:
         for item in open_file(directory / name).items:

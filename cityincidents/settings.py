@@ -424,9 +424,6 @@ INCIDENTS_LISTEN_MAX_WAIT_S = env_float("INCIDENTS_LISTEN_MAX_WAIT_S", 60.0)
 INCIDENTS_LISTEN_MAX_PAGES = env_int("INCIDENTS_LISTEN_MAX_PAGES", 20)
 # How often the listener (manage.py listen, or Celery beat) looks for due channels and replies, in seconds.
 INCIDENTS_LISTEN_TICK_S = env_float("INCIDENTS_LISTEN_TICK_S", 10.0)
-# The service's public URL, named in the User-Agent of every request to the networks (their admins' contact).
-_PUBLIC_HOST = next((host.lstrip(".") for host in ALLOWED_HOSTS if host != "*" and not host.startswith("[")), "")
-INCIDENTS_SERVICE_URL = env_str("INCIDENTS_SERVICE_URL", f"https://{_PUBLIC_HOST or 'localhost'}/")
 # A reply the network did not take is tried again after this many seconds, doubling each time (with jitter) ...
 INCIDENTS_REPLY_BACKOFF_S = env_float("INCIDENTS_REPLY_BACKOFF_S", 30.0)
 # ... until this many seconds after its first attempt; then it is marked failed. Keep it under an hour:
@@ -442,3 +439,38 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": INCIDENTS_LISTEN_TICK_S},
     }
 }
+# --- Subscriptions, e-mail and webhooks (incidents/notify) -----------------------------------
+
+# E-mail goes through Django's mail framework: an SMTP server by default.
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_float("DJANGO_EMAIL_TIMEOUT", 30.0)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "cityincidents@localhost")
+# Where the service is reached from outside, without a trailing slash: links in e-mails and feeds made
+# without a request, and the contact named in the User-Agent of every request to the networks. By default
+# https:// and the first allowed host; the development server's address when none is set.
+_PUBLIC_HOST = next(
+    (host.lstrip(".") for host in ALLOWED_HOSTS if host not in ("*", "testserver") and not host.startswith("[")), ""
+)
+INCIDENTS_SITE_URL = env_str(
+    "INCIDENTS_SITE_URL", f"https://{_PUBLIC_HOST}" if _PUBLIC_HOST and not DEBUG else "http://127.0.0.1:8000"
+).rstrip("/")
+# A delivery that fails is tried again after this many seconds, then twice as long each time ...
+INCIDENTS_DELIVERY_RETRY_SECONDS = env_float("INCIDENTS_DELIVERY_RETRY_SECONDS", 30.0)
+# ... for this long after the event, in seconds; then it is given up and its subscription paused.
+INCIDENTS_DELIVERY_RETRY_FOR_SECONDS = env_float("INCIDENTS_DELIVERY_RETRY_FOR_SECONDS", 86400.0)
+# manage.py deliver looks for new deliveries this often, in seconds.
+INCIDENTS_DELIVERY_POLL_SECONDS = env_float("INCIDENTS_DELIVERY_POLL_SECONDS", 2.0)
+# Daily digests leave at this local hour (0-23).
+INCIDENTS_DIGEST_HOUR = env_int("INCIDENTS_DIGEST_HOUR", 7)
+# A webhook receiver has this long to answer, in seconds.
+INCIDENTS_WEBHOOK_TIMEOUT_SECONDS = env_float("INCIDENTS_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# Webhooks may only call public addresses unless this is on (a receiver on the city's own network, tests).
+INCIDENTS_WEBHOOK_ALLOW_PRIVATE = env_bool("INCIDENTS_WEBHOOK_ALLOW_PRIVATE", False)
+# The deliveries' Celery task lives beside the subscriptions, not in incidents/tasks.py.
+CELERY_IMPORTS = ("incidents.notify.tasks",)

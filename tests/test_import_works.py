@@ -392,6 +392,23 @@ class TestGenericWorks:
             "Point",
         }
 
+    def test_contact_through_map_and_kept_when_the_feed_has_none(self, tmp_path):
+        point = {"type": "Point", "coordinates": [1.44, 43.60]}
+        document = collection(
+            feature({"ref": "C1", "debut": "2024-03-01", "mail": "mailto:chantier@example.org"}, point),
+            feature({"ref": "C2", "debut": "2024-03-01", "mail": "pas une adresse"}, point),
+        )
+        maps = ["--map", "id=ref", "--map", "start=debut", "--map", "contact=mail"]
+        out = run("import_works", write_json(tmp_path / "contacts.geojson", document), *maps)
+        assert "contact 'pas une adresse' is not an e-mail address" in out
+        assert zone("C1", source="contacts").contact == "chantier@example.org"
+        # Staff set a contact; the same feed without contacts does not erase it.
+        WorksZone.objects.filter(source="contacts").update(contact="equipe@example.org")
+        document = collection(feature({"ref": "C1", "debut": "2024-03-02"}, point))
+        run("import_works", write_json(tmp_path / "contacts.geojson", document), *maps)
+        changed = zone("C1", source="contacts")
+        assert (changed.contact, changed.starts_at) == ("equipe@example.org", paris(2024, 3, 2, 0, 0))
+
     def test_as_of_makes_a_full_snapshot(self, tmp_path):
         first = collection(
             feature({"id": "a", "start": "2024-03-01"}, line((1.44, 43.60), (1.45, 43.60))),

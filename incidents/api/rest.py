@@ -41,7 +41,7 @@ from incidents.api.serializers import IncidentStatusChangeSerializer
 from incidents.models import Incident, WorksZone
 from incidents.publish import impact as impact_module
 from incidents.publish.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_range, clusters_geojson
-from incidents.publish.features import Matched, incident_posts, incident_works_zones
+from incidents.publish.features import Matched, feature_of, incident_detail
 from incidents.publish.filters import ClusterForm, ImpactForm, ImpactRankingForm
 from incidents.publish.impact import rank_zones, zone_impact
 from incidents.publish.layers import (
@@ -126,10 +126,7 @@ class LayerViewSet(JSONErrors, viewsets.ViewSet):
         )
 
     def feature(self, pk) -> dict:
-        text = self.layer.feature_texts(self.layer.queryset().filter(pk=parse_id(pk))).first()
-        if text is None:
-            raise Http404
-        return json.loads(text)
+        return _found(feature_of(self.layer, parse_id(pk)))
 
     def retrieve(self, request, pk=None):
         return self.feature_response(request, self.feature(pk))
@@ -207,6 +204,12 @@ WORKS_LAYER_VIEWSETS = [
 ]
 
 
+def _found(feature: dict | None) -> dict:
+    if feature is None:
+        raise Http404
+    return feature
+
+
 @extend_schema_view(
     list=list_schema(INCIDENTS),
     retrieve=detail_schema(INCIDENTS, "IncidentDetailFeature"),
@@ -227,11 +230,7 @@ class IncidentViewSet(LayerViewSet):
     layer = INCIDENTS
 
     def feature(self, pk) -> dict:
-        feature = super().feature(pk)
-        staff = sees_personal_data(self.request)
-        feature["properties"]["works_zones"] = incident_works_zones(feature["id"])
-        feature["properties"]["posts"] = incident_posts(feature["id"], staff=staff)
-        return feature
+        return _found(incident_detail(parse_id(pk), staff=sees_personal_data(self.request)))
 
     def partial_update(self, request, pk=None):
         incident = Incident.objects.filter(pk=parse_id(pk)).first()
@@ -279,6 +278,7 @@ class IncidentViewSet(LayerViewSet):
             start=start,
             end=end,
             near_works=params["near_works"],
+            affects=params["affects"],
         )
         x0, y0, x1, y1 = cell_range(query)
         if (x1 - x0 + 1) * (y1 - y0 + 1) > MAX_CELLS:

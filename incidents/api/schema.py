@@ -181,22 +181,48 @@ CLUSTERS = {
 
 COUNTS = {
     "type": "object",
-    "required": ["from", "to", "total", "by_category"],
+    "required": ["from", "to", "total", "by_category", "by_affects"],
     "properties": {
         "from": {"type": "string", "format": "date-time"},
         "to": {"type": "string", "format": "date-time"},
         "total": {"type": "integer"},
         "by_category": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "by_affects": {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "description": "Incidents whose posts say they harm each group (an incident may count in several).",
+        },
     },
 }
 IMPACT = {
     "type": "object",
-    "required": ["works_zone", "title", "status", "radius_m", "before", "during", "excess", "ratio", "top_segments"],
+    "required": [
+        "works_zone",
+        "title",
+        "status",
+        "radius_m",
+        "announced",
+        "before",
+        "during",
+        "excess",
+        "ratio",
+        "top_segments",
+    ],
     "properties": {
         "works_zone": {"type": "integer"},
         "title": {"type": "string"},
         "status": {"type": "string", "enum": ["planned", "active", "ended"]},
         "radius_m": {"type": "number"},
+        "announced": {
+            "type": "object",
+            "description": "What the works announced they would take: the pavement (pedestrians), cycle lanes, "
+            "vehicle lanes, parking, the whole street.",
+            "required": ["pedestrians", "cyclists", "motor_vehicles", "parking", "closure"],
+            "properties": {
+                name: {"type": "boolean"}
+                for name in ("pedestrians", "cyclists", "motor_vehicles", "parking", "closure")
+            },
+        },
         "before": COUNTS,
         "during": COUNTS,
         "excess": {"type": "integer", "description": "Incidents during minus incidents before."},

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from incidents.api import rest, triage
+from incidents.api import rest, subscriptions, triage
 from incidents.api.posts import PostIngestView
 from incidents.api.schema import SchemaView
 
@@ -22,6 +22,7 @@ router.register("street-segments", rest.StreetSegmentViewSet, basename="street-s
 # The works zones as layers of one geometry type each (GIS clients).
 for viewset in rest.WORKS_LAYER_VIEWSETS:
     router.register(viewset.layer.name, viewset, basename=viewset.layer.name)
+router.register("subscriptions", subscriptions.SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),

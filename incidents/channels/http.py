@@ -1,7 +1,7 @@
 """
 Polite HTTP to the networks: one session per channel, the same manners for every request.
 
-- A User-Agent naming the service and its public URL (``INCIDENTS_SERVICE_URL``), so a
+- A User-Agent naming the service and its public URL (``INCIDENTS_SITE_URL``), so a
   network's admins know who calls and where to write.
 - A timeout on every request (``INCIDENTS_LISTEN_TIMEOUT_S``, to connect and per read).
 - 5xx answers, timeouts, broken connections and bodies that are not JSON are tried again
@@ -79,7 +79,7 @@ class Answer:
 
 
 def user_agent() -> str:
-    return f"cityincidents/{VERSION} (+{settings.INCIDENTS_SERVICE_URL})"
+    return f"cityincidents/{VERSION} (+{settings.INCIDENTS_SITE_URL}/)"
 
 
 def reset_time(headers: Mapping[str, str], now: float) -> float | None:

@@ -33,6 +33,7 @@ WORKS_FIELDS = {
     "commune": "commune name",
     "declarant": "owner of the works",
     "contractor": "company doing the works",
+    "contact": "e-mail address of the works site, told about incidents near it",
     "start": "start date (required)",
     "end": "end date",
     "impact": "impact text (French 'circulation' vocabulary)",

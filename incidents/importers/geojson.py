@@ -28,7 +28,7 @@ from incidents.importers import geometry
 from incidents.importers.fields import FieldMap
 from incidents.importers.records import DistrictRecord, ParsedFile, Progress, StreetRecord, WorksRecord, no_progress
 from incidents.importers.restrictions import parse_circulation
-from incidents.importers.values import insee_code, text
+from incidents.importers.values import email_address, insee_code, text
 from incidents.inputs import InputError, InputFile, RecordError, parse_datetime
 
 # Opendatasoft keeps the geometry in these fields; they are not copied into properties.
@@ -305,6 +305,7 @@ def build_works(
         commune=text(fields.get(props, "commune")),
         declarant=text(fields.get(props, "declarant")),
         contractor=text(fields.get(props, "contractor")),
+        contact=email_address(fields.get(props, "contact")),
         impact=parse_circulation(text(fields.get(props, "impact"))),
         seen_at=seen,
         properties=props,

@@ -92,6 +92,7 @@ class WorksRecord:
     commune: str = ""
     declarant: str = ""
     contractor: str = ""
+    contact: str = ""
     impact: Impact = Impact()
     seen_at: dt.datetime | None = None
     properties: dict[str, Any] = field(default_factory=dict)

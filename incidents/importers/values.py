@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from incidents.inputs import RecordError
+
+# Longest e-mail address stored (RFC 5321's path limit, Django's EmailField).
+MAX_EMAIL_LENGTH = 254
+
 
 def text(value: Any) -> str:
     """A published value as stripped text ('' for null); numbers without a spurious '.0'."""
@@ -12,6 +21,20 @@ def text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def email_address(value: Any) -> str:
+    """A published contact as an e-mail address ('' for none); raise :class:`RecordError` when it is not one."""
+    address = text(value).removeprefix("mailto:")
+    if not address:
+        return ""
+    try:
+        validate_email(address)
+        if len(address) > MAX_EMAIL_LENGTH:
+            raise ValidationError(address)
+    except ValidationError:
+        raise RecordError(_("contact %(text)r is not an e-mail address") % {"text": address}) from None
+    return address
 
 
 def insee_code(value: Any) -> str:

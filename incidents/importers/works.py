@@ -84,6 +84,7 @@ WORKS_COLUMNS = (
     ("commune", "text"),
     ("declarant", "text"),
     ("contractor", "text"),
+    ("contact", "text"),
     ("starts_at", "timestamptz"),
     ("ends_at", "timestamptz"),
     ("withdrawn_at", "timestamptz"),
@@ -123,6 +124,7 @@ def _works_row(folded: tuple, source: str) -> tuple:
         fit(record.commune, WorksZone, "commune"),
         fit(record.declarant, WorksZone, "declarant"),
         fit(record.contractor, WorksZone, "contractor"),
+        record.contact,
         record.starts_at,
         record.ends_at,
         withdrawn,
@@ -145,6 +147,8 @@ def _works_update() -> dict[str, str]:
     update = {name: f"CASE WHEN {newer} THEN EXCLUDED.{name} ELSE t.{name} END" for name in WORKS_CONTENT}
     update["geom"] = f"CASE WHEN {newer} THEN EXCLUDED.geom ELSE t.geom END"
     update["impact_area"] = f"CASE WHEN {newer} THEN EXCLUDED.impact_area ELSE t.impact_area END"
+    # A contact set by staff stays when the feed gives none.
+    update["contact"] = f"CASE WHEN {newer} AND EXCLUDED.contact <> '' THEN EXCLUDED.contact ELSE t.contact END"
     update["first_seen_at"] = "LEAST(t.first_seen_at, EXCLUDED.first_seen_at)"
     update["last_seen_at"] = "GREATEST(t.last_seen_at, EXCLUDED.last_seen_at)"
     # A zone is withdrawn as of the first full snapshot, stored or in this batch, that

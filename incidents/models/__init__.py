@@ -3,10 +3,20 @@
 from .areas import District, ServiceArea
 from .changes import IncidentChange
 from .channels import Channel, ChannelCursor, ChannelKind, ChannelPost
+from .impact import WorksImpactPending, WorksZoneNeighbour
 from .incidents import Incident, IncidentEvent, IncidentStatus, IncidentWorksZone
 from .posts import LocationMethod, Post, PostState, PostWorksZone, Repost
 from .replies import IncidentReply, ReplyState, ReplyTemplate
 from .streets import StreetSegment
+from .subscriptions import (
+    DeliveryChannel,
+    DeliveryEvent,
+    DeliveryState,
+    EmailMode,
+    Subscription,
+    SubscriptionDelivery,
+    WorksNotification,
+)
 from .works import WorksStatus, WorksZone
 
 __all__ = [
@@ -14,7 +24,11 @@ __all__ = [
     "ChannelCursor",
     "ChannelKind",
     "ChannelPost",
+    "DeliveryChannel",
+    "DeliveryEvent",
+    "DeliveryState",
     "District",
+    "EmailMode",
     "Incident",
     "IncidentChange",
     "IncidentEvent",
@@ -30,6 +44,11 @@ __all__ = [
     "Repost",
     "ServiceArea",
     "StreetSegment",
+    "Subscription",
+    "SubscriptionDelivery",
+    "WorksImpactPending",
+    "WorksNotification",
     "WorksStatus",
     "WorksZone",
+    "WorksZoneNeighbour",
 ]

@@ -24,6 +24,14 @@ class StreetSegmentQuerySet(models.QuerySet["StreetSegment"]):
     def named(self, normalized_name: str) -> StreetSegmentQuerySet:
         return self.filter(name_normalized=normalized_name)
 
+    def of_street(self, segment_id: int) -> StreetSegmentQuerySet:
+        """The segments of the street segment ``segment_id`` belongs to (same name in the same commune)."""
+        street = self.model.objects.filter(pk=segment_id).values("name_normalized", "insee_code")
+        return self.filter(
+            name_normalized=models.Subquery(street.values("name_normalized")[:1]),
+            insee_code=models.Subquery(street.values("insee_code")[:1]),
+        )
+
     def current(self) -> StreetSegmentQuerySet:
         """Segments their source still lists: the ones new posts are linked to and located on."""
         return self.filter(retired_at__isnull=True)

@@ -104,6 +104,12 @@ class WorksZone(models.Model):
     commune = models.CharField(_("commune"), max_length=128, blank=True)
     declarant = models.CharField(_("declarant"), max_length=255, blank=True, help_text=_("Owner of the works."))
     contractor = models.CharField(_("contractor"), max_length=255, blank=True)
+    contact = models.EmailField(
+        _("contact"),
+        blank=True,
+        db_default="",  # bulk writers (importers, COPY) leave it out
+        help_text=_("E-mail address of the works site (crew or contractor), told about incidents from the triage."),
+    )
     starts_at = models.DateTimeField(_("starts at"), db_index=True)
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True, help_text=_("Announced end; empty if open."))
     withdrawn_at = models.DateTimeField(

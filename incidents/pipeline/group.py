@@ -444,13 +444,16 @@ def _create(cursor, relation: str, new: list[_Incident]) -> None:
         f"""
         INSERT INTO {INCIDENT} (location, category, status, first_post_at, last_post_at, post_count, engagement,
                                 priority, created_at, updated_at)
-        SELECT p.location, p.category, %s, p.posted_at, p.posted_at, 0, 0, 0, now(), now()
-        FROM unnest(%s::bigint[]) WITH ORDINALITY AS seed(post_id, n)
+        SELECT r.location, p.category, %s, p.posted_at, p.posted_at, 0, 0, 0, now(), now()
+        FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS seed(post_id, rep_id, n)
         JOIN {relation} p ON p.id = seed.post_id
+        JOIN {relation} r ON r.id = seed.rep_id
         ORDER BY seed.n
         RETURNING id
         """,
-        [IncidentStatus.NEW, [incident.posts[0] for incident in new]],
+        # Born at its representative's point (the one totals will give it): an incident whose
+        # point then moved would have its works neighbours measured twice (publish.works_impact).
+        [IncidentStatus.NEW, [incident.posts[0] for incident in new], [incident.rep_post for incident in new]],
     )
     # INSERT ... SELECT ... ORDER BY returns the rows in that order (Django's bulk_create relies on it too).
     for incident, (incident_id,) in zip(new, cursor.fetchall(), strict=True):

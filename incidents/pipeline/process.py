@@ -24,6 +24,7 @@ from django.db import connection, transaction
 
 from incidents.geo import geog
 from incidents.models import LocationMethod, Post, PostState
+from incidents.notify.outbox import enqueue_incident_events
 from incidents.pipeline import thread
 from incidents.pipeline.columns import column_type, read_posts
 from incidents.pipeline.decide import Decided, decide, is_found
@@ -220,6 +221,9 @@ def process(
         report.threaded = settled.placed
         refresh |= settled.incident_ids
         refresh_incidents(sorted(refresh), keep_distances=True)
+        # Subscribers hear of it in the same transaction (incidents.notify): nothing sent for a rollback.
+        touched = grouped.incident_ids | settled.incident_ids
+        enqueue_incident_events(created=grouped.created_ids, updated=touched - grouped.created_ids)
         report.incidents_created = grouped.created
         report.incidents_updated = len((grouped.incident_ids | refresh) - grouped.created_ids)
     return report

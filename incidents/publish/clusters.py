@@ -40,7 +40,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from incidents.categories import Category
+from incidents.categories import Affected, Category
 from incidents.models import Incident, IncidentChange, IncidentStatus, IncidentWorksZone
 
 LEVELS = 24  # quadtree depth: cells of ~2.4 m at the equator
@@ -50,6 +50,7 @@ MAX_CELLS = 65_536  # largest viewport, in cells, that one request may cover
 MAX_LAT = 85.0511287798  # Web Mercator's limit
 CATEGORIES = [value for value, _label in Category.choices]
 STATUSES = [value for value, _label in IncidentStatus.choices]
+AFFECTS = [value for value, _label in Affected.choices]
 # A full reload beats replaying this many changed incidents one by one.
 FULL_RELOAD_ABOVE = 50_000
 
@@ -96,6 +97,7 @@ _ROW = np.dtype(
         ("l_first", ">i4"), ("first", ">i8"),
         ("l_last", ">i4"), ("last", ">i8"),
         ("l_near", ">i4"), ("near", "u1"),
+        ("l_affects", ">i4"), ("affects", ">i2"),
     ]
 )  # fmt: skip
 _COPY_HEADER = 19  # signature (11), flags (4), header extension length (4)
@@ -106,6 +108,7 @@ def _load_sql(where: str) -> str:
     links = IncidentWorksZone._meta.db_table
     categories = ",".join(f"'{code}'" for code in CATEGORIES)
     statuses = ",".join(f"'{code}'" for code in STATUSES)
+    affects = ",".join(f"'{code}'" for code in AFFECTS)
     # Codes become small integers (array positions, 0-based) so a row has a fixed size.
     return f"""
         COPY (
@@ -114,7 +117,10 @@ def _load_sql(where: str) -> str:
                    (coalesce(array_position(ARRAY[{statuses}]::text[], i.status::text), 0) - 1)::int2,
                    (extract(epoch FROM i.first_post_at) * 1000000)::int8,
                    (extract(epoch FROM i.last_post_at) * 1000000)::int8,
-                   EXISTS (SELECT 1 FROM {links} w WHERE w.incident_id = i.id)
+                   EXISTS (SELECT 1 FROM {links} w WHERE w.incident_id = i.id),
+                   -- who is affected, one bit per code
+                   (SELECT coalesce(sum(1 << (array_position(ARRAY[{affects}]::text[], a::text) - 1)), 0)
+                    FROM unnest(i.affects) a)::int2
             FROM {incident} i
             {where}
         ) TO STDOUT (FORMAT BINARY)
@@ -136,6 +142,7 @@ class Columns:
     first: np.ndarray
     last: np.ndarray
     near: np.ndarray
+    affects: np.ndarray  # bit n: AFFECTS[n]
 
     @classmethod
     def empty(cls) -> Columns:
@@ -158,6 +165,7 @@ class Columns:
             first=rows["first"].astype(np.int64)[order],
             last=rows["last"].astype(np.int64)[order],
             near=rows["near"].astype(bool)[order],
+            affects=rows["affects"].astype(np.int16)[order],
         )
 
     def fields(self) -> dict[str, np.ndarray]:
@@ -207,6 +215,7 @@ class ClusterQuery:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     near_works: bool | None = None
+    affects: list[str] | None = None
 
 
 @dataclass
@@ -324,6 +333,9 @@ class ClusterIndex:
             conditions.append(lambda: columns.last[sl] >= micros(query.start))
         if query.near_works is not None:
             conditions.append(lambda: columns.near[sl] == query.near_works)
+        if query.affects:
+            bits = np.int16(sum(1 << AFFECTS.index(code) for code in query.affects))
+            conditions.append(lambda: (columns.affects[sl] & bits) != 0)
         if not conditions:
             # Everything in the slice: aggregate views of the columns, copying nothing.
             return self._aggregate(columns, sl, shift)

@@ -10,7 +10,9 @@ exactly as it is published. Supported:
 - ``LIKE`` (``%`` and ``_``), ``BETWEEN … AND …``, ``IN (…)``, ``IS [NOT] NULL``;
 - ``S_INTERSECTS(geometry, <WKT or BBOX(…)>)`` (literals in ``filter-crs``, CRS84 by default);
 - ``T_INTERSECTS``, ``T_AFTER``, ``T_BEFORE`` on date-time properties, ``INTERVAL(…)`` of
-  properties or literals (``'..'`` open), ``TIMESTAMP('…')`` and ``DATE('…')`` (a local day).
+  properties or literals (``'..'`` open), ``TIMESTAMP('…')`` and ``DATE('…')`` (a local day);
+- ``A_OVERLAPS``, ``A_CONTAINS``, ``A_CONTAINEDBY``, ``A_EQUALS`` of an array property (who an
+  incident affects) and a list of text literals: ``A_OVERLAPS(affects, ('cyclists', 'pedestrians'))``.
 
 Anything else is a :class:`CQL2Error` whose message says what is wrong and where.
 Logic is SQL's: a comparison with a NULL value is unknown, so neither it nor its ``NOT``
@@ -27,6 +29,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.contrib.postgres.lookups import ContainedBy, DataContains, Overlap
 from django.db.models import BigIntegerField, BooleanField, DateTimeField, F, FloatField, Lookup, Q, TextField, Value
 from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, In, IsNull, LessThan, LessThanOrEqual
 from django.utils.translation import gettext as _
@@ -41,12 +44,20 @@ GEOMETRY = "geometry"
 WKT_TYPES = {"POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON", "GEOMETRYCOLLECTION"}
 SPATIAL = {"S_INTERSECTS"}
 TEMPORAL = {"T_INTERSECTS", "T_AFTER", "T_BEFORE"}
+# Array functions, as lookups of PostgreSQL's array operators (&&, @>, <@); A_EQUALS is both of the last
+# two: the same elements, whatever their order (the arrays published are sorted sets).
+ARRAYS = {
+    "A_OVERLAPS": (Overlap,),
+    "A_CONTAINS": (DataContains,),
+    "A_CONTAINEDBY": (ContainedBy,),
+    "A_EQUALS": (DataContains, ContainedBy),
+}
 # Functions of CQL2 we do not implement: named in the error so the client knows it is not a typo.
 UNSUPPORTED = {
     *("S_EQUALS", "S_DISJOINT", "S_TOUCHES", "S_WITHIN", "S_OVERLAPS", "S_CROSSES", "S_CONTAINS"),
     *("T_CONTAINS", "T_DISJOINT", "T_DURING", "T_EQUALS", "T_FINISHEDBY", "T_FINISHES", "T_MEETS", "T_METBY"),
     *("T_OVERLAPPEDBY", "T_OVERLAPS", "T_STARTEDBY", "T_STARTS"),
-    *("A_EQUALS", "A_CONTAINS", "A_CONTAINEDBY", "A_OVERLAPS", "CASEI", "ACCENTI"),
+    *("CASEI", "ACCENTI"),
 }
 COMPARISONS = {"=": Exact, "<": LessThan, ">": GreaterThan, "<=": LessThanOrEqual, ">=": GreaterThanOrEqual}
 KINDS = {"string": TextField, "number": FloatField, "boolean": BooleanField, "timestamp": DateTimeField}
@@ -263,9 +274,14 @@ class Parser:
             return self.spatial()
         if word in TEMPORAL:
             return self.temporal()
+        if word in ARRAYS:
+            return self.array()
         if word in UNSUPPORTED:
             raise CQL2Error(
-                _("%(function)s is not supported; the functions are S_INTERSECTS, T_INTERSECTS, T_AFTER and T_BEFORE.")
+                _(
+                    "%(function)s is not supported; the functions are S_INTERSECTS, T_INTERSECTS, T_AFTER, T_BEFORE, "
+                    "A_OVERLAPS, A_CONTAINS, A_CONTAINEDBY and A_EQUALS."
+                )
                 % {"function": word}
             )
         return self.predicate()
@@ -322,6 +338,39 @@ class Parser:
         else:
             self.fail(_("expected a comparison (=, <>, <, >, <=, >=, LIKE, BETWEEN, IN or IS NULL)"))
         return ~condition if negated else condition
+
+    def array(self) -> Q:
+        """``A_xxx(property, ('a', 'b', …))``: an array property against a list of text literals."""
+        function = self.advance().word
+        self.expect("(")
+        prop = self.property()
+        if prop.kind != "array":
+            raise CQL2Error(
+                _("%(function)s compares an array property (%(names)s) with a list, not %(name)s.")
+                % {
+                    "function": function,
+                    "name": prop.name,
+                    "names": ", ".join(name for name, q in self.queryables.items() if q.kind == "array"),
+                }
+            )
+        self.expect(",")
+        self.expect("(")
+        values: list[str] = []
+        while not (self.token.kind == "op" and self.token.text == ")"):
+            if values:
+                self.expect(",")
+            value = self.scalar()
+            if value.is_property or value.kind != "string":
+                raise CQL2Error(
+                    _("%(function)s takes a list of text literals such as ('cyclists').") % {"function": function}
+                )
+            values.append(value.value)
+        self.expect(")")
+        self.expect(")")
+        condition = Q()
+        for lookup in ARRAYS[function]:
+            condition &= Q(lookup(prop.sql(), values))
+        return condition
 
     def check_comparable(self, left: Operand, right: Operand) -> None:
         if left.kind != right.kind:

@@ -11,6 +11,7 @@ incident's detail adds its works zones and its posts, as the caller may see them
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from django.db.models import Count, F, Max, QuerySet
 from django.db.models.functions import Coalesce
 
 from incidents.models import IncidentWorksZone, Post
+from incidents.publish.layers import INCIDENTS, Layer
 from incidents.publish.privacy import public_post
 
 # Table sizes (pg_class.reltuples) per process, refreshed this often, in seconds.
@@ -122,3 +124,21 @@ def incident_works_zones(incident_id: int) -> list[dict]:
         .order_by("distance_m", "works_zone_id")
     )
     return [{"id": link.works_zone_id, "title": link.title, "distance_m": link.distance_m} for link in links]
+
+
+def feature_of(layer: Layer, pk: int) -> dict | None:
+    """The feature ``pk`` of ``layer`` as the API publishes it, or ``None`` when there is none."""
+    text = layer.feature_texts(layer.queryset().filter(pk=pk)).first()
+    return json.loads(text) if text is not None else None
+
+
+def incident_detail(pk: int, *, staff: bool) -> dict | None:
+    """What ``/api/incidents/<pk>/`` answers: the incident, its works zones and posts, as ``staff`` or anyone sees them.
+
+    Webhooks and e-mails send this too (anonymously): one incident, one shape, wherever it goes.
+    """
+    feature = feature_of(INCIDENTS, pk)
+    if feature is not None:
+        feature["properties"]["works_zones"] = incident_works_zones(feature["id"])
+        feature["properties"]["posts"] = incident_posts(feature["id"], staff=staff)
+    return feature

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from incidents.categories import Category
+from incidents.categories import Affected, Category
 from incidents.geo import bbox_polygon
 from incidents.models import IncidentStatus, IncidentWorksZone, WorksStatus
 from incidents.publish.layers import (
@@ -328,6 +328,12 @@ class IncidentFilterSet(LayerFilterSet):
         action=_filter_codes("status"),
         help_text="Comma-separated status codes.",
     )
+    affects = LayerFilter(
+        field_class=CodeListField,
+        choices=_codes(Affected.choices),
+        action=lambda qs, layer, codes: qs.filter(affects__overlap=codes),
+        help_text="Comma-separated codes of who is affected: incidents whose posts say they harm any of them.",
+    )
     works_zone = IdFilter(field_name="works_zones", min_value=1, label="Only incidents linked to this works zone (id).")
     segment = IdFilter(field_name="segment_id", min_value=1, label="Only incidents on this street segment (id).")
     district = IdFilter(field_name="district_id", min_value=1, label="District id.")
@@ -370,6 +376,11 @@ class StreetSegmentFilterSet(LayerFilterSet):
     name = django_filters.CharFilter(
         field_name="name", lookup_expr="icontains", max_length=255, label="Part of the street name."
     )
+    street_of = IdFilter(
+        method=lambda qs, name, value: qs.of_street(value),
+        min_value=1,
+        label="Only the segments of the street this segment (id) belongs to: same name, same commune.",
+    )
     retired = django_filters.ChoiceFilter(
         choices=[("false", "false"), ("true", "true"), ("all", "all")],
         method=lambda qs, name, value: qs,  # applied in filter_queryset, default included
@@ -409,6 +420,7 @@ class ClusterForm(forms.Form):
     status = CodeListField(required=False, choices=_codes(IncidentStatus.choices), help_text="Status codes.")
     datetime = DateTimeIntervalField(required=False, help_text="RFC 3339 instant or interval ('..' for open).")
     near_works = StrictBooleanField(required=False, help_text="true: only incidents reported near active works.")
+    affects = CodeListField(required=False, choices=_codes(Affected.choices), help_text="Who is affected: codes.")
 
 
 class ImpactForm(forms.Form):

@@ -16,9 +16,9 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from incidents.geo import geog
-from incidents.models import Incident, StreetSegment, WorksZone
+from incidents.models import StreetSegment, WorksZone
 from incidents.publish.layers import COORDINATE_DECIMALS, right_hand_rule
+from incidents.publish.works_impact import near_sql, near_zone
 
 # A planned zone, or one that ended instantly, is still measured over at least a day.
 MIN_PERIOD = dt.timedelta(days=1)
@@ -39,16 +39,15 @@ def zone_impact(zone: WorksZone, radius_m: float, categories: list[str] | None =
     during_end = max(end, start + MIN_PERIOD) if start <= now else start
     before_start = start - length
 
-    nearby = Incident.objects.near(zone.impact_area, radius_m).order_by()
+    nearby = near_zone(zone, radius_m, before_start, during_end)
     if categories:
         nearby = nearby.filter(category__in=categories)
-    nearby = nearby.filter(first_post_at__gte=before_start, first_post_at__lt=during_end)
     before = Q(first_post_at__lt=start)
     during = Q(first_post_at__gte=start)
 
     periods = {
-        "before": {"from": _iso(before_start), "to": _iso(start), "total": 0, "by_category": {}},
-        "during": {"from": _iso(start), "to": _iso(during_end), "total": 0, "by_category": {}},
+        "before": {"from": _iso(before_start), "to": _iso(start), "total": 0, "by_category": {}, "by_affects": {}},
+        "during": {"from": _iso(start), "to": _iso(during_end), "total": 0, "by_category": {}, "by_affects": {}},
     }
     rows = nearby.values("category").annotate(before=Count("pk", filter=before), during=Count("pk", filter=during))
     for row in rows.order_by("category"):
@@ -56,6 +55,14 @@ def zone_impact(zone: WorksZone, radius_m: float, categories: list[str] | None =
             if row[period]:
                 periods[period]["by_category"][row["category"]] = row[period]
                 periods[period]["total"] += row[period]
+
+    # Who the posts say they harm, beside what the works announced they would take (below).
+    for first_post_at, affects in nearby.values_list("first_post_at", "affects"):
+        counts = periods["before" if first_post_at < start else "during"]["by_affects"]
+        for code in affects:
+            counts[code] = counts.get(code, 0) + 1
+    for period in periods.values():
+        period["by_affects"] = dict(sorted(period["by_affects"].items()))
 
     segments = (
         nearby.filter(segment__isnull=False)
@@ -70,6 +77,13 @@ def zone_impact(zone: WorksZone, radius_m: float, categories: list[str] | None =
         "title": zone.title,
         "status": zone.status_at(now),
         "radius_m": radius_m,
+        "announced": {
+            "pedestrians": zone.impact_pedestrian,
+            "cyclists": zone.impact_cycle,
+            "motor_vehicles": zone.impact_vehicle,
+            "parking": zone.impact_parking,
+            "closure": zone.impact_closure,
+        },
         **periods,
         "excess": during_total - before_total,
         "ratio": round(during_total / before_total, 3) if before_total else None,
@@ -85,13 +99,12 @@ def zone_impact(zone: WorksZone, radius_m: float, categories: list[str] | None =
     }
 
 
-def ranking_sql(with_categories: bool, with_bbox: bool) -> str:
+def ranking_sql(with_categories: bool, with_bbox: bool, radius_m: float) -> str:
     zones = WorksZone._meta.db_table
-    incidents = Incident._meta.db_table
     end = "LEAST(z.ends_at, z.withdrawn_at)"  # effective_end() in SQL
     category = "AND i.category = ANY(%(categories)s)" if with_categories else ""
     bbox = "AND z.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)" if with_bbox else ""
-    near = f"ST_DWithin({geog('i.location')}, {geog('z.impact_area')}, %(radius)s)"
+    source = near_sql(radius_m, "m.id")  # the works impact table, or distances where it does not cover radius_m
     return f"""
         WITH measured AS (
             SELECT z.id, z.geom, z.title, z.starts_at, {end} AS ends,
@@ -101,9 +114,9 @@ def ranking_sql(with_categories: bool, with_bbox: bool) -> str:
             WHERE z.starts_at <= %(to)s AND ({end} IS NULL OR {end} >= %(from)s) {bbox}
         ), counted AS (
             SELECT m.*,
-                (SELECT count(*) FROM {incidents} i, {zones} z WHERE z.id = m.id AND {near} {category}
+                (SELECT count(*) FROM {source} {category}
                    AND i.first_post_at >= m.d_from AND i.first_post_at < m.d_to) AS during,
-                (SELECT count(*) FROM {incidents} i, {zones} z WHERE z.id = m.id AND {near} {category}
+                (SELECT count(*) FROM {source} {category}
                    AND i.first_post_at >= m.starts_at - (m.d_to - m.d_from) AND i.first_post_at < m.starts_at)
                    AS before
             FROM measured m
@@ -142,13 +155,13 @@ def rank_zones(
     if bbox:
         params.update(zip(("w", "s", "e", "n"), bbox, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(ranking_sql(bool(categories), bool(bbox)), params)
+        cursor.execute(ranking_sql(bool(categories), bool(bbox), radius_m), params)
         rows = cursor.fetchall()
     if not rows and offset:
         # The page is past the end: count without paging.
         with connection.cursor() as cursor:
             params.update(limit=1, offset=0)
-            cursor.execute(ranking_sql(bool(categories), bool(bbox)), params)
+            cursor.execute(ranking_sql(bool(categories), bool(bbox), radius_m), params)
             first = cursor.fetchone()
         return [], first[1] if first else 0
     return [row[0] for row in rows], rows[0][1] if rows else 0

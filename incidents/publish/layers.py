@@ -17,13 +17,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.db import models
-from django.db.models import BooleanField, F, Func, IntegerField, OuterRef, QuerySet, Subquery, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from incidents.categories import Category
+from incidents.categories import Affected, Category
 from incidents.models import Incident, IncidentStatus, IncidentWorksZone, StreetSegment, WorksStatus, WorksZone
 from incidents.models.works import effective_end
 from incidents.publish.crs import CRS, CRS84
@@ -209,6 +223,17 @@ def _near_works() -> Coalesce:
     return Coalesce(Subquery(linked, output_field=BooleanField()), Value(False))
 
 
+def _scope() -> Case:
+    """How far its point is known: to a spot, along a whole street, or to an area (see the pipeline's grouping)."""
+    coarse = Q(location_accuracy_m__gt=settings.INCIDENTS_GROUP_DISTANCE_M)
+    return Case(
+        When(coarse & Q(segment__isnull=False), then=Value("street")),
+        When(coarse, then=Value("area")),
+        default=Value("point"),
+        output_field=TextField(),
+    )
+
+
 def _choices(choices) -> list[str]:
     return [value for value, _label in choices]
 
@@ -232,9 +257,39 @@ INCIDENTS = Layer(
         Property("segment", F("segment_id"), integer(_("Street segment it lies on."), nullable=True)),
         Property("segment_name", _segment_name(), string(_("Name of that street."), nullable=True)),
         Property("segment_distance_m", F("segment_distance_m"), number(_("Metres to the segment."), nullable=True)),
+        Property(
+            "location_accuracy_m",
+            F("location_accuracy_m"),
+            number(_("How precisely its point is known: metres around it."), nullable=True),
+        ),
+        Property(
+            "scope",
+            _scope(),
+            string(
+                _(
+                    "point: known to a spot; street: its posts only say the street (the map draws the street, "
+                    "see street_of of the street segments); area: known to a neighbourhood."
+                ),
+                enum=["point", "street", "area"],
+            ),
+        ),
+        Property(
+            "affects",
+            F("affects"),
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": _choices(Affected.choices)},
+                "description": _("Who its posts say the problem harms."),
+            },
+        ),
         Property("district", F("district_id"), integer(_("District id."), nullable=True)),
         Property("near_works", _near_works(), boolean(_("True when works were active nearby while it was reported."))),
         Property("duplicate_of", F("duplicate_of_id"), integer(_("Original incident, for duplicates."), nullable=True)),
+        Property(
+            "recurrence_of",
+            F("recurrence_of_id"),
+            integer(_("The resolved incident, same problem at the same place, that this one reports again."), True),
+        ),
         Property("updated_at", F("updated_at"), datetime_(_("Last change."))),
     ),
     temporal=(F("first_post_at"), F("last_post_at")),

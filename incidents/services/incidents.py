@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from incidents.models import Incident, IncidentEvent, IncidentStatus
+from incidents.notify.outbox import enqueue_incident_events
 from incidents.publish.clusters import mark_incidents_changed
 
 S = IncidentStatus
@@ -63,6 +64,7 @@ def change_incident_status(
     locked.save(update_fields=["status", "duplicate_of", "updated_at"])
     incident.status, incident.duplicate_of = locked.status, locked.duplicate_of
     mark_incidents_changed([locked.pk])
+    enqueue_incident_events(updated=[locked.pk])
     return IncidentEvent.objects.create(
         incident=locked, from_status=from_status, to_status=to_status, actor=actor, note=note
     )

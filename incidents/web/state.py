@@ -2,7 +2,7 @@
 
 The map page, its list view and the map's JavaScript share one vocabulary of query
 parameters: ``asof`` (a local date), ``days`` (the window of reports ending that day),
-``category`` and ``status`` (comma-separated codes, as in the API), ``near_works=true``,
+``category``, ``status`` and ``affects`` (comma-separated codes, as in the API), ``near_works=true``,
 and the view ``lat``, ``lon``, ``z`` (zoom) or ``bbox``. A bad value falls back to the
 default instead of failing: a stale bookmark still opens a map.
 """
@@ -17,9 +17,10 @@ from django import forms
 from django.conf import settings
 from django.db.models import Max
 from django.http import QueryDict
+from django.urls import reverse
 from django.utils import timezone
 
-from incidents.categories import Category
+from incidents.categories import Affected, Category
 from incidents.models import Incident, IncidentStatus, Post
 from incidents.publish.filters import parse_bbox
 
@@ -27,6 +28,7 @@ from incidents.publish.filters import parse_bbox
 WINDOWS = (1, 7, 30, 90, 365)
 CATEGORIES = [code for code, _label in Category.choices]
 STATUSES = [code for code, _label in IncidentStatus.choices]
+AFFECTS = [code for code, _label in Affected.choices]
 
 
 def latest_data_day() -> dt.date:
@@ -61,6 +63,7 @@ class MapState:
     categories: list[str] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
     near_works: bool = False
+    affects: list[str] = field(default_factory=list)
     bbox: tuple[float, float, float, float] | None = None
     lat: float | None = None
     lon: float | None = None
@@ -86,6 +89,7 @@ class MapState:
             categories=_codes(query.get("category"), CATEGORIES),
             statuses=_codes(query.get("status"), STATUSES),
             near_works=query.get("near_works") in {"1", "true"},
+            affects=_codes(query.get("affects"), AFFECTS),
             bbox=bbox,
             lat=_number(query.get("lat"), -90, 90),
             lon=_number(query.get("lon"), -180, 180),
@@ -105,6 +109,8 @@ class MapState:
             params["status"] = ",".join(self.statuses)
         if self.near_works:
             params["near_works"] = "true"
+        if self.affects:
+            params["affects"] = ",".join(self.affects)
         if self.bbox:
             params["bbox"] = ",".join(str(value) for value in self.bbox)
         return params
@@ -128,6 +134,7 @@ class MapState:
             "categories": self.categories,
             "statuses": self.statuses,
             "near_works": self.near_works,
+            "affects": self.affects,
             "bbox": list(self.bbox) if self.bbox else None,
             "lat": self.lat,
             "lon": self.lon,
@@ -141,3 +148,8 @@ class MapState:
         for key, value in changes.items():
             params[key] = str(value)
         return params.urlencode(safe=",")
+
+
+def selected_on_map(kind: str, pk: int, lon: float, lat: float, day: dt.date, zoom: int = 17) -> str:
+    """The map's path, centred on a feature and with it selected (``kind``: incident or works), as of ``day``."""
+    return f"{reverse('web:map')}?lat={lat:.5f}&lon={lon:.5f}&z={zoom}&asof={day.isoformat()}&sel={kind}:{pk}"

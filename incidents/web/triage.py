@@ -10,11 +10,15 @@ and the admin.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +27,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents.models import Channel, Incident, IncidentStatus, ReplyTemplate
+from incidents.categories import Affected
+from incidents.models import Channel, Incident, IncidentStatus, Post, ReplyTemplate
+from incidents.notify.works import notify_works
 from incidents.publish.metrics import triage_metrics
 from incidents.services.incidents import ALLOWED_TRANSITIONS, change_incident_status
 from incidents.services.replies import fill_template, send_reply
@@ -88,6 +94,69 @@ def queue_view(request):
     )
 
 
+# Replies to an incident's posts shown beside them although they are in no incident (chit-chat, questions).
+MAX_REPLIES_OUTSIDE = 50
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    post: Post
+    depth: int  # 0: answers no post shown here
+    parent: Post | None
+    outside: bool  # a reply to one of its posts, in no incident or another one
+
+
+def conversation(incident: Incident) -> list[ThreadEntry]:
+    """The incident's posts as conversations: each reply under the post it answers, in time order.
+
+    Replies to its posts that are not in it (chit-chat, a question) are shown too, marked,
+    so that staff read the whole exchange before they answer.
+    """
+    posts = list(incident.posts.order_by("posted_at", "id"))
+    if not posts:
+        return []
+    ids = {(post.source, post.external_id) for post in posts}
+    sources = sorted({source for source, _ in ids})
+    answers = (
+        Q(reply_to__in=[external for _, external in ids])
+        | Q(quote_of__in=[external for _, external in ids])
+        | Q(reply_to_local__in=[post.local_id for post in posts if post.local_id])
+    )
+    outside = list(
+        Post.objects.filter(answers, source__in=sources)
+        .exclude(incident=incident)
+        .order_by("posted_at", "id")[:MAX_REPLIES_OUTSIDE]
+    )
+    shown = posts + outside
+    by_key = {(post.source, "id", post.external_id): post for post in shown}
+    by_key.update({(post.source, "local", post.local_id): post for post in shown if post.local_id})
+    by_id = {post.pk: post for post in shown}
+
+    def parent_of(post: Post) -> Post | None:
+        if post.thread_parent_id in by_id:
+            return by_id[post.thread_parent_id]
+        for kind, key in (("id", post.reply_to), ("local", post.reply_to_local), ("id", post.quote_of)):
+            if key and (found := by_key.get((post.source, kind, key))) is not None and found is not post:
+                return found
+        return None
+
+    children: dict[int | None, list[Post]] = defaultdict(list)
+    for post in shown:
+        children[getattr(parent_of(post), "pk", None)].append(post)
+    entries: list[ThreadEntry] = []
+    outside_ids = {post.pk for post in outside}
+
+    def walk(parent: Post | None, depth: int) -> None:
+        for post in children.get(getattr(parent, "pk", None), []):
+            if any(entry.post is post for entry in entries):
+                continue  # a cycle in what the platforms said
+            entries.append(ThreadEntry(post, depth, parent, post.pk in outside_ids))
+            walk(post, depth + 1)
+
+    walk(None, 0)
+    return entries
+
+
 @require_GET
 @staff_member_required
 def incident_view(request, pk: int):
@@ -106,10 +175,16 @@ def incident_view(request, pk: int):
         "incidents/web/triage_incident.html",
         {
             "incident": incident,
-            "posts": incident.posts.order_by("posted_at", "id"),
+            "posts": conversation(incident),
+            "affects": [label for code, label in Affected.choices if code in incident.affects],
+            "recurrences": incident.recurrences.order_by("first_post_at", "id"),
+            "street_level_m": settings.INCIDENTS_GROUP_DISTANCE_M,
             "works_links": incident.works_links.select_related("works_zone").order_by("distance_m"),
             "history": history,
             "replies": replies,
+            "works_notifications": incident.works_notifications.select_related("actor", "works_zone").order_by(
+                "-created_at", "-id"
+            ),
             "actions": [(status, ACTION_LABELS[status]) for status in allowed_actions(incident)],
             "status_form": StatusChangeForm(),
             "reply_form": ReplyForm(incident=incident),
@@ -174,4 +249,27 @@ def reply_view(request, pk: int):
             _flash_errors(request, error, pk)
         else:
             messages.success(request, _("Reply stored: %(state)s.") % {"state": reply.get_state_display().lower()})
+    return redirect(reverse("web:triage-incident", args=[pk]))
+
+
+@require_POST
+@staff_member_required
+def notify_works_view(request, pk: int):
+    """Send the incident to the contact of one of its works zones (``works_zone`` in the form)."""
+    incident = get_object_or_404(Incident.objects.select_related("segment"), pk=pk)
+    zone_id = request.POST.get("works_zone", "")
+    zone = incident.works_zones.filter(pk=int(zone_id)).first() if zone_id.isdigit() else None
+    if zone is None:
+        messages.error(request, _("#%(number)s: choose one of the works zones nearby.") % {"number": pk})
+    else:
+        try:
+            notification = notify_works(incident, zone, actor=request.user)
+        except ValidationError as error:
+            _flash_errors(request, error, pk)
+        else:
+            messages.success(
+                request,
+                _("Works notified (%(contact)s): %(state)s.")
+                % {"contact": notification.contact, "state": notification.get_state_display().lower()},
+            )
     return redirect(reverse("web:triage-incident", args=[pk]))

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from incidents.categories import Category
+from incidents.categories import Affected, Category
 from incidents.models import Incident, IncidentStatus, Post, StreetSegment
 from incidents.publish.filters import IncidentFilterSet, WorksZoneFilterSet, parse_bbox, parse_datetime_interval
 from incidents.publish.impact import rank_zones
@@ -48,6 +48,7 @@ def map_config(request, state: MapState) -> dict:
             "works": reverse("works-zone-list"),
             "segments": reverse("street-segment-list"),
             "worksImpact": reverse("works-impact"),
+            "worksPage": reverse("web:works", args=[0]).replace("/0/", "/{id}/"),
             "streets": reverse("web:streets"),
             "list": reverse("web:list"),
             "triage": reverse("web:triage"),
@@ -59,6 +60,7 @@ def map_config(request, state: MapState) -> dict:
         "windows": list(WINDOWS),
         "categories": [{"code": code, "label": str(label)} for code, label in Category.choices],
         "statuses": [{"code": code, "label": str(label)} for code, label in IncidentStatus.choices],
+        "affects": [{"code": code, "label": str(label)} for code, label in Affected.choices],
         "staff": sees_personal_data(request),
         "transitions": {status: sorted(allowed) for status, allowed in ALLOWED_TRANSITIONS.items()},
         "actions": {status: str(label) for status, label in ACTION_LABELS.items()},

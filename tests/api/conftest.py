@@ -8,6 +8,8 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from tests.pipeline.conftest import push  # noqa: F401 (the fixture: posts through the real pipeline)
+
 
 @pytest.fixture
 def client_anon() -> APIClient:

@@ -25,7 +25,7 @@ def fast_network(settings, monkeypatch) -> Iterator[None]:
     settings.INCIDENTS_LISTEN_TIMEOUT_S = 0.5
     settings.INCIDENTS_LISTEN_MAX_WAIT_S = 2.0
     settings.INCIDENTS_REPLY_BACKOFF_S = 0.001
-    settings.INCIDENTS_SERVICE_URL = "https://incidents.example.org/"
+    settings.INCIDENTS_SITE_URL = "https://incidents.example.org"
     monkeypatch.setenv("CITY_MASTODON_TOKEN", MASTODON_TOKEN)
     monkeypatch.setenv("CITY_BLUESKY_PASSWORD", BLUESKY_PASSWORD)
     monkeypatch.setenv("CITY_X_TOKEN", X_TOKEN)

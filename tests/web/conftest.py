@@ -6,6 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from tests.pipeline.conftest import push  # noqa: F401 (the fixture: posts through the real pipeline)
+
 XSS = '<img src=x onerror="window.__xss = 1">'
 
 

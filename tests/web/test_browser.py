@@ -22,7 +22,7 @@ from django.core.management import call_command
 from incidents.models import Incident, IncidentEvent, IncidentReply, ReplyTemplate
 from incidents.web.state import latest_data_day
 from tests.browser import launch
-from tests.conftest import paris
+from tests.conftest import CAPITOLE, offset, paris
 from tests.web.conftest import XSS
 
 pytestmark = pytest.mark.browser
@@ -246,6 +246,31 @@ def test_what_people_wrote_shows_as_text_everywhere(
     assert browser.page_errors == []
 
 
+def test_a_street_level_incident_is_drawn_as_its_street(live_server, browser, make_incident, make_segment):
+    """Its posts only name the street: the map shows the street in the category's colour, not a pin."""
+    west = make_segment("BD DE STRASBOURG", [CAPITOLE.coords, offset(CAPITOLE, east_m=150).coords])
+    make_segment("BD DE STRASBOURG", [offset(CAPITOLE, east_m=150).coords, offset(CAPITOLE, east_m=300).coords])
+    make_segment("RUE DE METZ", [offset(CAPITOLE, north_m=40).coords, offset(CAPITOLE, 150, 40).coords])
+    incident = make_incident(
+        location=offset(CAPITOLE, east_m=150),
+        segment=west,
+        location_accuracy_m=160,
+        category="lighting",
+        first_post_at=paris(2014, 9, 8, 9),
+    )
+    page = new_page(browser)
+    page.goto(f"{live_server.url}/?lat=43.6045&lon=1.4458&z=17&asof=2014-09-08")
+    # (a level line has an empty box: Playwright calls it hidden, so wait for it in the page)
+    page.wait_for_selector(f'path.street-incident[data-incident="{incident.pk}"]', state="attached")
+    assert page.locator(".incident-dot").count() == 0  # no pin in its middle
+    assert page.locator("path.street-incident").count() == 2  # both segments of the boulevard, not rue de Metz
+    page.locator("path.street-incident").first.click(force=True)
+    page.wait_for_selector(".incident-popup .details")
+    assert "the whole street" in page.inner_text(".incident-popup .details")
+    shot(page, "street-level-incident.png")
+    assert browser.page_errors == []
+
+
 def test_triage_flow_end_to_end(live_server, browser, make_incident, make_post, make_works_zone):
     from django.contrib.auth import get_user_model
 
@@ -329,3 +354,50 @@ def test_triage_flow_end_to_end(live_server, browser, make_incident, make_post, 
     shot(page, "triage-metrics.png")
     assert Incident.objects.get(pk=elsewhere.pk).status == "new"
     assert browser.page_errors == []
+
+
+def test_works_page_of_the_demos_busiest_site_shows_the_chart_and_its_table(live_server, playwright, tmp_path):
+    """Read without JavaScript, as a screen reader or a text browser gets it; then reached from the map."""
+    from django.db.models import Count
+
+    from incidents.models import WorksZoneNeighbour
+    from incidents.publish.works_impact import catch_up
+
+    call_command("load_demo", verbosity=0)
+    catch_up()
+    busiest = (
+        WorksZoneNeighbour.objects.values("works_zone").annotate(n=Count("incident")).order_by("-n", "works_zone")[0]
+    )
+    zone_id = busiest["works_zone"]
+    context = launch(playwright, str(tmp_path / "no-js"), locale="en-GB", java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/works/{zone_id}/")
+        chart = page.locator("#chart-1 svg")
+        assert chart.is_visible()
+        assert chart.get_attribute("role") == "img"
+        assert page.locator("#chart-1 svg rect[fill]").count() >= 1
+        assert page.locator("#chart-2 svg").is_visible()
+        table = page.locator("#chart-1-table")
+        assert table.is_visible()
+        totals = [int(text) for text in table.locator("tbody tr td:last-child").all_inner_texts()]
+        listed = page.locator("#works-incidents tbody tr").count()
+        assert listed > 0
+        assert sum(totals) == listed  # the chart counts the incidents the page lists
+        assert page.get_by_role("img", name="Reports by category").count() == 1
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "works-page.png"), full_page=True)
+    finally:
+        context.close()
+
+    # The map's popup of the zone links to the page.
+    browser = launch(playwright, str(tmp_path / "js"), locale="en-GB")
+    browser.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = browser.new_page()
+        page.goto(f"{live_server.url}/?sel=works:{zone_id}")
+        link = page.wait_for_selector(f".works-popup[data-works='{zone_id}'] a.works-page-link")
+        assert link.get_attribute("href") == f"/works/{zone_id}/"
+    finally:
+        browser.close()

@@ -239,3 +239,25 @@ def test_reply_templates_are_edited_in_the_admin_and_replies_are_read_only(make_
     assert template.body == "Merci beaucoup {incident}"
     assert client.get(f"/admin/incidents/incidentreply/{reply.pk}/change/").status_code == 200
     assert client.post(f"/admin/incidents/incidentreply/{reply.pk}/change/", {"text": "changed"}).status_code == 403
+
+
+def test_incident_page_shows_its_conversation(staff_client, push):
+    from incidents.models import Post
+    from tests.pipeline.conftest import post
+
+    push(
+        post("Énorme nid de poule sur la chaussée", CAPITOLE, paris(2014, 9, 8, 9), id="report"),
+        post("toujours pas réparé ce matin", None, paris(2014, 9, 12, 8), id="still", reply_to="report"),
+        post("haha bonne soirée à tous", None, paris(2014, 9, 12, 20), id="chat", reply_to="report"),
+        post(f"pareil pour moi {XSS}", None, paris(2014, 9, 13, 9), id="same", reply_to="still"),
+    )
+    report, still, chat, same = (Post.objects.get(external_id=name) for name in ("report", "still", "chat", "same"))
+    html = staff_client.get(reverse("web:triage-incident", args=[report.incident_id])).content.decode()
+    order = [html.index(f'data-post="{p.pk}"') for p in (report, still, same, chat)]
+    assert order == sorted(order)  # each reply under the post it answers, the chit-chat last
+    assert f'class="post depth-0" data-post="{report.pk}"' in html
+    assert f'class="post depth-1" data-post="{still.pk}"' in html
+    assert f'class="post depth-2" data-post="{same.pk}"' in html
+    assert f'class="post depth-1 outside" data-post="{chat.pk}"' in html  # a reply in no incident, shown
+    assert "not in this incident" in html
+    assert XSS not in html

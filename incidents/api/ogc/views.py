@@ -57,6 +57,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    "http://www.opengis.net/spec/cql2/1.0/conf/array-functions",
     # OGC API – Tiles: vector tiles of every collection (incidents/api/ogc/tiles.py).
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",

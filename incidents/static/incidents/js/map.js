@@ -7,6 +7,7 @@ const config = JSON.parse(document.getElementById("map-config").textContent);
 const mapNode = document.getElementById("map");
 const form = document.getElementById("filters");
 const categoryLabels = Object.fromEntries(config.categories.map((c) => [c.code, c.label]));
+const affectsLabels = Object.fromEntries(config.affects.map((a) => [a.code, a.label]));
 const statusLabels = Object.fromEntries(config.statuses.map((s) => [s.code, s.label]));
 // Below this zoom incidents are clustered on the server; from it on, each one is drawn.
 const SINGLE_ZOOM = 17;
@@ -22,6 +23,7 @@ const state = {
   categories: config.state.categories,
   statuses: config.state.statuses,
   nearWorks: config.state.near_works,
+  affects: config.state.affects,
   selected: new URLSearchParams(window.location.search).get("sel") || "",
 };
 
@@ -36,6 +38,8 @@ function readForm() {
   state.categories = categories.length === all("category") ? [] : categories;
   state.statuses = statuses.length === all("status") ? [] : statuses;
   state.nearWorks = form.near_works.checked;
+  // None ticked means no filter: who is affected is said by some posts only.
+  state.affects = checked("affects");
 }
 
 function windowStart() {
@@ -49,6 +53,7 @@ function incidentFilters() {
   if (state.categories.length) params.category = state.categories.join(",");
   if (state.statuses.length) params.status = state.statuses.join(",");
   if (state.nearWorks) params.near_works = "true";
+  if (state.affects.length) params.affects = state.affects.join(",");
   return params;
 }
 
@@ -73,6 +78,7 @@ function permalinkQuery(extra = {}) {
   if (state.categories.length) params.set("category", state.categories.join(","));
   if (state.statuses.length) params.set("status", state.statuses.join(","));
   if (state.nearWorks) params.set("near_works", "true");
+  if (state.affects.length) params.set("affects", state.affects.join(","));
   if (state.selected) params.set("sel", state.selected);
   for (const [key, value] of Object.entries(extra)) params.set(key, value);
   return params.toString().replaceAll("%2C", ",").replaceAll("%3A", ":");
@@ -162,12 +168,35 @@ function incidentIcon(properties) {
   });
 }
 
+// The segments of a street within `radius` metres of a point: what a street-level incident covers.
+function streetStretch(segmentId, lon, lat, radius) {
+  return getJSON(config.urls.segments, {
+    street_of: segmentId, near: `${lon.toFixed(6)},${lat.toFixed(6)}`, radius: Math.ceil(radius), limit: 200,
+  });
+}
+
 function addIncidentMarker(feature) {
   const [lon, lat] = feature.geometry.coordinates;
   const p = feature.properties;
   const label = fmt(_("Incident #%(id)s: %(category)s, %(status)s"), {
     id: feature.id, category: categoryLabels[p.category] || p.category, status: statusLabels[p.status] || p.status,
   });
+  if (p.scope === "street" && p.segment) {
+    // Its posts only name the street: draw the street, not a pin in its middle.
+    streetStretch(p.segment, lon, lat, p.location_accuracy_m)
+      .then((segments) => {
+        const line = L.geoJSON(segments, {
+          pane: "segment",
+          style: {className: `street-incident cat-${p.category} status-${p.status}`, weight: 7, opacity: 0.75},
+        });
+        line.bindTooltip(el("span", {}, label, " — ", _("whole street")));
+        line.on("click", (event) => openIncident(feature.id, event.latlng));
+        line.on("add", () => line.eachLayer((layer) => layer.getElement()?.setAttribute("data-incident", feature.id)));
+        incidentsLayer.addLayer(line);
+      })
+      .catch(console.error);
+    return;
+  }
   const marker = L.marker([lat, lon], {icon: incidentIcon(p), title: label, alt: label, keyboard: true, riseOnHover: true});
   marker.on("click", () => openIncident(feature.id, marker.getLatLng()));
   marker.on("add", () => marker.getElement().setAttribute("data-incident", feature.id));
@@ -344,7 +373,9 @@ async function openWorks(feature, latlng) {
   state.selected = `works:${feature.id}`;
   updateLinks();
   const node = el("article", {class: "popup works-popup", dataset: {works: feature.id}},
-    el("h2", {}, feature.properties.title || feature.properties.reference || `#${feature.id}`));
+    el("h2", {}, feature.properties.title || feature.properties.reference || `#${feature.id}`),
+    el("p", {}, el("a", {class: "works-page-link", href: config.urls.worksPage.replace("{id}", String(feature.id))},
+      _("The works site's page: timeline, incidents, export"))));
   openPopup(latlng, node);
   try {
     // Ranking features carry few properties: read the zone itself.
@@ -364,18 +395,45 @@ async function openWorks(feature, latlng) {
     body.append(el("tr", {class: "total"}, el("th", {scope: "row"}, _("Total")),
       el("td", {}, impact.before.total), el("td", {}, impact.during.total)));
     table.append(body);
-    node.append(table);
+    node.append(table, affectedTable(impact));
     popupGrew();
   } catch (error) {
     node.append(el("p", {class: "error"}, _("Could not load the details.")));
   }
 }
 
-async function showSegment(segmentId) {
+// Who the posts say is harmed, beside what the works announced they would take.
+function affectedTable(impact) {
+  const announced = {pedestrians: impact.announced.pedestrians, cyclists: impact.announced.cyclists,
+    motor_vehicles: impact.announced.motor_vehicles};
+  const table = el("table", {class: "impact impact-affected"},
+    el("caption", {}, _("Who is affected: what the works announced, what people reported")),
+    el("thead", {}, el("tr", {}, el("th", {scope: "col"}, _("Who")), el("th", {scope: "col"}, _("Announced")),
+      el("th", {scope: "col"}, _("Before")), el("th", {scope: "col"}, _("During")))));
+  const body = el("tbody");
+  for (const [code, label] of Object.entries(affectsLabels)) {
+    const before = impact.before.by_affects[code] || 0;
+    const during = impact.during.by_affects[code] || 0;
+    if (!before && !during && !announced[code]) continue;
+    body.append(el("tr", {}, el("th", {scope: "row"}, label),
+      el("td", {}, code in announced ? (announced[code] ? _("yes") : _("no")) : "—"), el("td", {}, before), el("td", {}, during)));
+  }
+  if (!body.children.length) body.append(el("tr", {}, el("td", {colspan: 4}, _("Nobody named by the posts or the works."))));
+  table.append(body);
+  return table;
+}
+
+async function showSegment(feature) {
   segmentLayer.clearLayers();
-  if (!segmentId) return;
+  const p = feature.properties;
+  if (!p.segment) return;
   try {
-    segmentLayer.addData(await getJSON(`${config.urls.segments}${segmentId}/`));
+    if (p.scope === "street") {
+      const [lon, lat] = feature.geometry.coordinates;
+      segmentLayer.addData(await streetStretch(p.segment, lon, lat, p.location_accuracy_m));
+    } else {
+      segmentLayer.addData(await getJSON(`${config.urls.segments}${p.segment}/`));
+    }
   } catch (error) {
     console.error(error);
   }
@@ -452,7 +510,11 @@ function incidentContent(feature, latlng) {
       row(_("Status"), el("span", {class: `status status-${p.status}`, dataset: {status: p.status}}, statusLabels[p.status] || p.status)),
       row(_("Reported"), fmt(_("%(first)s to %(last)s"), {first: when(p.first_post_at), last: when(p.last_post_at)})),
       row(_("Posts"), p.post_count),
-      row(_("Street"), p.segment_name ? fmt(_("%(name)s (%(distance)s m)"), {name: p.segment_name, distance: Math.round(p.segment_distance_m)}) : "—"),
+      row(_("Street"), !p.segment_name ? "—" : p.scope === "street"
+        ? fmt(_("%(name)s (the whole street: its posts say no more)"), {name: p.segment_name})
+        : fmt(_("%(name)s (%(distance)s m)"), {name: p.segment_name, distance: Math.round(p.segment_distance_m)})),
+      (p.affects || []).length ? row(_("Affects"), p.affects.map((code) => affectsLabels[code] || code).join(", ")) : null,
+      p.recurrence_of ? row(_("Reported again after"), `#${p.recurrence_of}`) : null,
       p.duplicate_of ? row(_("Duplicate of"), `#${p.duplicate_of}`) : null,
     ));
   const posts = el("ol", {class: "posts"}, ...(p.posts || []).map(postItem));
@@ -487,7 +549,7 @@ async function openIncident(id, latlng) {
     const feature = await getJSON(`${config.urls.incidents}${id}/`);
     const [lon, lat] = feature.geometry.coordinates;
     openPopup(latlng || L.latLng(lat, lon), incidentContent(feature, latlng || L.latLng(lat, lon)));
-    showSegment(feature.properties.segment);
+    showSegment(feature);
   } catch (error) {
     loading.replaceChildren(el("p", {class: "error"}, _("Could not load the details.")));
   }
