@@ -177,6 +177,18 @@ def _result_row(post_id: int, record: PostRecord, decision, placement) -> tuple:
     )
 
 
+def _written(post_id: int, record: PostRecord, state: str) -> thread.Written:
+    answers = bool(thread.references(record))
+    return thread.Written(
+        post_id,
+        record.source,
+        record.external_id,
+        record.local_id,
+        waiting=answers and state == PostState.UNLOCATED,
+        frontier=answers or state == PostState.LOCATED,
+    )
+
+
 def process(
     post_ids: Iterable[int],
     incident_ids: Iterable[int] = (),
@@ -217,7 +229,10 @@ def process(
         add_batch_posts(cursor, BATCH, sorted(grouped.incident_ids - refresh))
         cursor.execute(f"DROP TABLE {BATCH}")
         # Replies of this batch, and replies waiting for its posts, take their conversation's place.
-        settled = thread.settle(cursor, [post_id for post_id, _ in claimed])
+        settled = thread.settle(
+            cursor,
+            [_written(post_id, known[0], row[_STATE]) for (post_id, known), row in zip(claimed, rows, strict=True)],
+        )
         report.threaded = settled.placed
         refresh |= settled.incident_ids
         refresh_incidents(sorted(refresh), keep_distances=True)

@@ -63,6 +63,23 @@ _COLUMNS = (
 )
 
 
+def _probe(column: str, condition: str = "TRUE") -> str:
+    """SQL: the posts whose ``source`` and ``column`` are one of the pairs of two array parameters.
+
+    One index probe per pair (a ``LATERAL`` join the planner cannot turn into a scan of the
+    post table): the partial indexes over replies (``condition`` matches their predicate)
+    are small, and a batch asks for a few thousand pairs.
+    """
+    return f"""
+        SELECT p.* FROM unnest(%s::varchar[], %s::varchar[]) AS k(source, key)
+        CROSS JOIN LATERAL (
+            SELECT {_COLUMNS} FROM {POST} p
+            WHERE p.source = k.source AND p.{column} = k.key AND {condition}
+            OFFSET 0
+        ) p
+    """
+
+
 def references(post) -> tuple[Reference, ...]:
     """The posts ``post`` (a record or a row) answers, in order of preference."""
     found: list[Reference] = []
@@ -150,6 +167,8 @@ class _Posts:
         return kept
 
     def load(self, post_ids: Iterable[int]) -> list[_Row]:
+        if not post_ids:
+            return []
         self.cursor.execute(f"SELECT {_COLUMNS} FROM {POST} WHERE id = ANY(%s) ORDER BY id", [sorted(set(post_ids))])
         return self._keep(self.cursor.fetchall())
 
@@ -162,11 +181,9 @@ class _Posts:
         by_kind = {kind: [(source, key) for source, (k, key) in wanted if k == kind] for kind in ("id", "local")}
         self.cursor.execute(
             f"""
-            SELECT {_COLUMNS} FROM {POST} p
-            WHERE (p.source, p.external_id) IN (SELECT * FROM unnest(%s::varchar[], %s::varchar[]))
+            {_probe("external_id")}
             UNION
-            SELECT {_COLUMNS} FROM {POST} p
-            WHERE p.local_id <> '' AND (p.source, p.local_id) IN (SELECT * FROM unnest(%s::varchar[], %s::varchar[]))
+            {_probe("local_id", "p.local_id <> ''")}
             ORDER BY id
             """,
             [
@@ -181,7 +198,7 @@ class _Posts:
     def named(self, source: str, reference: Reference) -> list[_Row]:
         return self.by_key.get((source, reference), [])
 
-    def below(self, rows: Sequence[_Row]) -> list[_Row]:
+    def below(self, rows: Sequence[_Row | Written]) -> list[_Row]:
         """The posts answering any of ``rows`` that the walk may place or pass through."""
         if not rows:
             return []
@@ -192,10 +209,7 @@ class _Posts:
         for column, kind in REFERENCE_COLUMNS:
             keys = ids if kind == "id" else local
             if keys:
-                branches.append(
-                    f"SELECT {_COLUMNS} FROM {POST} p WHERE {_OPEN} AND p.{column} <> '' "
-                    f"AND (p.source, p.{column}) IN (SELECT * FROM unnest(%s::varchar[], %s::varchar[]))"
-                )
+                branches.append(_probe(column, f"{_OPEN} AND p.{column} <> ''"))
                 params += [[source for source, _ in keys], [key for _, key in keys]]
         self.cursor.execute(" UNION ".join(branches) + " ORDER BY id", params)
         return self._keep(self.cursor.fetchall())
@@ -242,21 +256,32 @@ def _source_of(row: _Row, posts: _Posts, seen: frozenset[int] = frozenset(), dep
     return None
 
 
-def settle(cursor, post_ids: Sequence[int]) -> SettleResult:
-    """Place the waiting replies among ``post_ids`` and every reply below those posts; return what moved.
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A post of the batch just written, as :func:`settle` needs it (no read back)."""
 
-    ``post_ids``: a batch whose posts are written. Takes the grouping lock. Placed
-    replies get their works links; the incidents they join or leave must be recounted
+    id: int
+    source: str
+    external_id: str
+    local_id: str
+    waiting: bool  # a waiting reply (see waits())
+    frontier: bool  # located, or answering a post: replies below it may be placed through it
+
+
+def settle(cursor, batch: Sequence[Written]) -> SettleResult:
+    """Place the waiting replies of ``batch`` and every reply below its posts; return what moved.
+
+    ``batch``: the posts a batch just wrote. Takes the grouping lock. Placed replies get
+    their works links; the incidents they join or leave must be recounted
     (:attr:`SettleResult.incident_ids`).
     """
     result = SettleResult()
-    if not post_ids:
+    frontier = [post for post in batch if post.frontier]
+    if not frontier:
         return result
     hold_incidents(cursor)
     posts = _Posts(cursor)
-    batch = posts.load(post_ids)
-    frontier = [row for row in batch if row.is_source or references(row)]
-    candidates = {row.id: row for row in batch if row.may_wait and references(row)}
+    candidates = {row.id: row for row in posts.load([post.id for post in batch if post.waiting])}
     for _ in range(MAX_ROUNDS):
         below = _below(posts, frontier)
         candidates.update((row.id, row) for row in below if row.may_wait)
@@ -276,7 +301,7 @@ def settle(cursor, post_ids: Sequence[int]) -> SettleResult:
     return result
 
 
-def _below(posts: _Posts, rows: list[_Row]) -> list[_Row]:
+def _below(posts: _Posts, rows: Sequence[_Row | Written]) -> list[_Row]:
     """Every post that may be placed through ``rows``: their replies, and on through replies not located."""
     found: list[_Row] = []
     # Rows of ``rows`` may be below others of them (a reply and the reply to it moved together):

@@ -168,7 +168,21 @@ def add_batch_posts(cursor, relation: str, incident_ids: Sequence[int]) -> int:
         SELECT i.id AS incident_id, i.post_count + a.n AS n, least(i.engagement + a.engagement, %(max)s) AS engagement,
                least(i.first_post_at, a.first_at) AS first_at, greatest(i.last_post_at, a.last_at) AS last_at,
                r.id AS location_post_id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m,
-               c.counts, f.affects
+               -- its posts per category and who they say is harmed: its own, plus the batch's. The
+               -- batch brings one category to most incidents and nobody harmed to most: those are
+               -- expressions; the rest sums the two count objects, merges the two lists.
+               CASE WHEN bc.incident_id IS NULL THEN i.category_counts
+                    WHEN bc.categories = 1 THEN i.category_counts || jsonb_build_object(
+                        bc.category, coalesce((i.category_counts ->> bc.category)::int, 0) + bc.n)
+                    ELSE (SELECT jsonb_object_agg(key, n) FROM (
+                        SELECT key, sum(value::int)::int AS n
+                        FROM (SELECT * FROM jsonb_each_text(i.category_counts)
+                              UNION ALL SELECT * FROM jsonb_each_text(bc.counts)) both_counts
+                        GROUP BY key) summed)
+               END AS counts,
+               CASE WHEN ba.affects IS NULL OR i.affects @> ba.affects THEN i.affects
+                    ELSE ARRAY(SELECT DISTINCT x FROM unnest(i.affects || ba.affects) x ORDER BY x)
+               END AS affects
         FROM (
             SELECT p.incident_id, count(*) AS n, sum({_engagement("p")}) AS engagement,
                    min(p.posted_at) AS first_at, max(p.posted_at) AS last_at,
@@ -178,25 +192,21 @@ def add_batch_posts(cursor, relation: str, incident_ids: Sequence[int]) -> int:
             GROUP BY p.incident_id
         ) a
         JOIN {INCIDENT} i ON i.id = a.incident_id
-        -- The incident's posts per category, plus the batch's.
-        CROSS JOIN LATERAL (
-            SELECT jsonb_object_agg(category, n) AS counts FROM (
-                SELECT category, sum(n)::int AS n FROM (
-                    SELECT key AS category, value::int AS n FROM jsonb_each_text(i.category_counts)
-                    UNION ALL
-                    SELECT p.category, count(*) FROM {relation} b JOIN {POST} p ON p.id = b.id
-                    WHERE b.incident_id = i.id AND p.category <> '' GROUP BY p.category
-                ) both_counts GROUP BY category
-            ) summed
-        ) c
-        -- Who it harms: its own list and the batch's posts'.
-        CROSS JOIN LATERAL (
-            SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{{}}') AS affects FROM (
-                SELECT unnest(i.affects) AS x
-                UNION ALL
-                SELECT unnest(p.affects) FROM {relation} b JOIN {POST} p ON p.id = b.id WHERE b.incident_id = i.id
-            ) both_lists
-        ) f
+        -- The batch's rows per incident and category, and per incident who they say is harmed:
+        -- one pass each over the batch (not one per incident).
+        LEFT JOIN (
+            SELECT incident_id, count(*) AS categories, min(category) AS category, sum(n)::int AS n,
+                   jsonb_object_agg(category, n) AS counts
+            FROM (
+                SELECT b.incident_id, b.category, count(*) AS n FROM {relation} b
+                WHERE b.incident_id = ANY(%(ids)s) AND b.category <> '' GROUP BY b.incident_id, b.category
+            ) per_category GROUP BY incident_id
+        ) bc ON bc.incident_id = a.incident_id
+        LEFT JOIN (
+            SELECT b.incident_id, array_agg(DISTINCT x) AS affects
+            FROM {relation} b CROSS JOIN LATERAL unnest(b.affects) x
+            WHERE b.incident_id = ANY(%(ids)s) GROUP BY b.incident_id
+        ) ba ON ba.incident_id = a.incident_id
         CROSS JOIN LATERAL (
             SELECT r.id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m
             FROM {POST} r WHERE r.id IN (a.best_id, i.location_post_id)
