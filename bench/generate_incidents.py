@@ -80,10 +80,10 @@ def generate(count: int, seed: int, replace: bool, segments: int, zones: int) ->
             raw,
             StreetSegment._meta.db_table,
             ["source", "source_id", "name", "name_normalized", "street_id", "commune", "insee_code", "geom",
-             "length_m", "properties", "created_at", "updated_at"],
+             "length_m", "properties", "layers", "created_at", "updated_at"],
             (
                 f"bench\t{first_segment + i}\tRUE {i}\true {i}\t{i}\tTOULOUSE\t31555\t"
-                f"SRID=4326;MULTILINESTRING(({x:.6f} {y:.6f},{x + 0.001:.6f} {y:.6f}))\t80\t{{}}\tnow\tnow\n"
+                f"SRID=4326;MULTILINESTRING(({x:.6f} {y:.6f},{x + 0.001:.6f} {y:.6f}))\t80\t{{}}\t{{}}\tnow\tnow\n"
                 for i, (x, y) in enumerate(zip(lon, lat, strict=True))
             ),
         )  # fmt: skip
