@@ -96,7 +96,6 @@ STAGE_INPUTS = (
     "place_type",
     "declared_category",
     # what it answers: a reply with no place of its own waits for its conversation (incidents.pipeline.thread)
-    "local_id",
     "reply_to",
     "reply_to_local",
     "quote_of",

@@ -181,9 +181,6 @@ def _written(post_id: int, record: PostRecord, state: str) -> thread.Written:
     answers = bool(thread.references(record))
     return thread.Written(
         post_id,
-        record.source,
-        record.external_id,
-        record.local_id,
         waiting=answers and state == PostState.UNLOCATED,
         frontier=answers or state == PostState.LOCATED,
     )

@@ -63,15 +63,19 @@ _COLUMNS = (
 )
 
 
-def _probe(column: str, condition: str = "TRUE") -> str:
-    """SQL: the posts whose ``source`` and ``column`` are one of the pairs of two array parameters.
+_KEY_PAIRS = "unnest(%s::varchar[], %s::varchar[]) AS k(source, key)"
 
-    One index probe per pair (a ``LATERAL`` join the planner cannot turn into a scan of the
+
+def _probe(column: str, condition: str = "TRUE", keys: str = _KEY_PAIRS) -> str:
+    """SQL: the posts whose ``source`` and ``column`` match a key row ``k(source, key)`` of ``keys``.
+
+    One index probe per key (a ``LATERAL`` join the planner cannot turn into a scan of the
     post table): the partial indexes over replies (``condition`` matches their predicate)
-    are small, and a batch asks for a few thousand pairs.
+    are small, and a batch asks for a few thousand keys. By default the keys are the pairs
+    of two array parameters.
     """
     return f"""
-        SELECT p.* FROM unnest(%s::varchar[], %s::varchar[]) AS k(source, key)
+        SELECT p.* FROM {keys}
         CROSS JOIN LATERAL (
             SELECT {_COLUMNS} FROM {POST} p
             WHERE p.source = k.source AND p.{column} = k.key AND {condition}
@@ -202,16 +206,24 @@ class _Posts:
         """The posts answering any of ``rows`` that the walk may place or pass through."""
         if not rows:
             return []
-        ids = [(row.source, row.external_id) for row in rows]
-        local = [(row.source, row.local_id) for row in rows if row.local_id]
-        branches = []
-        params: list[list[str]] = []
-        for column, kind in REFERENCE_COLUMNS:
-            keys = ids if kind == "id" else local
-            if keys:
-                branches.append(_probe(column, f"{_OPEN} AND p.{column} <> ''"))
-                params += [[source for source, _ in keys], [key for _, key in keys]]
-        self.cursor.execute(" UNION ".join(branches) + " ORDER BY id", params)
+        # The keys are read back by id in the query (one integer array to send, not two
+        # string arrays per reference column: quoting those cost more than the probes).
+        branches = [
+            _probe(
+                column,
+                f"{_OPEN} AND p.{column} <> ''",
+                f"(SELECT source, {'external_id' if kind == 'id' else 'local_id'} AS key FROM keys"
+                + ("" if kind == "id" else " WHERE local_id <> ''")
+                + ") AS k",
+            )
+            for column, kind in REFERENCE_COLUMNS
+        ]
+        self.cursor.execute(
+            f"WITH keys AS MATERIALIZED (SELECT source, external_id, local_id FROM {POST} WHERE id = ANY(%s)) "
+            + " UNION ".join(branches)
+            + " ORDER BY id",
+            [[row.id for row in rows]],
+        )
         return self._keep(self.cursor.fetchall())
 
 
@@ -261,9 +273,6 @@ class Written:
     """A post of the batch just written, as :func:`settle` needs it (no read back)."""
 
     id: int
-    source: str
-    external_id: str
-    local_id: str
     waiting: bool  # a waiting reply (see waits())
     frontier: bool  # located, or answering a post: replies below it may be placed through it
 

@@ -77,28 +77,32 @@ def refresh_incidents(incident_ids: Sequence[int], *, keep_distances: bool = Fal
         cursor.execute(
             f"""
             CREATE TEMPORARY TABLE incident_refresh ON COMMIT DROP AS
+            -- One read of the incidents' posts, aggregated three ways.
+            WITH ps AS MATERIALIZED (
+                SELECT p.id, p.incident_id, p.category, p.affects, p.posted_at, p.location_accuracy_m,
+                       {_engagement("p")} AS engagement
+                FROM {POST} p WHERE p.incident_id = ANY(%(ids)s)
+            )
             SELECT t.incident_id, t.n, t.engagement, t.first_at, t.last_at,
                    r.id AS location_post_id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m,
                    c.counts, coalesce(f.affects, '{{}}') AS affects
             FROM (
-                -- One pass over the posts; the representative is the first in accuracy order.
-                SELECT incident_id, count(*) AS n,
-                       least(sum({_engagement("p")}), %(max)s) AS engagement,
+                -- The representative is the first in accuracy order.
+                SELECT incident_id, count(*) AS n, least(sum(engagement), %(max)s) AS engagement,
                        min(posted_at) AS first_at, max(posted_at) AS last_at,
-                       (array_agg(id ORDER BY {representative_order("p")}))[1] AS rep_id
-                FROM {POST} p WHERE incident_id = ANY(%(ids)s) GROUP BY incident_id
+                       (array_agg(id ORDER BY {representative_order("ps")}))[1] AS rep_id
+                FROM ps GROUP BY incident_id
             ) t
             JOIN {POST} r ON r.id = t.rep_id
             LEFT JOIN (
                 SELECT incident_id, jsonb_object_agg(category, n) AS counts FROM (
-                    SELECT incident_id, category, count(*) AS n FROM {POST}
-                    WHERE incident_id = ANY(%(ids)s) AND category <> '' GROUP BY incident_id, category
+                    SELECT incident_id, category, count(*) AS n FROM ps
+                    WHERE category <> '' GROUP BY incident_id, category
                 ) per_category GROUP BY incident_id
             ) c ON c.incident_id = t.incident_id
             LEFT JOIN (
-                SELECT p.incident_id, array_agg(DISTINCT a ORDER BY a) AS affects
-                FROM {POST} p CROSS JOIN LATERAL unnest(p.affects) a
-                WHERE p.incident_id = ANY(%(ids)s) GROUP BY p.incident_id
+                SELECT ps.incident_id, array_agg(DISTINCT a ORDER BY a) AS affects
+                FROM ps CROSS JOIN LATERAL unnest(ps.affects) a GROUP BY ps.incident_id
             ) f ON f.incident_id = t.incident_id
             """,
             {"max": MAX_INTEGER, "ids": incident_ids},
@@ -165,6 +169,13 @@ def add_batch_posts(cursor, relation: str, incident_ids: Sequence[int]) -> int:
     cursor.execute(
         f"""
         CREATE TEMPORARY TABLE incident_refresh ON COMMIT DROP AS
+        -- One read of the batch's rows and their posts, aggregated three ways.
+        WITH bp AS MATERIALIZED (
+            SELECT b.incident_id, b.category, b.affects, p.id, p.posted_at, p.location_accuracy_m,
+                   {_engagement("p")} AS engagement
+            FROM {relation} b JOIN {POST} p ON p.id = b.id
+            WHERE b.incident_id = ANY(%(ids)s)
+        )
         SELECT i.id AS incident_id, i.post_count + a.n AS n, least(i.engagement + a.engagement, %(max)s) AS engagement,
                least(i.first_post_at, a.first_at) AS first_at, greatest(i.last_post_at, a.last_at) AS last_at,
                r.id AS location_post_id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m,
@@ -184,28 +195,24 @@ def add_batch_posts(cursor, relation: str, incident_ids: Sequence[int]) -> int:
                     ELSE ARRAY(SELECT DISTINCT x FROM unnest(i.affects || ba.affects) x ORDER BY x)
                END AS affects
         FROM (
-            SELECT p.incident_id, count(*) AS n, sum({_engagement("p")}) AS engagement,
-                   min(p.posted_at) AS first_at, max(p.posted_at) AS last_at,
-                   (array_agg(p.id ORDER BY {representative_order("p")}))[1] AS best_id
-            FROM {relation} b JOIN {POST} p ON p.id = b.id
-            WHERE b.incident_id = ANY(%(ids)s)
-            GROUP BY p.incident_id
+            SELECT incident_id, count(*) AS n, sum(engagement) AS engagement,
+                   min(posted_at) AS first_at, max(posted_at) AS last_at,
+                   (array_agg(id ORDER BY {representative_order("bp")}))[1] AS best_id
+            FROM bp GROUP BY incident_id
         ) a
         JOIN {INCIDENT} i ON i.id = a.incident_id
-        -- The batch's rows per incident and category, and per incident who they say is harmed:
-        -- one pass each over the batch (not one per incident).
+        -- The batch's posts per incident and category, and per incident who they say is harmed.
         LEFT JOIN (
             SELECT incident_id, count(*) AS categories, min(category) AS category, sum(n)::int AS n,
                    jsonb_object_agg(category, n) AS counts
             FROM (
-                SELECT b.incident_id, b.category, count(*) AS n FROM {relation} b
-                WHERE b.incident_id = ANY(%(ids)s) AND b.category <> '' GROUP BY b.incident_id, b.category
+                SELECT incident_id, category, count(*) AS n FROM bp
+                WHERE category <> '' GROUP BY incident_id, category
             ) per_category GROUP BY incident_id
         ) bc ON bc.incident_id = a.incident_id
         LEFT JOIN (
-            SELECT b.incident_id, array_agg(DISTINCT x) AS affects
-            FROM {relation} b CROSS JOIN LATERAL unnest(b.affects) x
-            WHERE b.incident_id = ANY(%(ids)s) GROUP BY b.incident_id
+            SELECT bp.incident_id, array_agg(DISTINCT x) AS affects
+            FROM bp CROSS JOIN LATERAL unnest(bp.affects) x GROUP BY bp.incident_id
         ) ba ON ba.incident_id = a.incident_id
         CROSS JOIN LATERAL (
             SELECT r.id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m
