@@ -52,6 +52,19 @@ def _copy(cursor, table: str, columns: list[str], lines) -> None:
         copy.write(buffer.getvalue())
 
 
+def _first_id(cursor, table: str) -> int:
+    """Return the id the next row ``COPY`` writes into ``table`` gets.
+
+    The table's sequence is moved to just after its largest id: a sequence left ahead by
+    deleted rows (an emptied test table) would otherwise number the rows past the ids this
+    script hands out to the rows that point at them.
+    """
+    cursor.execute(
+        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
+    )
+    return cursor.fetchone()[0]
+
+
 def generate(count: int, seed: int, replace: bool, segments: int, zones: int) -> None:
     from django.db import connection, transaction
 
@@ -73,8 +86,7 @@ def generate(count: int, seed: int, replace: bool, segments: int, zones: int) ->
             print("emptied the incident, works zone and street tables")
 
         # Street segments: short east-west stretches.
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {StreetSegment._meta.db_table}")
-        first_segment = cursor.fetchone()[0] + 1
+        first_segment = _first_id(cursor, StreetSegment._meta.db_table)
         lon, lat = _points(rng, segments)
         _copy(
             raw,
@@ -90,8 +102,7 @@ def generate(count: int, seed: int, replace: bool, segments: int, zones: int) ->
         print(f"{segments} street segments")
 
         # Works zones: points, their impact area computed in PostGIS.
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {WorksZone._meta.db_table}")
-        first_zone = cursor.fetchone()[0] + 1
+        first_zone = _first_id(cursor, WorksZone._meta.db_table)
         lon, lat = _points(rng, zones)
         starts = 1_672_531_200 + rng.integers(0, 730 * 86400, zones)  # 2023-01-01 + 2 years
         _copy(
@@ -119,8 +130,7 @@ def generate(count: int, seed: int, replace: bool, segments: int, zones: int) ->
         print(f"{zones} works zones")
 
         # Incidents.
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {incident_table}")
-        first_incident = cursor.fetchone()[0] + 1
+        first_incident = _first_id(cursor, incident_table)
         lon, lat = _points(rng, count)
         categories = np.array([value for value, _ in Category.choices])
         category = categories[rng.choice(len(categories), count, p=_weights(len(categories)))]
