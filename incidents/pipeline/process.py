@@ -177,15 +177,6 @@ def _result_row(post_id: int, record: PostRecord, decision, placement) -> tuple:
     )
 
 
-def _written(post_id: int, record: PostRecord, state: str) -> thread.Written:
-    answers = bool(thread.references(record))
-    return thread.Written(
-        post_id,
-        waiting=answers and state == PostState.UNLOCATED,
-        frontier=answers or state == PostState.LOCATED,
-    )
-
-
 def process(
     post_ids: Iterable[int],
     incident_ids: Iterable[int] = (),
@@ -228,7 +219,10 @@ def process(
         # Replies of this batch, and replies waiting for its posts, take their conversation's place.
         settled = thread.settle(
             cursor,
-            [_written(post_id, known[0], row[_STATE]) for (post_id, known), row in zip(claimed, rows, strict=True)],
+            [
+                thread.Written.of(post_id, known[0], row[_STATE])
+                for (post_id, known), row in zip(claimed, rows, strict=True)
+            ],
         )
         report.threaded = settled.placed
         refresh |= settled.incident_ids

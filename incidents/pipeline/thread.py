@@ -64,6 +64,11 @@ _COLUMNS = (
 
 
 _KEY_PAIRS = "unnest(%s::varchar[], %s::varchar[]) AS k(source, key)"
+# The keys of the posts read into ``keys`` (see _Posts.below), as rows k(source, key), per kind of reference.
+_KEYS_READ = {
+    "id": "(SELECT source, external_id AS key FROM keys) AS k",
+    "local": "(SELECT source, local_id AS key FROM keys WHERE local_id <> '') AS k",
+}
 
 
 def _probe(column: str, condition: str = "TRUE", keys: str = _KEY_PAIRS) -> str:
@@ -209,14 +214,7 @@ class _Posts:
         # The keys are read back by id in the query (one integer array to send, not two
         # string arrays per reference column: quoting those cost more than the probes).
         branches = [
-            _probe(
-                column,
-                f"{_OPEN} AND p.{column} <> ''",
-                f"(SELECT source, {'external_id' if kind == 'id' else 'local_id'} AS key FROM keys"
-                + ("" if kind == "id" else " WHERE local_id <> ''")
-                + ") AS k",
-            )
-            for column, kind in REFERENCE_COLUMNS
+            _probe(column, f"{_OPEN} AND p.{column} <> ''", _KEYS_READ[kind]) for column, kind in REFERENCE_COLUMNS
         ]
         self.cursor.execute(
             f"WITH keys AS MATERIALIZED (SELECT source, external_id, local_id FROM {POST} WHERE id = ANY(%s)) "
@@ -275,6 +273,15 @@ class Written:
     id: int
     waiting: bool  # a waiting reply (see waits())
     frontier: bool  # located, or answering a post: replies below it may be placed through it
+
+    @classmethod
+    def of(cls, post_id: int, record: PostRecord, state: str) -> Written:
+        """The post ``post_id`` as written: decided from ``record``, in ``state``."""
+        answers = bool(references(record))
+        # Unlocated and answering a post: exactly the posts waits() kept as waiting replies.
+        return cls(
+            post_id, waiting=answers and state == PostState.UNLOCATED, frontier=answers or state == PostState.LOCATED
+        )
 
 
 def settle(cursor, batch: Sequence[Written]) -> SettleResult:

@@ -57,6 +57,30 @@ def _engagement(post: str) -> str:
     return f"{post}.like_count::bigint + {post}.repost_count + {post}.reply_count + {post}.quote_count"
 
 
+def _category_counts(rows: str) -> str:
+    """SQL: per incident of ``rows`` (``incident_id``, ``category``), its rows per category.
+
+    ``counts`` (a JSON object), ``categories`` (how many), ``category`` (the first) and
+    ``n`` (the rows counted); rows without a category are left out.
+    """
+    return f"""
+        SELECT incident_id, count(*) AS categories, min(category) AS category, sum(n)::int AS n,
+               jsonb_object_agg(category, n) AS counts
+        FROM (
+            SELECT incident_id, category, count(*) AS n FROM {rows}
+            WHERE category <> '' GROUP BY incident_id, category
+        ) per_category GROUP BY incident_id
+    """
+
+
+def _affected(rows: str) -> str:
+    """SQL: per incident of ``rows`` (``incident_id``, ``affects``), who they say is harmed, once each, sorted."""
+    return f"""
+        SELECT r.incident_id, array_agg(DISTINCT x ORDER BY x) AS affects
+        FROM {rows} r CROSS JOIN LATERAL unnest(r.affects) x GROUP BY r.incident_id
+    """
+
+
 def refresh_incidents(incident_ids: Sequence[int], *, keep_distances: bool = False) -> int:
     """Recompute totals, point, segment, works links, district and priority of ``incident_ids``.
 
@@ -94,16 +118,8 @@ def refresh_incidents(incident_ids: Sequence[int], *, keep_distances: bool = Fal
                 FROM ps GROUP BY incident_id
             ) t
             JOIN {POST} r ON r.id = t.rep_id
-            LEFT JOIN (
-                SELECT incident_id, jsonb_object_agg(category, n) AS counts FROM (
-                    SELECT incident_id, category, count(*) AS n FROM ps
-                    WHERE category <> '' GROUP BY incident_id, category
-                ) per_category GROUP BY incident_id
-            ) c ON c.incident_id = t.incident_id
-            LEFT JOIN (
-                SELECT ps.incident_id, array_agg(DISTINCT a ORDER BY a) AS affects
-                FROM ps CROSS JOIN LATERAL unnest(ps.affects) a GROUP BY ps.incident_id
-            ) f ON f.incident_id = t.incident_id
+            LEFT JOIN ({_category_counts("ps")}) c ON c.incident_id = t.incident_id
+            LEFT JOIN ({_affected("ps")}) f ON f.incident_id = t.incident_id
             """,
             {"max": MAX_INTEGER, "ids": incident_ids},
         )
@@ -202,18 +218,8 @@ def add_batch_posts(cursor, relation: str, incident_ids: Sequence[int]) -> int:
         ) a
         JOIN {INCIDENT} i ON i.id = a.incident_id
         -- The batch's posts per incident and category, and per incident who they say is harmed.
-        LEFT JOIN (
-            SELECT incident_id, count(*) AS categories, min(category) AS category, sum(n)::int AS n,
-                   jsonb_object_agg(category, n) AS counts
-            FROM (
-                SELECT incident_id, category, count(*) AS n FROM bp
-                WHERE category <> '' GROUP BY incident_id, category
-            ) per_category GROUP BY incident_id
-        ) bc ON bc.incident_id = a.incident_id
-        LEFT JOIN (
-            SELECT bp.incident_id, array_agg(DISTINCT x) AS affects
-            FROM bp CROSS JOIN LATERAL unnest(bp.affects) x GROUP BY bp.incident_id
-        ) ba ON ba.incident_id = a.incident_id
+        LEFT JOIN ({_category_counts("bp")}) bc ON bc.incident_id = a.incident_id
+        LEFT JOIN ({_affected("bp")}) ba ON ba.incident_id = a.incident_id
         CROSS JOIN LATERAL (
             SELECT r.id, r.location, r.location_accuracy_m, r.segment_id, r.segment_distance_m
             FROM {POST} r WHERE r.id IN (a.best_id, i.location_post_id)
