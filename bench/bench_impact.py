@@ -27,8 +27,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, percentile, setup_django
-from bench.servers import django_env, get, gunicorn
+from bench.common import ROOT, latency_line, percentile, setup_django
+from bench.servers import django_env, get, gunicorn, timed_get
 
 PORT = 18086
 FIRST_DAY = 1_672_531_200  # 2023-01-01, as bench/generate_incidents.py
@@ -39,19 +39,6 @@ def month(rng: random.Random) -> str:
     start = FIRST_DAY + rng.randint(0, DAYS - 30) * 86400 + rng.randint(0, 86399)
     iso = "%Y-%m-%dT%H:%M:%SZ"
     return f"{time.strftime(iso, time.gmtime(start))}/{time.strftime(iso, time.gmtime(start + 30 * 86400))}"
-
-
-def timed(path: str) -> tuple[float, bytes]:
-    started = time.perf_counter()
-    status, body = get(PORT, path)
-    elapsed = (time.perf_counter() - started) * 1000
-    assert status == 200, (path, status, body[:300])
-    return elapsed, body
-
-
-def line(name: str, samples: list[float]) -> str:
-    return (f"  {name:<34} n={len(samples):4d}  p50 {percentile(samples, 50):8.1f} ms  "
-            f"p95 {percentile(samples, 95):8.1f} ms  max {max(samples):8.1f} ms")  # fmt: skip
 
 
 def main() -> None:
@@ -96,7 +83,7 @@ def main() -> None:
                     for mode, table in modes:
                         with connection.cursor() as cursor:
                             set_table_radius(cursor, table)  # committed: the server's next query sees it
-                        elapsed, body = timed(path)
+                        elapsed, body = timed_get(PORT, path)
                         results[mode][kind].append(elapsed)
                         results[mode][kind + 1].append(body)
         finally:
@@ -105,8 +92,8 @@ def main() -> None:
 
     print("end to end over HTTP, one gunicorn worker:")
     for mode, (rank_ms, _, zone_ms, _) in results.items():
-        print(line(f"ranking, a month — {mode}", rank_ms))
-        print(line(f"one zone's impact — {mode}", zone_ms))
+        print(latency_line(f"ranking, a month — {mode}", rank_ms))
+        print(latency_line(f"one zone's impact — {mode}", zone_ms))
     rank_table, rank_bodies, zone_table, zone_bodies = results["table"]
     rank_live, rank_live_bodies, zone_live, zone_live_bodies = results["distance queries (today)"]
     same_ranking = sum(a == b for a, b in zip(rank_bodies, rank_live_bodies, strict=True))

@@ -37,8 +37,8 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_clusters import CITY, viewport
-from bench.common import ROOT, percentile, setup_django
-from bench.servers import django_env, get, gunicorn
+from bench.common import ROOT, latency_line, percentile, setup_django
+from bench.servers import django_env, gunicorn, timed_get
 
 PORT = 18091
 ZOOMS = range(8, 18)
@@ -89,21 +89,6 @@ def timed_sql(cursor, sql: str, params) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def timed_get(path: str) -> tuple[float, bytes]:
-    started = time.perf_counter()
-    status, payload = get(PORT, path)
-    elapsed = (time.perf_counter() - started) * 1000
-    assert status == 200, (path, status, payload[:300])
-    return elapsed, payload
-
-
-def line(name: str, samples: list[float]) -> str:
-    if not samples:
-        return f"  {name:<34} -"
-    p50, p95 = percentile(samples, 50), percentile(samples, 95)
-    return f"  {name:<40} n={len(samples):4d}  p50 {p50:8.1f} ms  p95 {p95:8.1f} ms  max {max(samples):8.1f} ms"
-
-
 def bench_tiles(args, rng: random.Random, cursor) -> None:
     from django.db import connection
 
@@ -123,9 +108,9 @@ def bench_tiles(args, rng: random.Random, cursor) -> None:
             bbox = viewport(lon, lat, zoom)
             box = ",".join(f"{v:.6f}" for v in bbox)
             if zoom < SINGLE_ZOOM:
-                elapsed, _ = timed_get("/api/incidents/clusters/?" + urlencode({"bbox": box, "zoom": zoom}))
+                elapsed, _ = timed_get(PORT, "/api/incidents/clusters/?" + urlencode({"bbox": box, "zoom": zoom}))
             else:
-                elapsed, _ = timed_get("/api/incidents/?" + urlencode({"bbox": box, "limit": 1000}))
+                elapsed, _ = timed_get(PORT, "/api/incidents/?" + urlencode({"bbox": box, "limit": 1000}))
             today.append(elapsed)
             view = tiles_of(bbox, zoom)
             tiles_per_view.append(len(view))
@@ -134,7 +119,7 @@ def bench_tiles(args, rng: random.Random, cursor) -> None:
                 if (z, x, y) in seen:
                     continue
                 seen.add((z, x, y))
-                elapsed, payload = timed_get(f"/ogc/collections/incidents/tiles/WebMercatorQuad/{z}/{y}/{x}")
+                elapsed, payload = timed_get(PORT, f"/ogc/collections/incidents/tiles/WebMercatorQuad/{z}/{y}/{x}")
                 times.append(elapsed)
                 sizes.append(len(payload))
                 bare.append(timed_sql(cursor, sql, [z, x, y, z, x, y]))
@@ -150,13 +135,13 @@ def bench_tiles(args, rng: random.Random, cursor) -> None:
         print(f" zoom {zoom}: {statistics.median(tiles_per_view):.0f} tiles per viewport; {len(full)} of the "
               f"{len(sizes)} tiles fetched hold incidents: median {median_kib:.0f} KiB, largest "
               f"{max(sizes or [0]) / 1024:.0f} KiB")  # fmt: skip
-        print(line("tile over HTTP (built), every tile", tile_http))
-        print(line("tile over HTTP, tiles with incidents", [tile_http[i] for i in full]))
-        print(line("bare ST_AsMVT, every incident (same)", [bare[i] for i in full]))
-        print(line("bare ST_AsMVT, our query (same)", [ours[i] for i in full]))
-        print(line(f"today: one {request}", today))
-        print(line("viewport by tiles, one after the other", per_view_total))
-        print(line("viewport by tiles, slowest tile", per_view_max))
+        print(latency_line("tile over HTTP (built), every tile", tile_http, width=40))
+        print(latency_line("tile over HTTP, tiles with incidents", [tile_http[i] for i in full], width=40))
+        print(latency_line("bare ST_AsMVT, every incident (same)", [bare[i] for i in full], width=40))
+        print(latency_line("bare ST_AsMVT, our query (same)", [ours[i] for i in full], width=40))
+        print(latency_line(f"today: one {request}", today, width=40))
+        print(latency_line("viewport by tiles, one after the other", per_view_total, width=40))
+        print(latency_line("viewport by tiles, slowest tile", per_view_max, width=40))
         if full:
             p95 = percentile([tile_http[i] for i in full], 95)
             print(f"  tiles with incidents, p95 over HTTP / p95 bare: every incident "
@@ -172,19 +157,21 @@ def bench_streets(args, rng: random.Random) -> None:
         for _ in range(args.viewports):
             bbox = viewport(rng.uniform(CITY[0], CITY[2]), rng.uniform(CITY[1], CITY[3]), zoom)
             box = ",".join(f"{v:.6f}" for v in bbox)
-            today.append(timed_get("/map/streets/?" + urlencode({"bbox": box, "zoom": zoom}))[0])
+            today.append(timed_get(PORT, "/map/streets/?" + urlencode({"bbox": box, "zoom": zoom}))[0])
             times = []
             for z, x, y in tiles_of(bbox, zoom):
                 if (z, x, y) not in seen:
                     seen.add((z, x, y))
-                    times.append(timed_get(f"/ogc/collections/street-segments/tiles/WebMercatorQuad/{z}/{y}/{x}")[0])
+                    times.append(
+                        timed_get(PORT, f"/ogc/collections/street-segments/tiles/WebMercatorQuad/{z}/{y}/{x}")[0]
+                    )
             if times:
                 per_view_total.append(sum(times))
                 per_view_max.append(max(times))
         print(f" zoom {zoom}:")
-        print(line("today: /map/streets/", today))
-        print(line("viewport by tiles, one after the other", per_view_total))
-        print(line("viewport by tiles, slowest tile", per_view_max))
+        print(latency_line("today: /map/streets/", today, width=40))
+        print(latency_line("viewport by tiles, one after the other", per_view_total, width=40))
+        print(latency_line("viewport by tiles, slowest tile", per_view_max, width=40))
 
 
 def bench_cql2(args, rng: random.Random, categories: list[str]) -> None:
@@ -207,13 +194,13 @@ def bench_cql2(args, rng: random.Random, categories: list[str]) -> None:
             cql2 += f" AND T_INTERSECTS(INTERVAL(first_post_at, last_post_at), INTERVAL('{start}','{end}'))"
         rest_path = "/api/incidents/?" + urlencode(rest)
         cql2_path = "/ogc/collections/incidents/items?" + urlencode({"filter": cql2, "limit": 100})
-        rest_ids = sorted(f["id"] for f in json.loads(timed_get(rest_path)[1])["features"])
-        cql2_ids = sorted(f["id"] for f in json.loads(timed_get(cql2_path)[1])["features"])
+        rest_ids = sorted(f["id"] for f in json.loads(timed_get(PORT, rest_path)[1])["features"])
+        cql2_ids = sorted(f["id"] for f in json.loads(timed_get(PORT, cql2_path)[1])["features"])
         assert rest_ids == cql2_ids, (rest_path, cql2_path)
         rest_times, cql2_times = [], []
         for _ in range(args.repeat):
-            rest_times.append(timed_get(rest_path)[0])
-            cql2_times.append(timed_get(cql2_path)[0])
+            rest_times.append(timed_get(PORT, rest_path)[0])
+            cql2_times.append(timed_get(PORT, cql2_path)[0])
         ratio = statistics.median(cql2_times) / statistics.median(rest_times)
         ratios.append(ratio)
         print(f"  filter {number + 1} ({len(rest_ids)} features{', with datetime' if number % 2 else ''}): "
@@ -249,7 +236,9 @@ def main() -> None:
         gunicorn("cityincidents.wsgi", PORT, python=Path(sys.executable), env=django_env(), ready_path="/api/",
                  log=ROOT / "bench" / "out" / "gunicorn-tiles.log"),
     ):  # fmt: skip
-        elapsed, _ = timed_get("/api/incidents/clusters/?" + urlencode({"bbox": ",".join(map(str, CITY)), "zoom": 12}))
+        elapsed, _ = timed_get(
+            PORT, "/api/incidents/clusters/?" + urlencode({"bbox": ",".join(map(str, CITY)), "zoom": 12})
+        )
         print(f"first clusters request (loads the worker's index): {elapsed:.0f} ms")
         if args.part in ("all", "tiles"):
             with bare.cursor() as cursor:

@@ -51,6 +51,14 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[index]
 
 
+def latency_line(name: str, samples: list[float], width: int = 34) -> str:
+    """One printed line of latencies in milliseconds: count, p50, p95 and max (``-`` when none)."""
+    if not samples:
+        return f"  {name:<{width}} -"
+    p50, p95 = percentile(samples, 50), percentile(samples, 95)
+    return f"  {name:<{width}} n={len(samples):4d}  p50 {p50:8.1f} ms  p95 {p95:8.1f} ms  max {max(samples):8.1f} ms"
+
+
 def timed(call: Callable[[], object], repeat: int, warmup: int = 3) -> list[float]:
     """Run ``call`` ``warmup`` times, then ``repeat`` times; return the durations in milliseconds."""
     for _ in range(warmup):

@@ -74,3 +74,12 @@ def get(port: int, path: str) -> tuple[int, bytes]:
     payload = response.read()
     conn.close()
     return response.status, payload
+
+
+def timed_get(port: int, path: str) -> tuple[float, bytes]:
+    """One GET that must answer 200 (see :func:`get`); returns its time in milliseconds and the body."""
+    started = time.perf_counter()
+    status, payload = get(port, path)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert status == 200, (path, status, payload[:300])
+    return elapsed, payload
