@@ -112,7 +112,7 @@ def test_default_reply_templates_come_in_both_languages_and_are_not_duplicated()
     # The data migration's function, run here: browser tests flush the database it filled.
     from django.apps import apps
 
-    defaults = importlib.import_module("incidents.migrations.0004_default_reply_templates")
+    defaults = importlib.import_module("incidents.migrations.0001_squashed_0012_planners")
     ReplyTemplate.objects.all().delete()
     ReplyTemplate.objects.create(name="Accusé de réception", language="fr", body="Texte modifié par la ville")
     defaults.create_defaults(apps, None)
