@@ -3,14 +3,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.gis.geos import GEOSGeometry
-from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GistIndex
 from django.db.models import Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.categories import Affected, Category
+from incidents.categories import Category
 from incidents.geo import DistanceMetres, Geography, WithinMetres, bbox_polygon, point_value
+from incidents.models.common import Timestamped, affects_field, optional_link, segment_distance_field
 
 
 class IncidentStatus(models.TextChoices):
@@ -74,7 +74,7 @@ class IncidentQuerySet(models.QuerySet["Incident"]):
         )
 
 
-class Incident(models.Model):
+class Incident(Timestamped):
     """One problem in public space, reported by one or more posts."""
 
     location = models.PointField(_("location"), srid=4326, help_text=_("Representative point of the incident."))
@@ -93,35 +93,20 @@ class Incident(models.Model):
         editable=False,
         help_text=_("Number of its posts in each category, by code; its category follows from them."),
     )
-    affects = ArrayField(
-        models.CharField(max_length=24, choices=Affected.choices),
-        default=list,
-        db_default=Value([], output_field=ArrayField(models.CharField(max_length=24))),
-        blank=True,
-        verbose_name=_("affects"),
-        help_text=_("Who its posts say the problem harms."),
-    )
+    affects = affects_field(_("Who its posts say the problem harms."))
     status = models.CharField(_("status"), max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.NEW)
-    segment = models.ForeignKey(
+    segment = optional_link(
         "incidents.StreetSegment",
-        verbose_name=_("street segment"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("street segment"),
         related_name="incidents",
     )
-    segment_distance_m = models.FloatField(
-        _("distance to segment"), null=True, blank=True, help_text=_("Metres from the incident to its segment.")
-    )
+    segment_distance_m = segment_distance_field(_("Metres from the incident to its segment."))
     # The post whose point stands for the incident's: its most accurately located post, the
     # earliest on ties. Kept so that a batch of new posts is compared with it alone instead of
     # reading every post of the incident again (incidents.pipeline.totals.add_batch_posts).
-    location_post = models.ForeignKey(
+    location_post = optional_link(
         "incidents.Post",
-        verbose_name=_("located by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("located by"),
         editable=False,
         db_index=False,  # only followed from the incident; posts are never deleted by the app
         related_name="+",
@@ -137,12 +122,9 @@ class Incident(models.Model):
     works_zones = models.ManyToManyField(
         "incidents.WorksZone", through="incidents.IncidentWorksZone", related_name="incidents", blank=True
     )
-    district = models.ForeignKey(
+    district = optional_link(
         "incidents.District",
-        verbose_name=_("district"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("district"),
         related_name="incidents",
     )
     first_post_at = models.DateTimeField(_("first post at"))
@@ -160,19 +142,14 @@ class Incident(models.Model):
         blank=True,
         related_name="duplicates",
     )
-    recurrence_of = models.ForeignKey(
+    recurrence_of = optional_link(
         "self",
-        verbose_name=_("reported again after"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("reported again after"),
         editable=False,
         db_index=False,  # see Meta.indexes: only the few incidents that recur
         related_name="recurrences",
         help_text=_("The resolved incident, same problem at the same place, that this one reports again."),
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = IncidentQuerySet.as_manager()
 
@@ -247,12 +224,9 @@ class IncidentEvent(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(_("from"), max_length=16, choices=IncidentStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=16, choices=IncidentStatus.choices)
-    actor = models.ForeignKey(
+    actor = optional_link(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("actor"),
         related_name="incident_events",
     )
     note = models.TextField(_("note"), blank=True)

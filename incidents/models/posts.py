@@ -7,8 +7,9 @@ from django.contrib.postgres.indexes import GistIndex
 from django.db.models import Value
 from django.utils.translation import gettext_lazy as _
 
-from incidents.categories import Affected, Category
+from incidents.categories import Category
 from incidents.geo import DistanceMetres, Geography, WithinMetres, point_value
+from incidents.models.common import affects_field, optional_link, optional_text, segment_distance_field
 
 
 class LocationMethod(models.TextChoices):
@@ -76,28 +77,19 @@ class Post(models.Model):
     )
     # Mastodon names the status replied to by its id on the instance the reply was read from,
     # while statuses are stored under their URI: both ids are kept to find one from the other.
-    reply_to_local = models.CharField(
+    reply_to_local = optional_text(
         _("reply to (instance id)"),
         max_length=64,
-        blank=True,
-        default="",
-        db_default="",
         help_text=_("Mastodon: id of the status replied to on the instance it was read from (in_reply_to_id)."),
     )
-    local_id = models.CharField(
+    local_id = optional_text(
         _("instance id"),
         max_length=64,
-        blank=True,
-        default="",
-        db_default="",
         help_text=_("Mastodon: id of the status on the instance it was read from; replies name it."),
     )
-    thread_root = models.CharField(
+    thread_root = optional_text(
         _("conversation"),
         max_length=255,
-        blank=True,
-        default="",
-        db_default="",
         help_text=_("External id of the first post of its conversation (X conversation_id, Bluesky root)."),
     )
     raw = models.JSONField(_("raw payload"), default=dict, blank=True, help_text=_("As received. Staff only."))
@@ -114,12 +106,9 @@ class Post(models.Model):
     place_name = models.CharField(
         _("place"), max_length=255, blank=True, default="", db_default="", help_text=_("Place named by the platform.")
     )
-    place_type = models.CharField(
+    place_type = optional_text(
         _("place type"),
         max_length=32,
-        blank=True,
-        default="",
-        db_default="",
         help_text=_("X place type: poi, neighborhood, city, admin, country."),
     )
     place_bbox = models.PolygonField(
@@ -130,13 +119,10 @@ class Post(models.Model):
         spatial_index=False,
         help_text=_("Bounding box of the place (WGS84)."),
     )
-    declared_category = models.CharField(
+    declared_category = optional_text(
         _("declared category"),
         max_length=32,
         choices=Category.choices,
-        blank=True,
-        default="",
-        db_default="",
         help_text=_("Category the reporter chose (an Open311 service code); it decides over the classifier."),
     )
 
@@ -152,12 +138,9 @@ class Post(models.Model):
     location_text = models.CharField(
         _("matched text"), max_length=500, blank=True, help_text=_("The words or place the location came from.")
     )
-    location_note = models.CharField(
+    location_note = optional_text(
         _("location note"),
         max_length=255,
-        blank=True,
-        default="",
-        db_default="",
         help_text=_("Why the location is coarse or missing, e.g. 'name exists in 3 communes'."),
     )
     category = models.CharField(_("category"), max_length=32, choices=Category.choices, blank=True)
@@ -173,47 +156,29 @@ class Post(models.Model):
     relevance = models.FloatField(
         _("relevance"), null=True, blank=True, help_text=_("Likelihood the post is about public space, 0 to 1.")
     )
-    affects = ArrayField(
-        models.CharField(max_length=24, choices=Affected.choices),
-        default=list,
-        db_default=Value([], output_field=ArrayField(models.CharField(max_length=24))),
-        blank=True,
-        verbose_name=_("affects"),
-        help_text=_("Who the text says the problem harms."),
-    )
+    affects = affects_field(_("Who the text says the problem harms."))
     # Indexed only where it is selective: pending posts (see Meta.indexes). Every index of
     # this table is written twice per post (stored, then processed).
     state = models.CharField(_("state"), max_length=16, choices=PostState.choices, default=PostState.PENDING)
-    segment = models.ForeignKey(
+    segment = optional_link(
         "incidents.StreetSegment",
-        verbose_name=_("street segment"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("street segment"),
         related_name="posts",
     )
-    segment_distance_m = models.FloatField(
-        _("distance to segment"), null=True, blank=True, help_text=_("Metres from the location to the segment.")
-    )
+    segment_distance_m = segment_distance_field(_("Metres from the location to the segment."))
     works_zones = models.ManyToManyField(
         "incidents.WorksZone", through="incidents.PostWorksZone", related_name="posts", blank=True
     )
-    incident = models.ForeignKey(
+    incident = optional_link(
         "incidents.Incident",
-        verbose_name=_("incident"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("incident"),
         db_index=False,  # post_incident_posted_idx starts with it
         related_name="posts",
     )
     # A reply with no place of its own takes its parent's place and incident (method "thread").
-    thread_parent = models.ForeignKey(
+    thread_parent = optional_link(
         "self",
-        verbose_name=_("located by the post it answers"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("located by the post it answers"),
         editable=False,
         db_index=False,  # only followed from the reply
         related_name="+",

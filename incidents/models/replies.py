@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from incidents.models.common import Timestamped, optional_link
+
 REPLY_LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 
 
@@ -15,7 +17,7 @@ class ReplyTemplateQuerySet(models.QuerySet["ReplyTemplate"]):
         return self.filter(is_active=True)
 
 
-class ReplyTemplate(models.Model):
+class ReplyTemplate(Timestamped):
     """A reply operators start from when they answer the people who reported an incident.
 
     The body may name ``{incident}`` (its number), ``{category}``, ``{status}`` and
@@ -29,8 +31,6 @@ class ReplyTemplate(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True, help_text=_("Offered to operators."))
     position = models.PositiveSmallIntegerField(_("position"), default=0, help_text=_("Lower comes first."))
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ReplyTemplateQuerySet.as_manager()
 
@@ -70,31 +70,22 @@ class IncidentReply(models.Model):
     incident = models.ForeignKey(
         "incidents.Incident", verbose_name=_("incident"), on_delete=models.CASCADE, related_name="replies"
     )
-    in_reply_to = models.ForeignKey(
+    in_reply_to = optional_link(
         "incidents.Post",
-        verbose_name=_("in reply to"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("in reply to"),
         related_name="replies",
         help_text=_("The post answered (the incident's first post)."),
     )
-    template = models.ForeignKey(
+    template = optional_link(
         ReplyTemplate,
-        verbose_name=_("template"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("template"),
         related_name="replies",
     )
     language = models.CharField(_("language"), max_length=8, choices=REPLY_LANGUAGES)
     text = models.TextField(_("text"))
-    actor = models.ForeignKey(
+    actor = optional_link(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("actor"),
         related_name="incident_replies",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -107,12 +98,9 @@ class IncidentReply(models.Model):
         _("external id"), max_length=255, blank=True, help_text=_("Identifier of the reply on the platform.")
     )
     error = models.TextField(_("error"), blank=True, help_text=_("Why sending failed (or why the last attempt did)."))
-    channel = models.ForeignKey(
+    channel = optional_link(
         "incidents.Channel",
-        verbose_name=_("channel"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("channel"),
         related_name="replies",
         help_text=_("The channel that delivers it on the network the post came from."),
     )

@@ -6,6 +6,7 @@ from django.contrib.postgres.indexes import GistIndex
 from django.utils.translation import gettext_lazy as _
 
 from incidents.geo import DistanceMetres, Geography, WithinMetres, bbox_polygon, point_value
+from incidents.models.common import Timestamped
 
 
 class StreetSegmentQuerySet(models.QuerySet["StreetSegment"]):
@@ -37,7 +38,7 @@ class StreetSegmentQuerySet(models.QuerySet["StreetSegment"]):
         return self.filter(retired_at__isnull=True)
 
 
-class StreetSegment(models.Model):
+class StreetSegment(Timestamped):
     """A stretch of street between two junctions (or a whole way, depending on the source).
 
     A source published in several layers sharing one id space (Toulouse's
@@ -84,8 +85,6 @@ class StreetSegment(models.Model):
             "linked to them. Empty while the source lists it."
         ),
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = StreetSegmentQuerySet.as_manager()
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.categories import Affected, Category
+from incidents.models.common import Timestamped, optional_link
 from incidents.models.replies import REPLY_LANGUAGES, ReplyState
 
 
@@ -25,7 +26,7 @@ class SubscriptionQuerySet(models.QuerySet["Subscription"]):
         return self.filter(owner=user)
 
 
-class Subscription(models.Model):
+class Subscription(Timestamped):
     """Someone who wants to hear of incidents reported in a place: a works zone, a district, an area or the city.
 
     Without a works zone, district or area, the whole city is watched. Categories and
@@ -86,8 +87,6 @@ class Subscription(models.Model):
         _("paused at"), null=True, blank=True, help_text=_("Nothing is delivered while paused.")
     )
     pause_reason = models.TextField(_("why paused"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = SubscriptionQuerySet.as_manager()
 
@@ -186,21 +185,15 @@ class WorksNotification(models.Model):
     incident = models.ForeignKey(
         "incidents.Incident", verbose_name=_("incident"), on_delete=models.CASCADE, related_name="works_notifications"
     )
-    works_zone = models.ForeignKey(
+    works_zone = optional_link(
         "incidents.WorksZone",
-        verbose_name=_("works zone"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("works zone"),
         related_name="notifications",
     )
     contact = models.EmailField(_("contact"), help_text=_("Where it was sent."))
-    actor = models.ForeignKey(
+    actor = optional_link(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("actor"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
+        _("actor"),
         related_name="works_notifications",
     )
     subject = models.CharField(_("subject"), max_length=255)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.geo import DistanceMetres, Geography, WithinMetres, bbox_polygon, point_value
+from incidents.models.common import Timestamped
 
 
 class WorksStatus(models.TextChoices):
@@ -87,7 +88,7 @@ class WorksZoneQuerySet(models.QuerySet["WorksZone"]):
         return self.filter(impact_pedestrian=True)
 
 
-class WorksZone(models.Model):
+class WorksZone(Timestamped):
     """A roadworks site as published by a works feed, with the area it affects around it."""
 
     source = models.CharField(
@@ -135,8 +136,6 @@ class WorksZone(models.Model):
     properties = models.JSONField(
         _("properties"), default=dict, blank=True, help_text=_("Source attributes kept as published.")
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = WorksZoneQuerySet.as_manager()
 
