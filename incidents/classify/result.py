@@ -29,3 +29,8 @@ class Classification:
     @property
     def is_relevant(self) -> bool:
         return self.relevance >= 0.5
+
+    @property
+    def off_topic(self) -> bool:
+        """Whether the text says something the city does not act on (a promotion, a match, politics)."""
+        return any(item.startswith("offtopic:") for item in self.evidence)

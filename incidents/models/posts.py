@@ -82,6 +82,15 @@ class Post(models.Model):
         max_length=64,
         help_text=_("Mastodon: id of the status replied to on the instance it was read from (in_reply_to_id)."),
     )
+    # Equal to author_id: the author continues their own report (incidents.pipeline.thread).
+    reply_to_author = optional_text(
+        _("replies to account"),
+        max_length=255,
+        help_text=_(
+            "Account of the post replied to, as the platform names it (X in_reply_to_user_id, Mastodon "
+            "in_reply_to_account_id, Bluesky the parent's DID); the author's own id: a self-reply."
+        ),
+    )
     local_id = optional_text(
         _("instance id"),
         max_length=64,

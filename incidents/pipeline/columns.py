@@ -41,6 +41,7 @@ PLAIN = (
     "quote_of",
     "reply_to",
     "reply_to_local",
+    "reply_to_author",
     "local_id",
     "thread_root",
     "place_name",
@@ -99,6 +100,9 @@ STAGE_INPUTS = (
     "reply_to",
     "reply_to_local",
     "quote_of",
+    # and whose: an author's reply to their own report continues it
+    "author_id",
+    "reply_to_author",
     "thread_root",
 )
 _stage_inputs = attrgetter(*STAGE_INPUTS, "lon", "lat", "place_bbox")

@@ -148,7 +148,7 @@ def _result_row(post_id: int, record: PostRecord, decision, placement) -> tuple:
     classification, location = decision
     in_area, segment = placement
     found = is_found(location)
-    if thread.waits(record, classification.is_relevant, classification.follow_up is not None, found):
+    if thread.waits(record, classification, found):
         state = PostState.UNLOCATED  # a reply waiting for the place of the post it answers
     elif not classification.is_relevant:
         state = PostState.IRRELEVANT

@@ -4,8 +4,9 @@ Conversations: a reply with no place of its own takes the place and incident of 
 Replies, self-replies and quotes ("c'est réparé, merci !", "pareil ce matin", "still not
 fixed") often name no street and carry no GPS; the post they answer does. A post is a
 **waiting reply** when the decide step could not locate it, it answers another post, and
-it is relevant or reads as a follow-up (:attr:`Classification.follow_up
-<incidents.classify.result.Classification.follow_up>`): its state is ``unlocated``.
+it is relevant, reads as a follow-up (:attr:`Classification.follow_up
+<incidents.classify.result.Classification.follow_up>`), or is its author's reply to their
+own post that says nothing off-topic (:func:`waits`): its state is ``unlocated``.
 
 Its **source** is found by walking up its conversation. Its references are tried in this
 order (:func:`references`):
@@ -39,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from incidents.classify.lexicon import classify
+from incidents.classify.result import Classification
 from incidents.classify.taxonomy import related
 from incidents.models import LocationMethod, Post, PostState
 from incidents.pipeline.link import link_works
@@ -99,9 +101,20 @@ def references(post) -> tuple[Reference, ...]:
     return tuple(found)
 
 
-def waits(record: PostRecord, relevant: bool, follow_up: bool, located: bool) -> bool:
-    """Whether a decided post is a waiting reply: unlocated, answering a post, relevant or a follow-up."""
-    return not located and (relevant or follow_up) and bool(references(record))
+def waits(record: PostRecord, classification: Classification, located: bool) -> bool:
+    """Whether a decided post is a waiting reply: unlocated, answering a post, and about its problem.
+
+    About its problem: relevant, a follow-up, or a self-reply that says nothing off-topic. An
+    author who writes a thread continues their report ("photo prise ce matin", "3 semaines
+    que ça dure"); a stranger's reply that names no problem may be about anything.
+    """
+    if located or not references(record):
+        return False
+    return (
+        classification.is_relevant
+        or classification.follow_up is not None
+        or (record.is_self_reply and not classification.off_topic)
+    )
 
 
 @dataclass(slots=True)

@@ -210,11 +210,18 @@ def post_record(view: Any, source: str) -> PostRecord:
             reply_count=count(view.get("replyCount"), "replyCount"),
             quote_count=count(view.get("quoteCount"), "quoteCount"),
             reply_to=(parent := _ref_uri(_dict(record.get("reply")).get("parent"), "record.reply.parent.uri")),
+            reply_to_author=_author_of(parent),
             thread_root=_root(record, parent),
             quote_of=_quoted_uri(record),
             raw=view,
         )
     )
+
+
+def _author_of(uri: str) -> str:
+    """The DID of the account that wrote the post ``uri`` (``at://DID/collection/rkey``), or ""."""
+    authority = uri.removeprefix("at://").split("/", 1)[0] if uri.startswith("at://") else ""
+    return authority[:MAX_HANDLE] if authority.startswith("did:") else ""
 
 
 def _root(record: dict[str, Any], parent: str) -> str:

@@ -3,29 +3,30 @@ The documented column set of flat exports: CSV files, JSON lines and the push AP
 
 One row (or JSON object) is one post:
 
-============== ======== =================================================================
-column         required meaning
-============== ======== =================================================================
-id             yes      identifier of the post on its source (unique per source)
-text           yes      what was posted (may be empty for a repost)
-posted_at      yes      ISO 8601 date-time; without an offset it is the city's local time
-                        (``DJANGO_TIME_ZONE``); epoch seconds are accepted in JSON
-lon, lat       no       WGS84 decimal degrees given by the device; both or neither
-author         no       author handle (personal data: staff only)
-author_id      no       author identifier on the source (personal data: staff only)
-url            no       link to the post
-language       no       BCP 47 code (``fr``, ``en``)
-media_urls     no       photo/video URLs; a JSON list, or separated by spaces or ``|``
-like_count     no       likes (also ``repost_count``, ``reply_count``, ``quote_count``)
-repost_of      no       id of the reposted post (same source): the row is a repost
-quote_of       no       id of the quoted post
-reply_to       no       id of the post replied to
-thread_root    no       id of the first post of the conversation (``conversation_id``)
-place_name     no       a place named by the platform
-place_type     no       ``poi``, ``neighborhood``, ``city``, ``admin`` or ``country``
-place_bbox     no       ``min_lon,min_lat,max_lon,max_lat`` of that place
-source         no       source name for this row (default: ``--source`` or the format)
-============== ======== =================================================================
+=============== ======== =================================================================
+column          required meaning
+=============== ======== =================================================================
+id              yes      identifier of the post on its source (unique per source)
+text            yes      what was posted (may be empty for a repost)
+posted_at       yes      ISO 8601 date-time; without an offset it is the city's local time
+                         (``DJANGO_TIME_ZONE``); epoch seconds are accepted in JSON
+lon, lat        no       WGS84 decimal degrees given by the device; both or neither
+author          no       author handle (personal data: staff only)
+author_id       no       author identifier on the source (personal data: staff only)
+url             no       link to the post
+language        no       BCP 47 code (``fr``, ``en``)
+media_urls      no       photo/video URLs; a JSON list, or separated by spaces or ``|``
+like_count      no       likes (also ``repost_count``, ``reply_count``, ``quote_count``)
+repost_of       no       id of the reposted post (same source): the row is a repost
+quote_of        no       id of the quoted post
+reply_to        no       id of the post replied to
+reply_to_author no       ``author_id`` of the post replied to: equal to the row's, a self-reply
+thread_root     no       id of the first post of the conversation (``conversation_id``)
+place_name      no       a place named by the platform
+place_type      no       ``poi``, ``neighborhood``, ``city``, ``admin`` or ``country``
+place_bbox      no       ``min_lon,min_lat,max_lon,max_lat`` of that place
+source          no       source name for this row (default: ``--source`` or the format)
+=============== ======== =================================================================
 
 Column names are case-insensitive, and common aliases are understood (``created_at``,
 ``longitude``/``latitude``, ``likes``, ``retweets``, ``lang`` ...: see :data:`ALIASES`).
@@ -75,6 +76,7 @@ COLUMNS = (
     "repost_of",
     "quote_of",
     "reply_to",
+    "reply_to_author",
     "thread_root",
     "place_name",
     "place_type",
@@ -116,6 +118,8 @@ ALIASES: dict[str, str] = {
     "quotes": "quote_count",
     "retweet_of": "repost_of",
     "in_reply_to": "reply_to",
+    "in_reply_to_user_id": "reply_to_author",
+    "in_reply_to_account_id": "reply_to_author",
     "conversation_id": "thread_root",
     "place": "place_name",
 }
@@ -169,6 +173,7 @@ def record_from_columns(row: Mapping[str, Any], *, source: str, decimal_comma: b
             repost_of=repost_of,
             quote_of=text_field(values.get("quote_of"), "quote_of", max_length=255),
             reply_to=text_field(values.get("reply_to"), "reply_to", max_length=255),
+            reply_to_author=optional_text(values.get("reply_to_author"), MAX_HANDLE),
             thread_root=_thread_root(values),
             lon=position[0] if position else None,
             lat=position[1] if position else None,

@@ -123,6 +123,8 @@ def status_record(status: dict[str, Any], source: str, *, repost_of: str = "") -
             repost_of=repost_of,
             local_id=_local_id(status.get("id")),
             reply_to_local=_local_id(status.get("in_reply_to_id")),
+            # Local to the same instance as account.id: equal ids, a self-reply.
+            reply_to_author=optional_text(status.get("in_reply_to_account_id"), MAX_HANDLE),
             raw=status,
         )
     )

@@ -120,6 +120,7 @@ def tweet_record(tweet: Any, includes: _Includes, source: str) -> PostRecord:
     posted_at = aware_datetime(tweet.get("created_at"), "created_at")
 
     author_id = optional_text(tweet.get("author_id"), MAX_HANDLE)
+    replied_author = optional_text(tweet.get("in_reply_to_user_id"), MAX_HANDLE) if references.get("reply_to") else ""
     author = includes.users.get(author_id, {})
     handle = optional_text(author.get("username"), MAX_HANDLE)
 
@@ -158,6 +159,7 @@ def tweet_record(tweet: Any, includes: _Includes, source: str) -> PostRecord:
             url=f"https://x.com/{handle}/status/{tweet_id}" if handle else f"https://x.com/i/web/status/{tweet_id}",
             author_handle=handle,
             author_id=author_id,
+            reply_to_author=replied_author,
             language=language(tweet.get("lang")),
             media_urls=media_urls,
             like_count=count(metrics.get("like_count"), "public_metrics.like_count"),

@@ -205,7 +205,11 @@ class TestBluesky:
     def test_reply_refs_quotes_and_images_without_a_view(self):
         _, items = parsed("bluesky_search.json")
         posts = by_id(items)
-        assert posts[BLUESKY_REPLY].record.reply_to == BLUESKY_ALICE
+        reply = posts[BLUESKY_REPLY].record
+        assert reply.reply_to == BLUESKY_ALICE
+        # The parent's URI names its author: another account, not a self-reply.
+        assert reply.reply_to_author == "did:plc:q6gjnaw2blty4crticxkmujt"
+        assert not reply.is_self_reply
         quote = posts[BLUESKY_QUOTE]
         assert quote.record.quote_of == BLUESKY_ALICE
         (quoted,) = quote.embedded  # the quoted post, from the view, is stored too

@@ -24,10 +24,20 @@ def get(external_id: str) -> Post:
     return Post.objects.select_related("incident", "thread_parent").get(external_id=external_id)
 
 
-def conversation(*, root_only: bool = False) -> dict[str, dict]:
-    """A located report, a follow-up reply, a reply to the reply, chit-chat, and a question passed through."""
+def conversation() -> dict[str, dict]:
+    """A located report, its author's next post, a follow-up reply, a reply to the reply, chit-chat, and a
+    question passed through."""
     return {
-        "report": post(POTHOLE, CAPITOLE, paris(2014, 9, 8, 9), id="report"),
+        "report": post(POTHOLE, CAPITOLE, paris(2014, 9, 8, 9), id="report", author_id="u1"),
+        "more": post(
+            "Photo prise ce matin, ça dure depuis 3 semaines",
+            None,
+            paris(2014, 9, 8, 9, 5),
+            id="more",
+            author_id="u1",
+            reply_to="report",
+            reply_to_author="u1",
+        ),
         "still": post("toujours pas réparé ce matin 😡", None, paris(2014, 9, 12, 8), id="still", reply_to="report"),
         "same": post("pareil pour moi, j'ai failli tomber", None, paris(2014, 9, 12, 9), id="same", reply_to="still"),
         "chat": post("haha bonne soirée à tous", None, paris(2014, 9, 12, 20), id="chat", reply_to="report"),
@@ -134,11 +144,42 @@ class TestReplies:
         assert get("root").incident.post_count == 1
         assert get("parent").incident.post_count == 2
 
+    def test_an_authors_reply_to_their_own_report_continues_it(self, push):
+        # Names no problem and no place: on its own it is about nothing.
+        push(post(POTHOLE, CAPITOLE, id="report", author_id="u1"))
+        push(post("Photo prise ce matin, ça dure depuis 3 semaines", None, id="more", author_id="u1",
+                  reply_to="report", reply_to_author="u1"))  # fmt: skip
+        more = get("more")
+        assert more.reply_to_author == more.author_id == "u1"
+        assert (more.state, more.location_method) == (PostState.LOCATED, LocationMethod.THREAD)
+        assert more.incident == get("report").incident
+        assert more.category == get("report").category
+        assert get("report").incident.post_count == 2
+
+    def test_the_same_words_from_someone_else_stay_out(self, push):
+        push(post(POTHOLE, CAPITOLE, id="report", author_id="u1"))
+        push(post("Photo prise ce matin, ça dure depuis 3 semaines", None, id="other", author_id="u2",
+                  reply_to="report", reply_to_author="u1"))  # fmt: skip
+        assert (get("other").state, get("other").incident) == (PostState.IRRELEVANT, None)
+
+    def test_an_off_topic_self_reply_stays_out(self, push):
+        push(post(POTHOLE, CAPITOLE, id="report", author_id="u1"))
+        push(post("Abonnez-vous à ma chaîne, code promo ici", None, id="promo", author_id="u1",
+                  reply_to="report", reply_to_author="u1"))  # fmt: skip
+        assert (get("promo").state, get("promo").incident) == (PostState.IRRELEVANT, None)
+
+    def test_a_self_reply_stored_first_waits_for_its_report(self, push):
+        push(post("Photo prise ce matin, ça dure depuis 3 semaines", None, id="more", author_id="u1",
+                  reply_to="report", reply_to_author="u1"))  # fmt: skip
+        assert (get("more").state, get("more").incident) == (PostState.UNLOCATED, None)
+        push(post(POTHOLE, CAPITOLE, id="report", author_id="u1"))
+        assert get("more").incident == get("report").incident
+
 
 class TestOrder:
     """Whatever the order of batches (files, API calls, workers), the same incidents."""
 
-    NAMES = ("report", "still", "same", "chat", "question", "fixed")
+    NAMES = ("report", "more", "still", "same", "chat", "question", "fixed")
 
     @pytest.fixture
     def expected(self, push):
@@ -151,7 +192,7 @@ class TestOrder:
 
     def test_the_expected_outcome(self, expected):
         members = expected["report"][5]
-        assert members == {"report", "still", "same", "fixed"}
+        assert members == {"report", "more", "still", "same", "fixed"}
         assert expected["same"][2] == "still"
         assert expected["fixed"][2] == "report"
 
@@ -159,7 +200,7 @@ class TestOrder:
     def test_every_order_of_batches(self, push, expected, order):
         posts = conversation()
         # Four batches: the report, the first reply, the reply to the reply, the question and its answer.
-        batches = [["report"], ["still", "chat"], ["same"], ["question", "fixed"]]
+        batches = [["report"], ["still", "chat"], ["same", "more"], ["question", "fixed"]]
         for index in order:
             push(*(posts[name] for name in batches[index]))
         assert outcome() == expected
@@ -185,14 +226,34 @@ class TestPlatforms:
                     conversation_id="100",
                     referenced_tweets=[{"type": "replied_to", "id": "100"}],
                 ),
+                # The author goes on: words that mean nothing alone, a self-reply.
+                tweet(
+                    "102",
+                    "2/2 photo prise à 8h",
+                    author_id="42",
+                    in_reply_to_user_id="42",
+                    conversation_id="100",
+                    referenced_tweets=[{"type": "replied_to", "id": "100"}],
+                ),
+                tweet(
+                    "103",
+                    "2/2 photo prise à 8h",
+                    author_id="43",
+                    in_reply_to_user_id="42",
+                    conversation_id="100",
+                    referenced_tweets=[{"type": "replied_to", "id": "100"}],
+                ),
             ]
         }
+        page["data"][0]["author_id"] = "42"
         ingest(x.parse_document(page, position="page", source="x"), synchronous=True)
         reply = get("101")
         assert reply.reply_to == "100"
         assert reply.thread_root == "100"
         assert reply.thread_parent == get("100")
         assert reply.incident == get("100").incident
+        assert (get("102").reply_to_author, get("102").incident) == ("42", get("100").incident)
+        assert (get("103").reply_to_author, get("103").incident) == ("42", None)
 
     def test_a_mastodon_reply_finds_its_parent_by_its_instance_id(self, db, make_segment):
         make_segment("RUE DE METZ", [CAPITOLE.coords, offset(CAPITOLE, east_m=200).coords])
@@ -211,6 +272,7 @@ class TestPlatforms:
 
         lines = [
             status("112233", "toujours pas réparé", in_reply_to_id="112200", in_reply_to_account_id="7"),
+            status("112244", "Photo de 8h", in_reply_to_id="112200", in_reply_to_account_id="7"),  # the author's own
             status("112200", f"{POTHOLE} rue de Metz"),
         ]
         # The reply first: it waits, then the parent arrives in the next batch.
@@ -224,3 +286,5 @@ class TestPlatforms:
         assert reply.thread_parent == parent
         assert reply.incident == parent.incident
         assert reply.location_method == LocationMethod.THREAD
+        more = get("https://piaille.fr/users/clara/statuses/112244")
+        assert (more.reply_to_author, more.incident) == ("7", parent.incident)
