@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.gis.geos import LineString, MultiLineString, MultiPolygon, Point, Polygon
 from django.core.cache import cache
+from django.test import Client
 from django.utils import translation
 
 from incidents.geo import LengthMetres
@@ -20,11 +25,36 @@ from incidents.publish.clusters import INDEX
 from incidents.services.works import refresh_impact_areas
 
 PARIS = ZoneInfo("Europe/Paris")
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT = object()
 
 # Place du Capitole, Toulouse.
 CAPITOLE = Point(1.443987, 43.604468, srid=4326)
+
+
+def fresh_python(*argv: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
+    """Run ``python argv`` in the project, its settings read afresh from ``env`` alone.
+
+    The test run's own DJANGO_*, DATABASE_URL and INCIDENTS_* variables are left out.
+    """
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "INCIDENTS_"))}
+    return subprocess.run(
+        [sys.executable, *argv],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "cityincidents.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def logged_in(user) -> Client:
+    """A test client with a session for ``user``."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def paris(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> dt.datetime:

@@ -1,26 +1,14 @@
 """Settings come from the environment; production refuses to start without its secrets."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import fresh_python
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
-    return subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; settings.DATABASES; print('ok')"],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "cityincidents.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return fresh_python("-c", "from django.conf import settings; settings.DATABASES; print('ok')", timeout=60, **env)
 
 
 def test_production_without_secret_key_refuses_to_start():

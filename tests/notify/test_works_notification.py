@@ -6,16 +6,14 @@ import pytest
 from django.test import Client
 
 from incidents.models import IncidentWorksZone, ReplyState, WorksNotification
-from tests.conftest import CAPITOLE, offset
+from tests.conftest import CAPITOLE, logged_in, offset
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def operator_client(staff_user) -> Client:
-    client = Client()
-    client.force_login(staff_user)
-    return client
+    return logged_in(staff_user)
 
 
 @pytest.fixture

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from incidents.models import Post
+from tests.conftest import fresh_python, logged_in
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = '<script>alert("zq-xss")</script>'
 IMG = "<img src=x onerror=\"alert('zq-img')\">"
 
@@ -30,12 +27,6 @@ def hostile_post(make_post, make_incident):
     )
 
 
-def session(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.django_db
 class TestAdminNeedsStaff:
     URLS = ["/admin/", "/admin/incidents/post/", "/admin/incidents/incident/", "/admin/authtoken/tokenproxy/"]
@@ -48,22 +39,22 @@ class TestAdminNeedsStaff:
 
     @pytest.mark.parametrize("url", URLS)
     def test_a_logged_in_non_staff_user_is_sent_to_the_login(self, url, plain_user):
-        response = session(plain_user).get(url)
+        response = logged_in(plain_user).get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/admin/login/")
 
     def test_staff_without_permissions_see_no_model(self, staff_user):
-        assert session(staff_user).get("/admin/incidents/post/").status_code == 403
+        assert logged_in(staff_user).get("/admin/incidents/post/").status_code == 403
 
     def test_a_superuser_gets_in(self):
         admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root-1")
-        assert session(admin).get("/admin/incidents/post/").status_code == 200
+        assert logged_in(admin).get("/admin/incidents/post/").status_code == 200
 
 
 @pytest.mark.django_db
 def test_the_admin_escapes_stored_payloads(hostile_post):
     admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root-1")
-    client = session(admin)
+    client = logged_in(admin)
     pages = [
         client.get(f"/admin/incidents/post/{hostile_post.pk}/change/"),
         client.get("/admin/incidents/post/"),
@@ -104,16 +95,7 @@ PRODUCTION = {
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "INCIDENTS_"))}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "cityincidents.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return fresh_python("manage.py", *args, **env)
 
 
 def test_check_deploy_passes_with_the_production_variables():
@@ -130,14 +112,13 @@ def test_production_defaults_are_safe():
         "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_CONTENT_TYPE_NOSNIFF, "
         "s.X_FRAME_OPTIONS, s.SECURE_HSTS_SECONDS, s.SILENCED_SYSTEM_CHECKS)"
     )
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "INCIDENTS_"))}
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {script}"],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "cityincidents.settings",
-             "DJANGO_SECRET_KEY": PRODUCTION["DJANGO_SECRET_KEY"], "DJANGO_ALLOWED_HOSTS": "incidents.example.org"},
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    result = fresh_python(
+        "-c",
+        f"import django; django.setup(); {script}",
+        timeout=60,
+        DJANGO_SECRET_KEY=PRODUCTION["DJANGO_SECRET_KEY"],
+        DJANGO_ALLOWED_HOSTS="incidents.example.org",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "True", "True", "DENY", "0", "['gis.W001']"]
 

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from tests.conftest import logged_in
 from tests.pipeline.conftest import push  # noqa: F401 (the fixture: posts through the real pipeline)
 
 XSS = '<img src=x onerror="window.__xss = 1">'
@@ -24,14 +25,9 @@ def operator(db):
 
 @pytest.fixture
 def staff_client(operator) -> Client:
-    client = Client()
-    client.force_login(operator)
-    return client
+    return logged_in(operator)
 
 
 @pytest.fixture
 def plain_client(db) -> Client:
-    user = get_user_model().objects.create_user("partner", "partner@example.org", "pw-partner-1")
-    client = Client()
-    client.force_login(user)
-    return client
+    return logged_in(get_user_model().objects.create_user("partner", "partner@example.org", "pw-partner-1"))
