@@ -29,6 +29,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT = object()
 
+# Distinctive values in every personal field of a post; none may reach an anonymous caller.
+PERSONAL = {
+    "author_handle": "zq_author_handle_7731",
+    "author_id": "zq-author-id-88412",
+    "url": "https://social.example/zq_status_55123",
+    "external_id": "zq-ext-44120",
+    "media_urls": ["https://media.example/zq_media_3321.jpg"],
+    "raw": {"user": {"screen_name": "zq_raw_payload_9931", "email": "zq.rawmail.6621@example.org"}},
+}
+# What must not be found of them in an anonymous answer.
+PERSONAL_MARKS = [
+    "zq_author_handle_7731",
+    "zq-author-id-88412",
+    "zq_status_55123",
+    "zq-ext-44120",
+    "zq_media_3321",
+    "zq_raw_payload_9931",
+    "zq.rawmail.6621",
+]
+
 # Place du Capitole, Toulouse.
 CAPITOLE = Point(1.443987, 43.604468, srid=4326)
 

@@ -13,10 +13,19 @@ pytestmark = pytest.mark.django_db
 
 
 class TestUniqueExternalIds:
-    def test_same_post_twice_from_one_source_is_rejected_by_the_database(self, make_post):
-        make_post(source="x", external_id="1567")
-        with pytest.raises(IntegrityError, match="post_unique_source_external_id"), transaction.atomic():
-            make_post(source="x", external_id="1567")
+    @pytest.mark.parametrize(
+        ("factory", "key", "constraint"),
+        [
+            ("make_post", {"source": "x", "external_id": "1567"}, "post_unique_source_external_id"),
+            ("make_segment", {"source": "toulouse", "source_id": "9288"}, "streetsegment_unique_source_id"),
+            ("make_works_zone", {"source": "toulouse", "source_id": "T26TLS07084"}, "workszone_unique_source_id"),
+        ],
+    )
+    def test_the_same_source_id_twice_is_rejected_by_the_database(self, request, factory, key, constraint):
+        make = request.getfixturevalue(factory)
+        make(**key)
+        with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
+            make(**key)
 
     def test_same_external_id_on_two_sources_is_two_posts(self, make_post):
         make_post(source="x", external_id="1567")
@@ -33,16 +42,6 @@ class TestUniqueExternalIds:
                 " VALUES ('x', '42', '', '', '', 'again', '', '{}', now(), 0, 0, 0, 0, '', '', '', '{}', 'none',"
                 " '', '', 'pending', now())"
             )
-
-    def test_duplicate_street_segment_source_id_is_rejected(self, make_segment):
-        make_segment(source="toulouse", source_id="9288")
-        with pytest.raises(IntegrityError, match="streetsegment_unique_source_id"), transaction.atomic():
-            make_segment(source="toulouse", source_id="9288")
-
-    def test_duplicate_works_zone_source_id_is_rejected(self, make_works_zone):
-        make_works_zone(source="toulouse", source_id="T26TLS07084")
-        with pytest.raises(IntegrityError, match="workszone_unique_source_id"), transaction.atomic():
-            make_works_zone(source="toulouse", source_id="T26TLS07084")
 
 
 class TestCheckConstraints:

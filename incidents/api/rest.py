@@ -40,20 +40,12 @@ from incidents.api.schema import (
 from incidents.api.serializers import IncidentStatusChangeSerializer
 from incidents.models import Incident, WorksZone
 from incidents.publish import impact as impact_module
+from incidents.publish import layers
 from incidents.publish.clusters import INDEX, MAX_CELLS, ClusterQuery, cell_range, clusters_geojson
 from incidents.publish.features import Matched, feature_of, incident_detail
 from incidents.publish.filters import ClusterForm, ImpactForm, ImpactRankingForm
 from incidents.publish.impact import rank_zones, zone_impact
-from incidents.publish.layers import (
-    INCIDENTS,
-    STREET_SEGMENTS,
-    WORKS_IMPACT_AREAS,
-    WORKS_LINES,
-    WORKS_POINTS,
-    WORKS_POLYGONS,
-    WORKS_ZONES,
-    Layer,
-)
+from incidents.publish.layers import Layer
 from incidents.publish.privacy import sees_personal_data
 from incidents.services.incidents import change_incident_status
 
@@ -135,9 +127,9 @@ class LayerViewSet(JSONErrors, viewsets.ViewSet):
         return HttpResponse(json.dumps(feature), content_type=media_type(request))
 
 
-@extend_schema_view(list=list_schema(WORKS_ZONES), retrieve=detail_schema(WORKS_ZONES))
+@extend_schema_view(list=list_schema(layers.WORKS_ZONES), retrieve=detail_schema(layers.WORKS_ZONES))
 class WorksZoneViewSet(LayerViewSet):
-    layer = WORKS_ZONES
+    layer = layers.WORKS_ZONES
 
     @extend_schema(
         summary="Incidents near a works zone before and during the works",
@@ -189,9 +181,9 @@ class WorksImpactView(JSONErrors, APIView):
         return feature_collection(features, members, media_type(request))
 
 
-@extend_schema_view(list=list_schema(STREET_SEGMENTS), retrieve=detail_schema(STREET_SEGMENTS))
+@extend_schema_view(list=list_schema(layers.STREET_SEGMENTS), retrieve=detail_schema(layers.STREET_SEGMENTS))
 class StreetSegmentViewSet(LayerViewSet):
-    layer = STREET_SEGMENTS
+    layer = layers.STREET_SEGMENTS
 
 
 def _works_layer_viewset(layer: Layer) -> type[LayerViewSet]:
@@ -200,7 +192,8 @@ def _works_layer_viewset(layer: Layer) -> type[LayerViewSet]:
 
 
 WORKS_LAYER_VIEWSETS = [
-    _works_layer_viewset(layer) for layer in (WORKS_POINTS, WORKS_LINES, WORKS_POLYGONS, WORKS_IMPACT_AREAS)
+    _works_layer_viewset(layer)
+    for layer in (layers.WORKS_POINTS, layers.WORKS_LINES, layers.WORKS_POLYGONS, layers.WORKS_IMPACT_AREAS)
 ]
 
 
@@ -211,8 +204,8 @@ def _found(feature: dict | None) -> dict:
 
 
 @extend_schema_view(
-    list=list_schema(INCIDENTS),
-    retrieve=detail_schema(INCIDENTS, "IncidentDetailFeature"),
+    list=list_schema(layers.INCIDENTS),
+    retrieve=detail_schema(layers.INCIDENTS, "IncidentDetailFeature"),
     partial_update=extend_schema(
         summary="Change the triage status of an incident (staff only)",
         request=IncidentStatusChangeSerializer,
@@ -227,7 +220,7 @@ def _found(feature: dict | None) -> dict:
     ),
 )
 class IncidentViewSet(LayerViewSet):
-    layer = INCIDENTS
+    layer = layers.INCIDENTS
 
     def feature(self, pk) -> dict:
         return _found(incident_detail(parse_id(pk), staff=sees_personal_data(self.request)))

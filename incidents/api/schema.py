@@ -179,12 +179,14 @@ CLUSTERS = {
     },
 }
 
+# The period a report covers.
+_PERIOD = {"from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}}
+
 COUNTS = {
     "type": "object",
     "required": ["from", "to", "total", "by_category", "by_affects"],
     "properties": {
-        "from": {"type": "string", "format": "date-time"},
-        "to": {"type": "string", "format": "date-time"},
+        **_PERIOD,
         "total": {"type": "integer"},
         "by_category": {"type": "object", "additionalProperties": {"type": "integer"}},
         "by_affects": {
@@ -269,8 +271,7 @@ TRIAGE_METRICS = {
     "type": "object",
     "required": ["from", "to", "overall", "by_category", "by_week"],
     "properties": {
-        "from": {"type": "string", "format": "date-time"},
-        "to": {"type": "string", "format": "date-time"},
+        **_PERIOD,
         "overall": _times(),
         "by_category": _array(_times(category={"type": "string", "enum": [c for c, _label in Category.choices]})),
         "by_week": _array(_times(week={"type": "string", "format": "date", "description": "Monday of the week."})),

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -46,6 +48,9 @@ ACTION_LABELS = {
     IncidentStatus.REJECTED: gettext_lazy("Reject"),
     IncidentStatus.DUPLICATE: gettext_lazy("Mark as duplicate"),
 }
+
+
+T = TypeVar("T")
 
 
 def allowed_actions(incident: Incident) -> list[str]:
@@ -205,6 +210,16 @@ def _flash_errors(request, errors, pk: int) -> None:
         messages.error(request, f"#{pk}: {text}")
 
 
+def _act(request, pk: int, action: Callable[[], T], done: Callable[[T], str]) -> None:
+    """Run a service ``action`` for incident ``pk``: say ``done(result)``, or why the service refused."""
+    try:
+        result = action()
+    except ValidationError as error:
+        _flash_errors(request, error, pk)
+    else:
+        messages.success(request, done(result))
+
+
 @require_POST
 @staff_member_required
 def status_view(request, pk: int):
@@ -214,22 +229,21 @@ def status_view(request, pk: int):
     if not form.is_valid():
         _flash_errors(request, form.errors, pk)
         return redirect(back)
-    try:
-        change_incident_status(
+    _act(
+        request,
+        pk,
+        lambda: change_incident_status(
             incident,
             form.cleaned_data["status"],
             actor=request.user,
             note=form.cleaned_data["note"],
             duplicate_of=form.cleaned_data.get("original"),
-        )
-    except ValidationError as error:
-        _flash_errors(request, error, pk)
-    else:
-        messages.success(
-            request,
+        ),
+        lambda _changed: (
             _("Incident #%(number)s is now %(status)s.")
-            % {"number": pk, "status": incident.get_status_display().lower()},
-        )
+            % {"number": pk, "status": incident.get_status_display().lower()}
+        ),
+    )
     return redirect(back)
 
 
@@ -241,14 +255,14 @@ def reply_view(request, pk: int):
     if not form.is_valid():
         _flash_errors(request, form.errors, pk)
     else:
-        try:
-            reply = send_reply(
+        _act(
+            request,
+            pk,
+            lambda: send_reply(
                 incident, form.cleaned_data["text"], actor=request.user, template=form.cleaned_data["template"]
-            )
-        except ValidationError as error:
-            _flash_errors(request, error, pk)
-        else:
-            messages.success(request, _("Reply stored: %(state)s.") % {"state": reply.get_state_display().lower()})
+            ),
+            lambda reply: _("Reply stored: %(state)s.") % {"state": reply.get_state_display().lower()},
+        )
     return redirect(reverse("web:triage-incident", args=[pk]))
 
 
@@ -262,14 +276,13 @@ def notify_works_view(request, pk: int):
     if zone is None:
         messages.error(request, _("#%(number)s: choose one of the works zones nearby.") % {"number": pk})
     else:
-        try:
-            notification = notify_works(incident, zone, actor=request.user)
-        except ValidationError as error:
-            _flash_errors(request, error, pk)
-        else:
-            messages.success(
-                request,
+        _act(
+            request,
+            pk,
+            lambda: notify_works(incident, zone, actor=request.user),
+            lambda notification: (
                 _("Works notified (%(contact)s): %(state)s.")
-                % {"contact": notification.contact, "state": notification.get_state_display().lower()},
-            )
+                % {"contact": notification.contact, "state": notification.get_state_display().lower()}
+            ),
+        )
     return redirect(reverse("web:triage-incident", args=[pk]))

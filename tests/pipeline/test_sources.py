@@ -23,15 +23,20 @@ def by_id(items):
     return {item.record.external_id: item for item in items if item.ok}
 
 
+def posts_of(name: str, format: str) -> dict:
+    """The parsed posts of fixture ``name`` by external id, its format detected as ``format``."""
+    detected, items = parsed(name)
+    assert detected == format
+    return by_id(items)
+
+
 def rejections(items):
     return {item.position: item.error for item in items if not item.ok}
 
 
 class TestXResponses:
     def test_a_search_response_with_its_expansions(self):
-        format, items = parsed("x_search_response.json")
-        assert format == "x"
-        posts = by_id(items)
+        posts = posts_of("x_search_response.json", "x")
         founding = posts["508567120145330176"].record
         assert founding.source == "x"
         assert founding.text.startswith("Barrière de chantier posée en plein sur le seul passage piéton")
@@ -115,9 +120,9 @@ class TestXResponses:
 
 class TestMastodon:
     def test_statuses_html_to_text_and_counts(self):
-        format, items = parsed("mastodon_statuses.json")
-        assert format == "mastodon"
-        status = by_id(items)["https://piaille.fr/users/cyclotls/statuses/112934817263544321"].record
+        status = posts_of("mastodon_statuses.json", "mastodon")[
+            "https://piaille.fr/users/cyclotls/statuses/112934817263544321"
+        ].record
         assert status.text == (
             "Rue Cujas fermée pour les travaux ERDF, et la barrière déborde sur le trottoir : impossible de "
             "passer avec un fauteuil.\n\nIl faut descendre sur la chaussée 😡 #Toulouse #accessibilité"
@@ -181,9 +186,7 @@ BLUESKY_QUOTE = "at://did:plc:z72i7hdynmk6r22z27h6tvur/app.bsky.feed.post/3leaq4
 
 class TestBluesky:
     def test_post_views_of_a_search_with_facets_images_and_counts(self):
-        format, items = parsed("bluesky_search.json")
-        assert format == "bluesky"
-        post = by_id(items)[BLUESKY_ALICE].record
+        post = posts_of("bluesky_search.json", "bluesky")[BLUESKY_ALICE].record
         assert post.source == "bluesky"
         # The link's shortened text is replaced by its URI; a hashtag given only in the record's tags is added.
         assert post.text == (
@@ -254,9 +257,7 @@ class TestBluesky:
 
 class TestFlatColumns:
     def test_french_spreadsheet_csv(self):
-        format, items = parsed("posts_fr.csv")
-        assert format == "csv"
-        posts = by_id(items)
+        posts = posts_of("posts_fr.csv", "csv")
         first = posts["csv-0001"].record
         assert first.source == "csv"
         assert first.text == "Trottoir défoncé devant le 24 allées Jean-Jaurès; une dame a failli tomber"

@@ -156,17 +156,17 @@ class TestReplies:
         assert more.category == get("report").category
         assert get("report").incident.post_count == 2
 
-    def test_the_same_words_from_someone_else_stay_out(self, push):
+    @pytest.mark.parametrize(
+        ("author", "text"),
+        [
+            ("u2", "Photo prise ce matin, ça dure depuis 3 semaines"),  # the same words from someone else
+            ("u1", "Abonnez-vous à ma chaîne, code promo ici"),  # the author, off-topic
+        ],
+    )
+    def test_other_replies_that_name_no_problem_stay_out(self, push, author, text):
         push(post(POTHOLE, CAPITOLE, id="report", author_id="u1"))
-        push(post("Photo prise ce matin, ça dure depuis 3 semaines", None, id="other", author_id="u2",
-                  reply_to="report", reply_to_author="u1"))  # fmt: skip
-        assert (get("other").state, get("other").incident) == (PostState.IRRELEVANT, None)
-
-    def test_an_off_topic_self_reply_stays_out(self, push):
-        push(post(POTHOLE, CAPITOLE, id="report", author_id="u1"))
-        push(post("Abonnez-vous à ma chaîne, code promo ici", None, id="promo", author_id="u1",
-                  reply_to="report", reply_to_author="u1"))  # fmt: skip
-        assert (get("promo").state, get("promo").incident) == (PostState.IRRELEVANT, None)
+        push(post(text, None, id="reply", author_id=author, reply_to="report", reply_to_author="u1"))
+        assert (get("reply").state, get("reply").incident) == (PostState.IRRELEVANT, None)
 
     def test_a_self_reply_stored_first_waits_for_its_report(self, push):
         push(post("Photo prise ce matin, ça dure depuis 3 semaines", None, id="more", author_id="u1",
@@ -226,22 +226,17 @@ class TestPlatforms:
                     conversation_id="100",
                     referenced_tweets=[{"type": "replied_to", "id": "100"}],
                 ),
-                # The author goes on: words that mean nothing alone, a self-reply.
-                tweet(
-                    "102",
-                    "2/2 photo prise à 8h",
-                    author_id="42",
-                    in_reply_to_user_id="42",
-                    conversation_id="100",
-                    referenced_tweets=[{"type": "replied_to", "id": "100"}],
-                ),
-                tweet(
-                    "103",
-                    "2/2 photo prise à 8h",
-                    author_id="43",
-                    in_reply_to_user_id="42",
-                    conversation_id="100",
-                    referenced_tweets=[{"type": "replied_to", "id": "100"}],
+                # Words that mean nothing alone: from the author, a self-reply; from someone else, not.
+                *(
+                    tweet(
+                        tweet_id,
+                        "2/2 photo prise à 8h",
+                        author_id=author,
+                        in_reply_to_user_id="42",
+                        conversation_id="100",
+                        referenced_tweets=[{"type": "replied_to", "id": "100"}],
+                    )
+                    for tweet_id, author in (("102", "42"), ("103", "43"))
                 ),
             ]
         }

@@ -15,19 +15,10 @@ from django.contrib.gis.geos import Point
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from incidents.models import Incident, IncidentEvent, Post, StreetSegment, WorksZone
-from tests.conftest import CAPITOLE, offset
+from tests.conftest import CAPITOLE, PERSONAL, PERSONAL_MARKS, offset
 
 pytestmark = pytest.mark.django_db
 
-# Distinctive values in every personal field of the stored posts; none may reach an anonymous caller.
-PERSONAL = {
-    "author_handle": "zq_author_handle_7731",
-    "author_id": "zq-author-id-88412",
-    "url": "https://social.example/zq_status_55123",
-    "external_id": "zq-ext-44120",
-    "media_urls": ["https://media.example/zq_media_3321.jpg"],
-    "raw": {"user": {"screen_name": "zq_raw_payload_9931", "email": "zq.rawmail.6621@example.org"}},
-}
 PUBLIC_MARKER = "Lampadaire zqpublicmarker éteint"
 TEXT = (
     f"{PUBLIC_MARKER} rue de Metz @zq_mention_4410 écrivez à zq.mail.5512@example.org "
@@ -39,13 +30,7 @@ OPEN311 = {
     "raw": {"first_name": "Zqfirstname", "last_name": "Zqlastname", "phone": "05 61 99 88 77"},
 }
 SECRETS = [
-    "zq_author_handle_7731",
-    "zq-author-id-88412",
-    "zq_status_55123",
-    "zq-ext-44120",
-    "zq_media_3321",
-    "zq_raw_payload_9931",
-    "zq.rawmail.6621",
+    *PERSONAL_MARKS,
     "zq_mention_4410",
     "zq.mail.5512",
     "71 82 93 04",

@@ -255,18 +255,24 @@ def in_transaction_elsewhere() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+def queued(source: str, posts: int):
+    """Store ``posts`` rows here; the worker processes them, one task per batch of KILL_BATCH."""
+    from incidents.pipeline.ingest import ingest
+    from incidents.sources.columns import row_item
+
+    items = [row_item(row(n), position=str(n), source=source) for n in range(posts)]
+    return ingest(items, batch_size=KILL_BATCH, synchronous=False)
+
+
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_batch_has_its_batch_redelivered_and_nothing_doubles(celery_queue):
-    from incidents.pipeline.ingest import ingest, wait_for_workers
-    from incidents.sources.columns import row_item
+    from incidents.pipeline.ingest import wait_for_workers
 
     queue, env = celery_queue
     worker = Worker(queue, env)
     try:
-        items = [row_item(row(n), position=str(n), source="celery-kill") for n in range(KILL_POSTS)]
-        # Stored here, processed by the worker: one task per batch.
-        report = ingest(items, batch_size=KILL_BATCH, synchronous=False)
+        report = queued("celery-kill", KILL_POSTS)
         assert (report.created, report.queued) == (KILL_POSTS, KILL_POSTS // KILL_BATCH)
 
         # Kill the pool process while its transaction is open: really in the middle of the batch.
@@ -290,14 +296,12 @@ def test_a_worker_killed_mid_batch_has_its_batch_redelivered_and_nothing_doubles
 @pytest.mark.django_db(transaction=True)
 def test_a_whole_worker_killed_mid_batch_has_its_batch_taken_up_by_the_next_worker(celery_queue):
     """The main process and its pool killed at once (a lost host): the next worker restores the batch."""
-    from incidents.pipeline.ingest import ingest, wait_for_workers
-    from incidents.sources.columns import row_item
+    from incidents.pipeline.ingest import wait_for_workers
 
     queue, env = celery_queue
     first = Worker(queue, env)
     try:
-        items = [row_item(row(n), position=str(n), source="celery-lost") for n in range(KILL_BATCH)]
-        report = ingest(items, batch_size=KILL_BATCH, synchronous=False)
+        report = queued("celery-lost", KILL_BATCH)
         assert report.queued == 1
         wait_until_mid_batch(first)
         first.kill()

@@ -46,6 +46,15 @@ def fifty_mb_json() -> bytes:
     return body
 
 
+# What a WSGI server that de-chunks a body says of it: no Content-Length, the stream terminated.
+CHUNKED = {"CONTENT_LENGTH": "", "HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True}
+
+
+def post_body(feeder, body: io.RawIOBase | io.BytesIO, **environ):
+    """POST ``body`` to the push API as the WSGI input itself, its length headers given by ``environ``."""
+    return feeder.post("/api/posts/", data=b"x", content_type="application/json", **{"wsgi.input": body, **environ})
+
+
 @pytest.fixture(scope="module")
 def big() -> bytes:
     return fifty_mb_json()
@@ -71,14 +80,7 @@ def test_the_default_limit_is_a_few_megabytes(settings):
 
 def test_fifty_megabytes_of_posts_are_refused_by_their_length_unread(feeder, big):
     stream = CountingStream(big)
-    response = feeder.post(
-        "/api/posts/",
-        data=b"x",
-        content_type="application/json",
-        CONTENT_LENGTH=str(len(big)),
-        **{"wsgi.input": stream},
-    )
-    assert_413(response)
+    assert_413(post_body(feeder, stream, CONTENT_LENGTH=str(len(big))))
     assert stream.read_bytes == 0
     assert not Post.objects.exists()
 
@@ -101,31 +103,14 @@ def test_open311_json_and_form_posts_over_the_limit(anon, api_key, big):
 
 
 def test_a_chunked_body_without_length_is_cut_at_the_limit(feeder, big):
-    # A WSGI server that de-chunks a body gives no Content-Length and marks the stream as terminated.
     stream = CountingStream(big)
-    response = feeder.post(
-        "/api/posts/",
-        data=b"x",
-        content_type="application/json",
-        CONTENT_LENGTH="",
-        HTTP_TRANSFER_ENCODING="chunked",
-        **{"wsgi.input": stream, "wsgi.input_terminated": True},
-    )
-    assert_413(response)
+    assert_413(post_body(feeder, stream, **CHUNKED))
     assert stream.read_bytes == LIMIT + 1
     assert not Post.objects.exists()
 
 
 def test_a_chunked_body_within_the_limit_is_ingested(feeder):
-    body = json.dumps([POST]).encode()
-    response = feeder.post(
-        "/api/posts/",
-        data=b"x",
-        content_type="application/json",
-        CONTENT_LENGTH="",
-        HTTP_TRANSFER_ENCODING="chunked",
-        **{"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
-    )
+    response = post_body(feeder, io.BytesIO(json.dumps([POST]).encode()), **CHUNKED)
     assert response.status_code == 201, response.content
     assert Post.objects.get().external_id == "s1"
 

@@ -242,36 +242,27 @@ class LandingView(OGCView):
             ),
             "links": [
                 *self.links(request, root, title=_("This document")),
-                {
-                    "href": request.build_absolute_uri(reverse("api-schema")) + "?format=json",
-                    "rel": "service-desc",
-                    "type": OPENAPI_30_JSON,
-                    "title": _("The API definition"),
-                },
-                {
-                    "href": request.build_absolute_uri(reverse("api-docs")),
-                    "rel": "service-doc",
-                    "type": HTML,
-                    "title": _("The API documentation"),
-                },
-                {
-                    "href": request.build_absolute_uri(reverse("ogc-conformance")),
-                    "rel": "conformance",
-                    "type": JSON,
-                    "title": _("Conformance classes implemented"),
-                },
-                {
-                    "href": request.build_absolute_uri(reverse("ogc-collections")),
-                    "rel": "data",
-                    "type": JSON,
-                    "title": _("The feature collections"),
-                },
-                {
-                    "href": request.build_absolute_uri(reverse("ogc-tile-matrix-sets")),
-                    "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
-                    "type": JSON,
-                    "title": _("Tiling schemes of the vector tiles"),
-                },
+                *(
+                    {
+                        "href": request.build_absolute_uri(reverse(name)) + query,
+                        "rel": rel,
+                        "type": kind,
+                        "title": title,
+                    }
+                    for name, query, rel, kind, title in (
+                        ("api-schema", "?format=json", "service-desc", OPENAPI_30_JSON, _("The API definition")),
+                        ("api-docs", "", "service-doc", HTML, _("The API documentation")),
+                        ("ogc-conformance", "", "conformance", JSON, _("Conformance classes implemented")),
+                        ("ogc-collections", "", "data", JSON, _("The feature collections")),
+                        (
+                            "ogc-tile-matrix-sets",
+                            "",
+                            "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                            JSON,
+                            _("Tiling schemes of the vector tiles"),
+                        ),
+                    )
+                ),
             ],
         }
         return self.answer(request, body, "landing.html")
