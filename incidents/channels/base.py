@@ -149,6 +149,10 @@ class NetworkClient:
         """Return the post's id on this channel's server, when it differs from its external id."""
         return ""
 
+    def with_parents(self, items: list[ParsedItem]) -> list[ParsedItem]:
+        """Return ``items`` ready to store, naming the posts they answer by external id (and any read for it)."""
+        return items
+
     @classmethod
     def compose(cls, text: str, post: Post) -> str:
         """Return the text to publish in answer to ``post`` (Mastodon names its author; a reply notifies elsewhere)."""

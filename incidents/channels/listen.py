@@ -114,7 +114,7 @@ def _store(
     channel: Channel, client: NetworkClient, cursor: ChannelCursor, pages: list[Page], report: PollReport
 ) -> None:
     """Store the posts of ``pages``, then — only then — move the stream's cursor past the last of them."""
-    items = [item for page in pages for item in page.items]
+    items = client.with_parents([item for page in pages for item in page.items])
     stored = ingest(items, keep_results=True)
     with transaction.atomic():
         _remember(channel, client, items, stored.results)

@@ -18,17 +18,21 @@ Mastodon: hashtag timelines, searches and mentions in; replies out.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from django.conf import settings
 from requests.utils import parse_header_links
 
-from incidents.models import IncidentReply, Post
+from incidents.models import ChannelPost, IncidentReply, Post
 from incidents.sources import mastodon as parser
 from incidents.sources.parsing import ParsedItem
 
 from .base import NetworkClient, Page, Published, ReplyTarget, Stream, after_walk_page, keep_since, since_bound
-from .http import NetworkError, Refused
+from .http import NetworkError, RateLimited, Refused
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 40  # the most Mastodon returns per page
 PUBLIC_VISIBILITIES = ("public", "unlisted")
@@ -97,6 +101,45 @@ class MastodonClient(NetworkClient):
     def remote_id(self, item: ParsedItem) -> str:
         raw = item.record.raw if item.record is not None else {}
         return str(raw.get("id") or "")
+
+    def with_parents(self, items: list[ParsedItem]) -> list[ParsedItem]:
+        """Name each reply's parent by its URI, reading the parent from the instance when it is new.
+
+        A status names the one it answers by its id on this instance (``in_reply_to_id``); the
+        parent is found among ``items``, among the statuses read from this instance before
+        (``ChannelPost.remote_id``, any channel on it), or read from it
+        (``GET /api/v1/statuses/:id``, at most ``INCIDENTS_LISTEN_MAX_PARENTS``) and stored
+        with the replies. Either way the reply's ``reply_to`` is the parent's URI: it is placed
+        in its conversation whichever instance read the parent (incidents.pipeline.thread).
+        """
+        waiting = [item for item in items if item.record and item.record.reply_to_local and not item.record.reply_to]
+        if not waiting:
+            return items
+        uris = {self.remote_id(item): item.record.external_id for item in items if item.record is not None}
+        wanted = {item.record.reply_to_local for item in waiting} - set(uris)
+        uris.update(
+            ChannelPost.objects.filter(channel__base_url=self.channel.base_url, remote_id__in=wanted).values_list(
+                "remote_id", "post__external_id"
+            )
+        )
+        parents: list[ParsedItem] = []
+        for local_id in sorted(wanted - set(uris), key=id_order)[: settings.INCIDENTS_LISTEN_MAX_PARENTS]:
+            try:
+                answer = self.http.request(
+                    "GET", f"/api/v1/statuses/{quote(local_id, safe='')}", headers=self._auth(False)
+                )
+            except RateLimited:
+                raise
+            except NetworkError as error:  # deleted, private, or the instance failing: the reply waits
+                logger.info("%s: the status %s replied to cannot be read: %s", self.channel.name, local_id, error)
+                continue
+            for item in parser.parse_document(answer.data, position=f"status {local_id}", source=parser.FORMAT):
+                parents.append(item)
+                if item.record is not None and self.remote_id(item) == local_id:
+                    uris[local_id] = item.record.external_id
+        for item in waiting:
+            item.record.reply_to = uris.get(item.record.reply_to_local, "")
+        return [*parents, *items]
 
     @classmethod
     def compose(cls, text: str, post: Post) -> str:

@@ -36,7 +36,7 @@ PAGE_SIZE = 100
 SEARCH_WINDOW = dt.timedelta(days=7) - dt.timedelta(minutes=1)
 FIELDS = {
     "tweet.fields": "created_at,author_id,public_metrics,geo,lang,referenced_tweets,attachments,note_tweet,"
-    "conversation_id",
+    "conversation_id,in_reply_to_user_id",
     "expansions": "author_id,geo.place_id,attachments.media_keys,referenced_tweets.id",
     "user.fields": "username",
     "place.fields": "full_name,name,place_type,geo",

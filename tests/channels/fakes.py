@@ -314,6 +314,12 @@ class FakeMastodon(FakeNetwork):
                 found = [s for s in self.statuses.values() if all(w in s["content"].lower() for w in query.split())]
             statuses, _links = self._page(request, found)
             return {"accounts": [], "statuses": statuses, "hashtags": []}, {}
+        if request.method == "GET" and path.startswith("/api/v1/statuses/"):
+            self._auth(request, required=False)
+            status = self.statuses.get(int(path.rsplit("/", 1)[-1]) if path.rsplit("/", 1)[-1].isdigit() else -1)
+            if status is None or status["visibility"] not in ("public", "unlisted"):
+                raise Answer(404, {"error": "Record not found"})
+            return status, {}
         if request.method == "POST" and path == "/api/v1/statuses":
             self._auth(request, required=True)
             key = (self.bearer(request), request.headers.get("Idempotency-Key", ""))

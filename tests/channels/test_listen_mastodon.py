@@ -8,6 +8,7 @@ import pytest
 
 from incidents.models import Channel, ChannelCursor, ChannelPost, Post
 from tests.channels.conftest import add_channel, ago, listen_once, stored
+from tests.conftest import CAPITOLE, offset
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +206,70 @@ def test_after_a_restart_a_caught_up_channel_costs_one_request_per_stream(mastod
     assert len(mastodon.log) - before == 2
     assert "2 pages, 2 requests" in output
     assert "0 new" in output
+
+
+class TestConversations:
+    """A reply names its parent by the instance's id: the parent is found, or read, and the reply joins it."""
+
+    REPORT = "Énorme nid de poule rue de Metz, attention en vélo"
+
+    @pytest.fixture(autouse=True)
+    def street(self, make_segment):
+        make_segment("RUE DE METZ", [CAPITOLE.coords, offset(CAPITOLE, east_m=200).coords])
+
+    def reply_to(self, mastodon, parent: dict) -> dict:
+        """Bob's follow-up to ``parent``, mentioning the city (the mentions stream reads it)."""
+        account = parent["account"]["id"]
+        text = "toujours pas réparé ce matin"
+        return mastodon.add_status(text, author="bob", mention=True, in_reply_to_id=parent["id"],
+                                   in_reply_to_account_id=account)  # fmt: skip
+
+    def test_a_parent_never_read_is_read_from_the_instance_and_the_reply_joins_it(self, mastodon):
+        # The report has no followed hashtag: only the reply, which mentions the city, is in a stream.
+        report = mastodon.add_status(self.REPORT, author="alice")
+        reply = self.reply_to(mastodon, report)
+        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--mentions",
+                    "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
+
+        listen_once()
+        parent, answer = Post.objects.get(external_id=report["uri"]), Post.objects.get(external_id=reply["uri"])
+        assert answer.reply_to == report["uri"]
+        assert answer.thread_parent == parent
+        assert answer.incident == parent.incident is not None
+        assert len(mastodon.requests_to(f"/api/v1/statuses/{report['id']}", "GET")) == 1
+        assert ChannelPost.objects.filter(post=parent, remote_id=report["id"]).exists()
+
+    def test_a_parent_read_before_is_found_without_a_request(self, mastodon):
+        report = mastodon.add_status(self.REPORT, author="alice", tags=("voirie",))
+        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--hashtag", "voirie",
+                    "--mentions", "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
+        listen_once()
+        # Stored under its URI by another instance's id space would not match: the channel's own id does.
+        Post.objects.filter(external_id=report["uri"]).update(local_id="1")
+        reply = self.reply_to(mastodon, report)
+
+        listen_once("--channel", "toulouse")
+        answer = Post.objects.get(external_id=reply["uri"])
+        assert answer.incident == Post.objects.get(external_id=report["uri"]).incident is not None
+        assert mastodon.requests_to(f"/api/v1/statuses/{report['id']}", "GET") == []
+
+    def test_a_parent_that_cannot_be_read_leaves_the_reply_waiting(self, mastodon):
+        report = mastodon.add_status(self.REPORT, author="alice", visibility="private")
+        reply = self.reply_to(mastodon, report)
+        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--mentions",
+                    "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
+
+        output = listen_once()
+        assert "1 new" in output
+        answer = Post.objects.get(external_id=reply["uri"])
+        assert (answer.state, answer.reply_to, answer.incident) == ("unlocated", "", None)
+        assert Channel.objects.get(name="toulouse").last_error == ""
+
+    def test_no_parent_is_read_when_the_setting_says_so(self, mastodon, settings):
+        settings.INCIDENTS_LISTEN_MAX_PARENTS = 0
+        report = mastodon.add_status(self.REPORT, author="alice")
+        reply = self.reply_to(mastodon, report)
+        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--mentions",
+                    "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
+        listen_once()
+        assert stored("mastodon") == [reply["uri"]]
