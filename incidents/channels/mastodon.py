@@ -30,7 +30,7 @@ from incidents.sources import mastodon as parser
 from incidents.sources.parsing import ParsedItem
 
 from .base import NetworkClient, Page, Published, ReplyTarget, Stream, after_walk_page, keep_since, since_bound
-from .http import NetworkError, RateLimited, Refused
+from .http import NetworkError, Refused
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ class MastodonClient(NetworkClient):
         (``GET /api/v1/statuses/:id``, at most ``INCIDENTS_LISTEN_MAX_PARENTS``) and stored
         with the replies. Either way the reply's ``reply_to`` is the parent's URI: it is placed
         in its conversation whichever instance read the parent (incidents.pipeline.thread).
+        Reading parents never fails the batch: a rate limit or a failing instance stops it.
         """
         waiting = [item for item in items if item.record and item.record.reply_to_local and not item.record.reply_to]
         if not waiting:
@@ -128,11 +129,14 @@ class MastodonClient(NetworkClient):
                 answer = self.http.request(
                     "GET", f"/api/v1/statuses/{quote(local_id, safe='')}", headers=self._auth(False)
                 )
-            except RateLimited:
-                raise
-            except NetworkError as error:  # deleted, private, or the instance failing: the reply waits
+            except Refused as error:  # deleted or private: the reply waits
                 logger.info("%s: the status %s replied to cannot be read: %s", self.channel.name, local_id, error)
                 continue
+            except NetworkError as error:
+                # A rate limit or a failing instance: the batch is stored all the same. The replies left
+                # wait, and still meet their parent by its id if a stream of this instance reads it later.
+                logger.warning("%s: parents of replies not read: %s", self.channel.name, error)
+                break
             for item in parser.parse_document(answer.data, position=f"status {local_id}", source=parser.FORMAT):
                 parents.append(item)
                 if item.record is not None and self.remote_id(item) == local_id:

@@ -273,3 +273,17 @@ class TestConversations:
                     "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
         listen_once()
         assert stored("mastodon") == [reply["uri"]]
+
+    def test_a_failing_instance_stops_the_parents_not_the_batch(self, mastodon, settings):
+        settings.INCIDENTS_LISTEN_RETRIES = 0
+        reports = [mastodon.add_status(f"{self.REPORT} {n}", author="alice") for n in range(2)]
+        replies = [self.reply_to(mastodon, report) for report in reports]
+        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--mentions",
+                    "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
+        mastodon.fail(500, path="/api/v1/statuses/", method="GET", times=5)
+
+        listen_once()
+        assert stored("mastodon") == sorted(reply["uri"] for reply in replies)
+        # One request, then no more: the second parent is not asked for.
+        assert len(mastodon.requests_to("/api/v1/statuses/", "GET")) == 1
+        assert Channel.objects.get(name="toulouse").last_error == ""
