@@ -66,6 +66,21 @@ def same_family(a: str, b: str) -> str:
 # A stored incident "i" and a post "p" of related categories.
 SAME_FAMILY = same_family("i.category", "p.category")
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _micros(column: str) -> str:
+    """SQL: the timestamp ``column`` as integer microseconds since 1970.
+
+    The decisions only compare times: integers are read several times faster than
+    timestamps, which Django's driver adapter turns into aware datetimes one by one in Python.
+    """
+    return f"(extract(epoch FROM {column}) * 1000000)::int8"
+
+
+def _timestamp(micros: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=micros)
+
 
 @dataclass(slots=True)
 class GroupResult:
@@ -79,7 +94,7 @@ class GroupResult:
 class _Post:
     id: int
     category: str
-    posted_at: dt.datetime
+    posted_us: int  # microseconds since 1970 (_micros)
     segment_id: int | None
     accuracy_m: float | None
 
@@ -91,8 +106,8 @@ class _Incident:
     key: tuple[int, int]  # (0, id) for a stored incident, (1, n) for a new one: the tie-break order
     id: int | None
     category: str
-    first: dt.datetime
-    last: dt.datetime
+    first: int  # microseconds since 1970, as _Post.posted_us
+    last: int
     segment_id: int | None
     accuracy_m: float | None
     rep_post: int | None  # the batch post standing for its point; None: the stored point
@@ -115,7 +130,7 @@ def group_batch(cursor, relation: str) -> GroupResult:
     """
     distance_m = settings.INCIDENTS_GROUP_DISTANCE_M
     segment_distance_m = settings.INCIDENTS_GROUP_SEGMENT_DISTANCE_M
-    window = dt.timedelta(days=settings.INCIDENTS_GROUP_OPEN_DAYS)
+    window = round(settings.INCIDENTS_GROUP_OPEN_DAYS * 86_400_000_000)  # microseconds
     result = GroupResult()
     hold_incidents(cursor)
     # The posts to group, as a condition on the batch row "p" (reused for the pairs' "b").
@@ -126,7 +141,7 @@ def group_batch(cursor, relation: str) -> GroupResult:
         "along": segment_distance_m,
     }
     cursor.execute(
-        f"SELECT p.id, p.category, p.posted_at, p.segment_id, p.location_accuracy_m FROM {relation} p "
+        f"SELECT p.id, p.category, {_micros('p.posted_at')}, p.segment_id, p.location_accuracy_m FROM {relation} p "
         f"WHERE {batch_filter} ORDER BY p.posted_at, p.id",
         params,
     )
@@ -242,7 +257,7 @@ def _streets_of(cursor, posts: list[_Post], stored: dict[int, list[tuple]]) -> d
 
 
 def _stored_candidates(
-    cursor, relation: str, batch_filter: str, params: dict, posts: list[_Post], window: dt.timedelta
+    cursor, relation: str, batch_filter: str, params: dict, posts: list[_Post], window: int
 ) -> dict[int, list[tuple]]:
     """Open incidents of a related category a post may join, around the batch's time span.
 
@@ -254,8 +269,8 @@ def _stored_candidates(
     params = {
         **params,
         "open": sorted(OPEN_STATUSES),
-        "earliest": posts[0].posted_at - window,
-        "latest": posts[-1].posted_at + window,
+        "earliest": _timestamp(posts[0].posted_us - window),
+        "latest": _timestamp(posts[-1].posted_us + window),
     }
     alive = "i.status = ANY(%(open)s) AND i.last_post_at >= %(earliest)s AND i.first_post_at <= %(latest)s"
     cursor.execute(f"SELECT count(*) FROM {INCIDENT} i WHERE {alive}", params)
@@ -286,9 +301,10 @@ def _stored_candidates(
         """
     cursor.execute(query, params)
     rows = cursor.fetchall()
-    # Incidents of the same street, wherever along it: they matter when the post or the
-    # incident is located only to the whole street (decided in _assign). A street has a
-    # handful of segments, each an index probe.
+    # Incidents of the same street, wherever along it: they matter only when the post or the
+    # incident is located to the whole street (_whole_street, in _assign); the other pairs near
+    # enough were found above. A street has a handful of segments, each an index probe; the
+    # distance is measured only for the pairs that may use it.
     cursor.execute(
         f"""
         SELECT p.id, {columns}
@@ -297,6 +313,7 @@ def _stored_candidates(
         CROSS JOIN LATERAL (
             SELECT i.id, i.location FROM {INCIDENT} i
             WHERE i.segment_id = s.id AND {SAME_FAMILY} AND {alive}
+              AND (p.location_accuracy_m > %(near)s OR i.location_accuracy_m > %(near)s)
             OFFSET 0
         ) i
         WHERE {batch_filter}
@@ -308,7 +325,8 @@ def _stored_candidates(
     incident_ids = sorted({row[1] for row in rows})
     # With how accurately each candidate's point is known: a more accurate post of the batch takes its place.
     cursor.execute(
-        f"SELECT i.id, i.category, i.first_post_at, i.last_post_at, i.segment_id, i.location_accuracy_m "
+        f"SELECT i.id, i.category, {_micros('i.first_post_at')}, {_micros('i.last_post_at')}, i.segment_id, "
+        "i.location_accuracy_m "
         f"FROM {INCIDENT} i WHERE i.id = ANY(%s)",
         [incident_ids],
     )
@@ -366,7 +384,7 @@ def _assign(
     streets: dict[int, tuple[str, str]],
     distance_m: float,
     segment_distance_m: float,
-    window: dt.timedelta,
+    window: int,
 ) -> list[_Incident]:
     """Decide, in time order, which incident each post joins; return the incidents that got posts."""
     incidents: dict[tuple[int, int], _Incident] = {}
@@ -402,19 +420,19 @@ def _assign(
                     and street == streets.get(incident.segment_id)
                 )
             )
-            in_time = incident.first - window <= post.posted_at <= incident.last + window
+            in_time = incident.first - window <= post.posted_us <= incident.last + window
             if near and in_time:
                 best = incident
                 break
 
         if best is None:
             key = (1, len(incidents))
-            best = _Incident(key, None, post.category, post.posted_at, post.posted_at, None, None, None, [])
+            best = _Incident(key, None, post.category, post.posted_us, post.posted_us, None, None, None, [])
             incidents[key] = best
             _represent(best, post, represented_by)
         else:
-            best.first = min(best.first, post.posted_at)
-            best.last = max(best.last, post.posted_at)
+            best.first = min(best.first, post.posted_us)
+            best.last = max(best.last, post.posted_us)
             if _more_accurate(post.accuracy_m, best.accuracy_m):
                 _represent(best, post, represented_by)
         best.posts.append(post.id)
