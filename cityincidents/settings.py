@@ -422,8 +422,8 @@ INCIDENTS_LISTEN_BACKOFF_MAX_S = env_float("INCIDENTS_LISTEN_BACKOFF_MAX_S", 60.
 INCIDENTS_LISTEN_MAX_WAIT_S = env_float("INCIDENTS_LISTEN_MAX_WAIT_S", 60.0)
 # Most pages read per stream (hashtag, search, mentions) in one poll; a longer backlog goes on at the next.
 INCIDENTS_LISTEN_MAX_PAGES = env_int("INCIDENTS_LISTEN_MAX_PAGES", 20)
-# Mastodon names the post a reply answers by its id on the instance: a parent neither read with it nor
-# before is read from the instance, at most this many per batch of pages (0: never).
+# The post a reply answers, when no stream read it (Mastodon: nor any stream of the same instance), is read
+# from the network so that the reply meets its report: at most this many per batch of pages (0: never).
 INCIDENTS_LISTEN_MAX_PARENTS = env_int("INCIDENTS_LISTEN_MAX_PARENTS", 20)
 # How often the listener (manage.py listen, or Celery beat) looks for due channels and replies, in seconds.
 INCIDENTS_LISTEN_TICK_S = env_float("INCIDENTS_LISTEN_TICK_S", 10.0)

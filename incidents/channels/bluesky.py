@@ -24,18 +24,25 @@ Bluesky: searches and mentions in; replies out (XRPC over HTTP).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from incidents.models import IncidentReply
+from incidents.models import IncidentReply, Post
 from incidents.sources import bluesky as parser
+from incidents.sources.parsing import ParsedItem
 
 from .base import NetworkClient, Page, Published, ReplyTarget, Stream, after_walk_page, keep_since, since_bound
 from .http import Answer, NetworkError, Refused
 
 PAGE_SIZE = 100
+# The most URIs app.bsky.feed.getPosts takes in one call.
+GET_POSTS_MAX = 25
+
+logger = logging.getLogger(__name__)
 SEARCH_OVERLAP = dt.timedelta(minutes=1)
 MENTION_REASONS = ("mention", "reply", "quote")
 EXPIRED = frozenset({"ExpiredToken", "InvalidToken"})
@@ -153,6 +160,37 @@ class BlueskyClient(NetworkClient):
         return after_walk_page(
             keep_since(items, since), state, _iso(max(times)) if times else None, next_cursor, reached
         )
+
+    def with_parents(self, items: list[ParsedItem]) -> list[ParsedItem]:
+        """Read the posts that replies of ``items`` answer when they are neither among them nor stored.
+
+        ``app.bsky.feed.getPosts``, 25 URIs a call, at most ``INCIDENTS_LISTEN_MAX_PARENTS``
+        per batch: a reply to a post no stream read ("@ville toujours rien" under a report
+        without the followed hashtag) then meets its report. A reply names its parent by its
+        URI, the same everywhere, so a parent read later would place it too. Reading parents
+        never fails the batch.
+        """
+        read = {item.record.external_id for item in items if item.record is not None}
+        wanted = {item.record.reply_to for item in items if item.record is not None and item.record.reply_to} - read
+        if not wanted:
+            return items
+        wanted -= set(
+            Post.objects.filter(source=parser.FORMAT, external_id__in=wanted).values_list("external_id", flat=True)
+        )
+        uris = sorted(wanted)[: settings.INCIDENTS_LISTEN_MAX_PARENTS]
+        parents: list[ParsedItem] = []
+        for start in range(0, len(uris), GET_POSTS_MAX):
+            try:
+                chunk = uris[start : start + GET_POSTS_MAX]
+                answer = self._call("GET", "app.bsky.feed.getPosts", auth=False, params={"uris": chunk})
+            except NetworkError as error:
+                # The replies left wait for their parent, which places them whenever a stream reads it.
+                logger.warning("%s: parents of replies not read: %s", self.channel.name, error)
+                break
+            posts = answer.data.get("posts") if isinstance(answer.data, dict) else None
+            if isinstance(posts, list):
+                parents.extend(parser.parse_document({"posts": posts}, position="parents", source=parser.FORMAT))
+        return [*parents, *items]
 
     def _did(self) -> str:
         if self.session is None:

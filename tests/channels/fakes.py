@@ -483,6 +483,11 @@ class FakeBluesky(FakeNetwork):
             found = [v for v in self.posts.values() if matches(v) and self.sort_at(v) >= since]
             posts, cursor = self._keyset(request, found, self.sort_at)
             return {"posts": posts, **({"cursor": cursor} if cursor else {})}, {}
+        if nsid == "app.bsky.feed.getPosts":
+            uris = request.query.get("uris") or []
+            if len(uris) > 25:
+                raise Answer(400, {"error": "InvalidRequest", "message": "uris must not have more than 25 elements"})
+            return {"posts": [self.posts[uri] for uri in uris if uri in self.posts]}, {}
         if nsid == "app.bsky.notification.listNotifications":
             self._auth(request)
             reasons = request.query.get("reasons") or []

@@ -9,6 +9,7 @@ import pytest
 
 from incidents.models import Channel, ChannelCursor, Post
 from tests.channels.conftest import add_channel, ago, listen_once, stored
+from tests.conftest import CAPITOLE, offset
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +84,25 @@ def test_a_wrong_app_password_is_reported_with_the_network_s_reason(bluesky, mon
         listen_once()
     assert "Invalid identifier or password" in Channel.objects.get(name="city").last_error
     assert not Post.objects.exists()
+
+
+def test_a_reply_s_parent_no_stream_read_is_read_and_the_reply_joins_it(bluesky, make_segment):
+    make_segment("RUE DE METZ", [CAPITOLE.coords, offset(CAPITOLE, east_m=200).coords])
+    report = bluesky.add_post("Énorme nid de poule rue de Metz, attention en vélo")  # no mention, no hashtag
+    parent = {"uri": report["uri"], "cid": report["cid"]}
+    reply = bluesky.add_post("toujours pas réparé ce matin", author="bob", mention=True,
+                             record={"reply": {"root": parent, "parent": parent}})  # fmt: skip
+    add_channel("city", "--kind", "bluesky", "--base-url", bluesky.url, "--mentions", "--account", "ville.test",
+                "--token-env", "CITY_BLUESKY_PASSWORD")  # fmt: skip
+
+    listen_once()
+    stored_report = Post.objects.get(external_id=report["uri"])
+    stored_reply = Post.objects.get(external_id=reply["uri"])
+    assert stored_reply.thread_parent == stored_report
+    assert stored_reply.incident == stored_report.incident is not None
+    (asked,) = bluesky.requests_to("getPosts")
+    assert asked.query["uris"] == [report["uri"]]
+
+    # Read again (the mark's overlap): the parent is stored now, nothing is asked for.
+    listen_once()
+    assert len(bluesky.requests_to("getPosts")) == 1
