@@ -41,12 +41,12 @@ from .http import Answer, NetworkError, Refused
 PAGE_SIZE = 100
 # The most URIs app.bsky.feed.getPosts takes in one call.
 GET_POSTS_MAX = 25
-
-logger = logging.getLogger(__name__)
 SEARCH_OVERLAP = dt.timedelta(minutes=1)
 MENTION_REASONS = ("mention", "reply", "quote")
 EXPIRED = frozenset({"ExpiredToken", "InvalidToken"})
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
+
+logger = logging.getLogger(__name__)
 
 
 def tid(moment: dt.datetime, clock_id: int) -> str:

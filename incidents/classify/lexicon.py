@@ -33,7 +33,7 @@ from pathlib import Path
 from django.conf import settings
 
 from incidents.categories import Affected, Category, FollowUp
-from incidents.classify.result import Classification
+from incidents.classify.result import OFFTOPIC_EVIDENCE, Classification
 from incidents.locate.normalize import SYMBOLS, text_tokens
 
 DEFAULT_LEXICON = Path(__file__).with_name("lexicon.toml")
@@ -381,7 +381,7 @@ class Lexicon:
                     cues += self.cue_weight
                 else:
                     offtopic += term.weight
-                    evidence.append(f"offtopic:{term.target}:{term.text}")
+                    evidence.append(f"{OFFTOPIC_EVIDENCE}{term.target}:{term.text}")
 
         if self._emoji_pattern is not None and not text.isascii():
             for symbol in dict.fromkeys(self._emoji_pattern.findall(text)):

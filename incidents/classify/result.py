@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from incidents.categories import Affected, Category, FollowUp
 
+# How evidence names an off-topic term ("offtopic:promotion:promo"): the lexicon writes it, off_topic reads it.
+OFFTOPIC_EVIDENCE = "offtopic:"
+
 
 @dataclass(frozen=True, slots=True)
 class Classification:
@@ -33,4 +36,4 @@ class Classification:
     @property
     def off_topic(self) -> bool:
         """Whether the text says something the city does not act on (a promotion, a match, politics)."""
-        return any(item.startswith("offtopic:") for item in self.evidence)
+        return any(item.startswith(OFFTOPIC_EVIDENCE) for item in self.evidence)
