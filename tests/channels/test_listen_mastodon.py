@@ -224,12 +224,17 @@ class TestConversations:
         return mastodon.add_status(text, author="bob", mention=True, in_reply_to_id=parent["id"],
                                    in_reply_to_account_id=account)  # fmt: skip
 
+    @staticmethod
+    def follow_mentions(mastodon, *extra: str) -> None:
+        """The city's channel "toulouse": the mentions of its account (and ``extra`` options)."""
+        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--mentions",
+                    "--token-env", "CITY_MASTODON_TOKEN", *extra)  # fmt: skip
+
     def test_a_parent_never_read_is_read_from_the_instance_and_the_reply_joins_it(self, mastodon):
         # The report has no followed hashtag: only the reply, which mentions the city, is in a stream.
         report = mastodon.add_status(self.REPORT, author="alice")
         reply = self.reply_to(mastodon, report)
-        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--mentions",
-                    "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
+        self.follow_mentions(mastodon)
 
         listen_once()
         parent, answer = Post.objects.get(external_id=report["uri"]), Post.objects.get(external_id=reply["uri"])
@@ -241,8 +246,7 @@ class TestConversations:
 
     def test_a_parent_read_before_is_found_without_a_request(self, mastodon):
         report = mastodon.add_status(self.REPORT, author="alice", tags=("voirie",))
-        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--hashtag", "voirie",
-                    "--mentions", "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
+        self.follow_mentions(mastodon, "--hashtag", "voirie")
         listen_once()
         # Stored under its URI by another instance's id space would not match: the channel's own id does.
         Post.objects.filter(external_id=report["uri"]).update(local_id="1")
@@ -256,8 +260,7 @@ class TestConversations:
     def test_a_parent_that_cannot_be_read_leaves_the_reply_waiting(self, mastodon):
         report = mastodon.add_status(self.REPORT, author="alice", visibility="private")
         reply = self.reply_to(mastodon, report)
-        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--mentions",
-                    "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
+        self.follow_mentions(mastodon)
 
         output = listen_once()
         assert "1 new" in output
@@ -269,8 +272,7 @@ class TestConversations:
         settings.INCIDENTS_LISTEN_MAX_PARENTS = 0
         report = mastodon.add_status(self.REPORT, author="alice")
         reply = self.reply_to(mastodon, report)
-        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--mentions",
-                    "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
+        self.follow_mentions(mastodon)
         listen_once()
         assert stored("mastodon") == [reply["uri"]]
 
@@ -278,8 +280,7 @@ class TestConversations:
         settings.INCIDENTS_LISTEN_RETRIES = 0
         reports = [mastodon.add_status(f"{self.REPORT} {n}", author="alice") for n in range(2)]
         replies = [self.reply_to(mastodon, report) for report in reports]
-        add_channel("toulouse", "--kind", "mastodon", "--base-url", mastodon.url, "--mentions",
-                    "--token-env", "CITY_MASTODON_TOKEN")  # fmt: skip
+        self.follow_mentions(mastodon)
         mastodon.fail(500, path="/api/v1/statuses/", method="GET", times=5)
 
         listen_once()
