@@ -87,8 +87,9 @@ class Post(models.Model):
         _("replies to account"),
         max_length=255,
         help_text=_(
-            "Account of the post replied to, as the platform names it (X in_reply_to_user_id, Mastodon "
-            "in_reply_to_account_id, Bluesky the parent's DID); the author's own id: a self-reply."
+            "Account of the post replied to, named as author_id names authors (X in_reply_to_user_id, "
+            "Mastodon the profile URL of in_reply_to_account_id, Bluesky the parent's DID); the author's "
+            "own: a self-reply."
         ),
     )
     local_id = optional_text(
@@ -254,6 +255,16 @@ class Post(models.Model):
                     name=f"post_{reference}_open_idx",
                 )
                 for reference in ("reply_to", "quote_of", "reply_to_local", "thread_root")
+            ),
+            # The Mastodon replies read from another instance than their parent, by the
+            # parent's author: they may take a place from that author's next report.
+            models.Index(
+                fields=["source", "reply_to_author"],
+                condition=~models.Q(reply_to_author="")
+                & ~models.Q(reply_to_local="")
+                & models.Q(reply_to="")
+                & models.Q(location_method__in=[LocationMethod.NONE, LocationMethod.THREAD]),
+                name="post_reply_to_author_open_idx",
             ),
         ]
 

@@ -14,7 +14,12 @@ order (:func:`references`):
 1. the post it replies to (X ``replied_to``, Bluesky ``reply.parent``; Mastodon
    ``in_reply_to_id``, an id local to the instance both posts were read from),
 2. the post it quotes,
-3. the first post of its conversation (X ``conversation_id``, Bluesky ``reply.root``);
+3. the first post of its conversation (X ``conversation_id``, Bluesky ``reply.root``),
+4. for a Mastodon reply read from another instance than its parent (its
+   ``in_reply_to_id`` is that instance's id, which no stored status has), the last
+   located report its parent's author (``in_reply_to_account_id``, named by profile URL)
+   posted in the :data:`AUTHOR_WINDOW` before it: the status it answers is most likely
+   the report it comments on;
 
 the first that is stored and located (with an incident) is the source; one that is
 stored but not located and answers another post in turn ("Qui a vu ça ?") is passed
@@ -36,6 +41,7 @@ stored posts (tests/pipeline/test_threads.py).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -49,10 +55,14 @@ from incidents.sources.record import PostRecord
 
 POST = Post._meta.db_table
 
-# A reference to another post: ("id", external id) or ("local", Mastodon instance id).
+# A reference to another post: ("id", external id), ("local", Mastodon instance id) or
+# ("author", the parent's author: their last report before the reply, see references()).
 Reference = tuple[str, str]
 # The reference columns, in order of preference, and the kind of key each holds.
 REFERENCE_COLUMNS = (("reply_to", "id"), ("reply_to_local", "local"), ("quote_of", "id"), ("thread_root", "id"))
+# How far back a reply known only by its parent's author looks for that author's report:
+# replies come within hours or days; further back, the author's other reports are likelier.
+AUTHOR_WINDOW = dt.timedelta(days=7)
 # How far up (or down) a conversation is followed through posts that are not located.
 MAX_DEPTH = 12
 # Rounds of settling: each round places the replies below the posts placed by the last one.
@@ -61,8 +71,11 @@ MAX_ROUNDS = 24
 _OPEN = f"location_method IN ('{LocationMethod.NONE}', '{LocationMethod.THREAD}')"
 _COLUMNS = (
     "id, source, external_id, local_id, state, location_method, incident_id, thread_parent_id, category, "
-    "reply_to, reply_to_local, quote_of, thread_root, text, language, declared_category"
+    "reply_to, reply_to_local, quote_of, thread_root, text, language, declared_category, "
+    "author_id, reply_to_author, posted_at"
 )
+# The replies known only by their parent's author (the last reference of references()).
+_BY_AUTHOR = "p.reply_to_author <> '' AND p.reply_to_local <> '' AND p.reply_to = ''"
 
 
 _KEY_PAIRS = "unnest(%s::varchar[], %s::varchar[]) AS k(source, key)"
@@ -70,6 +83,7 @@ _KEY_PAIRS = "unnest(%s::varchar[], %s::varchar[]) AS k(source, key)"
 _KEYS_READ = {
     "id": "(SELECT source, external_id AS key FROM keys) AS k",
     "local": "(SELECT source, local_id AS key FROM keys WHERE local_id <> '') AS k",
+    "author": "(SELECT source, author_id AS key FROM keys WHERE author_id <> '') AS k",
 }
 
 
@@ -92,12 +106,18 @@ def _probe(column: str, condition: str = "TRUE", keys: str = _KEY_PAIRS) -> str:
 
 
 def references(post) -> tuple[Reference, ...]:
-    """The posts ``post`` (a record or a row) answers, in order of preference."""
+    """The posts ``post`` (a record or a row) answers, in order of preference.
+
+    Last, for a reply that names its parent only by an instance id (Mastodon), the
+    parent's author: the walk takes their last located report before the reply.
+    """
     found: list[Reference] = []
     for column, kind in REFERENCE_COLUMNS:
         key = getattr(post, column)
         if key and (kind, key) not in found:
             found.append((kind, key))
+    if post.reply_to_local and not post.reply_to and post.reply_to_author:
+        found.append(("author", post.reply_to_author))
     return tuple(found)
 
 
@@ -135,6 +155,9 @@ class _Row:
     text: str
     language: str
     declared_category: str
+    author_id: str
+    reply_to_author: str
+    posted_at: dt.datetime
 
     @property
     def is_source(self) -> bool:
@@ -168,6 +191,7 @@ class _Posts:
         self.by_id: dict[int, _Row] = {}
         self.by_key: dict[tuple[str, Reference], list[_Row]] = {}
         self.asked: set[tuple[str, Reference]] = set()
+        self.asked_reports: set[tuple[str, str, dt.datetime]] = set()
 
     def _keep(self, rows: Iterable[tuple]) -> list[_Row]:
         """Keep rows read from the database; a post read again is the same object, brought up to date."""
@@ -177,7 +201,11 @@ class _Posts:
             row = self.by_id.get(fresh.id)
             if row is None:
                 row = self.by_id[fresh.id] = fresh
-                for key in ((row.source, ("id", row.external_id)), (row.source, ("local", row.local_id))):
+                for key in (
+                    (row.source, ("id", row.external_id)),
+                    (row.source, ("local", row.local_id)),
+                    (row.source, ("author", row.author_id)),
+                ):
                     if key[1][1]:
                         bucket = self.by_key.setdefault(key, [])
                         bucket.append(row)
@@ -195,8 +223,8 @@ class _Posts:
         return self._keep(self.cursor.fetchall())
 
     def find(self, keys: Iterable[tuple[str, Reference]]) -> None:
-        """Read the posts named by ``keys`` (source, reference) not asked for yet."""
-        wanted = sorted(set(keys) - self.asked)
+        """Read the posts named by ``keys`` (source, reference) not asked for yet (authors: find_reports)."""
+        wanted = sorted({(source, key) for source, key in keys if key[0] != "author"} - self.asked)
         if not wanted:
             return
         self.asked.update(wanted)
@@ -217,8 +245,40 @@ class _Posts:
         )
         self._keep(self.cursor.fetchall())
 
-    def named(self, source: str, reference: Reference) -> list[_Row]:
-        return self.by_key.get((source, reference), [])
+    def find_reports(self, rows: Iterable[_Row]) -> None:
+        """Read the reports the author references of ``rows`` may name (see :meth:`named`)."""
+        asking = {(row.source, ref[1], row.posted_at) for row in rows for ref in references(row) if ref[0] == "author"}
+        wanted = sorted(asking - self.asked_reports)
+        if not wanted:
+            return
+        self.asked_reports.update(wanted)
+        # Located posts only: the posted_at index narrows them to the window, few per author.
+        self.cursor.execute(
+            f"""
+            SELECT p.* FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[]) AS k(source, author, before)
+            CROSS JOIN LATERAL (
+                SELECT {_COLUMNS} FROM {POST} p
+                WHERE p.source = k.source AND p.author_id = k.author AND p.state = %s
+                  AND p.posted_at < k.before AND p.posted_at >= k.before - %s
+                OFFSET 0
+            ) p
+            ORDER BY id
+            """,
+            [[w[0] for w in wanted], [w[1] for w in wanted], [w[2] for w in wanted], PostState.LOCATED, AUTHOR_WINDOW],
+        )
+        self._keep(self.cursor.fetchall())
+
+    def named(self, row: _Row, reference: Reference) -> list[_Row]:
+        """The stored posts ``reference`` of ``row`` names: for an author, their last report before ``row``."""
+        found = self.by_key.get((row.source, reference), [])
+        if reference[0] != "author":
+            return found
+        reports = [
+            other
+            for other in found
+            if other.is_source and row.posted_at - AUTHOR_WINDOW <= other.posted_at < row.posted_at
+        ]
+        return [max(reports, key=lambda other: (other.posted_at, other.external_id))] if reports else []
 
     def below(self, rows: Sequence[_Row | Written]) -> list[_Row]:
         """The posts answering any of ``rows`` that the walk may place or pass through."""
@@ -227,10 +287,12 @@ class _Posts:
         # The keys are read back by id in the query (one integer array to send, not two
         # string arrays per reference column: quoting those cost more than the probes).
         branches = [
-            _probe(column, f"{_OPEN} AND p.{column} <> ''", _KEYS_READ[kind]) for column, kind in REFERENCE_COLUMNS
+            *(_probe(column, f"{_OPEN} AND p.{column} <> ''", _KEYS_READ[kind]) for column, kind in REFERENCE_COLUMNS),
+            _probe("reply_to_author", f"{_OPEN} AND {_BY_AUTHOR}", _KEYS_READ["author"]),
         ]
         self.cursor.execute(
-            f"WITH keys AS MATERIALIZED (SELECT source, external_id, local_id FROM {POST} WHERE id = ANY(%s)) "
+            "WITH keys AS MATERIALIZED "
+            f"(SELECT source, external_id, local_id, author_id FROM {POST} WHERE id = ANY(%s)) "
             + " UNION ".join(branches)
             + " ORDER BY id",
             [[row.id for row in rows]],
@@ -244,11 +306,12 @@ def _read_ancestors(posts: _Posts, rows: Iterable[_Row]) -> None:
     seen = {row.id for row in frontier}
     for _ in range(MAX_DEPTH):
         posts.find((post.source, reference) for post in frontier for reference in references(post))
+        posts.find_reports(frontier)
         frontier = [
             found
             for post in frontier
             for reference in references(post)
-            for found in posts.named(post.source, reference)
+            for found in posts.named(post, reference)
             if found.id not in seen and not found.is_source and found.passes
         ]
         seen.update(found.id for found in frontier)
@@ -267,7 +330,7 @@ def _source_of(row: _Row, posts: _Posts, seen: frozenset[int] = frozenset(), dep
         return None
     seen = seen | {row.id}
     for reference in references(row):
-        for found in posts.named(row.source, reference):
+        for found in posts.named(row, reference):
             if found.id in seen:
                 continue
             if found.is_source:

@@ -10,6 +10,11 @@ the account; other types are no posts) or one of those per line.
   the same reason ``in_reply_to_id`` (a local id) is not ``reply_to``: it is kept as
   ``reply_to_local``, beside the status's own ``id`` (``local_id``), so that a reply
   finds its parent when both were read from the same instance.
+- Account ids are local to each instance too: an author is named by their profile
+  ``url`` (``account.url``, the same on every instance; ``id`` when there is none), and
+  the account a reply answers (``in_reply_to_account_id``, a local id) by the profile
+  ``url`` of the mention that has that id. So a reply read from another instance than
+  its parent still names the parent's author (:mod:`incidents.pipeline.thread`).
 - ``content`` is HTML: it becomes plain text (:func:`html_to_text`); a content warning
   (``spoiler_text``) comes first; a post with only media keeps the media descriptions
   as its text.
@@ -113,7 +118,7 @@ def status_record(status: dict[str, Any], source: str, *, repost_of: str = "") -
             posted_at=aware_datetime(status.get("created_at"), "created_at"),
             url=http_url(status.get("url")),
             author_handle=optional_text(account.get("acct") or account.get("username"), MAX_HANDLE),
-            author_id=optional_text(account.get("id"), MAX_HANDLE),
+            author_id=optional_text(_account_key(account), MAX_HANDLE),
             language=language(status.get("language")),
             media_urls=[url for url in (http_url(m.get("url") or m.get("remote_url")) for m in attachments) if url],
             like_count=count(status.get("favourites_count"), "favourites_count"),
@@ -123,11 +128,29 @@ def status_record(status: dict[str, Any], source: str, *, repost_of: str = "") -
             repost_of=repost_of,
             local_id=_local_id(status.get("id")),
             reply_to_local=_local_id(status.get("in_reply_to_id")),
-            # Local to the same instance as account.id: equal ids, a self-reply.
-            reply_to_author=optional_text(status.get("in_reply_to_account_id"), MAX_HANDLE),
+            reply_to_author=optional_text(_replied_account(status, account), MAX_HANDLE),
             raw=status,
         )
     )
+
+
+def _account_key(account: dict[str, Any]) -> str:
+    """The account as every instance names it: its profile URL, else its (local) id."""
+    return http_url(account.get("url")) or str(account.get("id") or "")
+
+
+def _replied_account(status: dict[str, Any], account: dict[str, Any]) -> str:
+    """The account ``status`` replies to, named as :func:`_account_key` names authors."""
+    local = status.get("in_reply_to_account_id")
+    if local in (None, ""):
+        return ""
+    if str(local) == str(account.get("id")):
+        return _account_key(account)
+    mentions = status.get("mentions") if isinstance(status.get("mentions"), list) else []
+    for mention in mentions:
+        if isinstance(mention, dict) and str(mention.get("id")) == str(local):
+            return _account_key(mention)
+    return str(local)
 
 
 def _local_id(value: Any) -> str:

@@ -208,3 +208,38 @@ def test_a_conversation_in_reverse_order_through_a_worker_ends_as_on_the_synchro
         wait_for_workers(report, timeout=60)
     assert snapshot() == synchronous
     assert Post.objects.get(external_id="fixed").location_method == "thread"
+
+
+def test_a_mastodon_reply_from_another_instance_first_through_a_worker_ends_as_on_the_synchronous_path(
+    celery_worker, make_segment
+):
+    """The reply names its parent only by author: stored first, it joins the report when a worker writes it."""
+    from django.conf import settings
+
+    from incidents.sources import mastodon
+    from tests.conftest import CAPITOLE, offset
+    from tests.pipeline.test_threads import mastodon_cross_instance
+
+    for name, east_m in (("RUE DE METZ", 0), ("RUE D ALSACE LORRAINE", 800), ("RUE DE REMUSAT", 1600)):
+        start = offset(CAPITOLE, east_m=east_m)
+        make_segment(name, [start.coords, offset(start, east_m=200).coords])
+    statuses = mastodon_cross_instance()
+    order = ("reply", "later", "report", "older")
+
+    def items(name):
+        return list(mastodon.parse_document(statuses[name], position="", source="mastodon"))
+
+    settings.CELERY_BROKER_URL = None
+    ingest([item for name in order for item in items(name)], synchronous=True)
+    synchronous = snapshot()
+    Post.objects.all().delete()
+    Incident.objects.all().delete()
+
+    settings.CELERY_BROKER_URL = BROKER
+    for name in order:
+        report = ingest(items(name), synchronous=None)
+        assert report.queued == 1
+        wait_for_workers(report, timeout=60)
+    assert snapshot() == synchronous
+    reply = Post.objects.get(external_id=statuses["reply"]["uri"])
+    assert reply.thread_parent.external_id == statuses["report"]["uri"]

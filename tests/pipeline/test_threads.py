@@ -46,6 +46,36 @@ def conversation() -> dict[str, dict]:
     }
 
 
+def mastodon_cross_instance() -> dict[str, dict]:
+    """Statuses of clara (piaille.fr) and paul's reply to her report as mamot.fr shows it.
+
+    The reply's ``in_reply_to_id`` and ``in_reply_to_account_id`` are mamot.fr's ids: only
+    the mention's profile URL names clara; her report is her last one before the reply.
+    """
+
+    def status(uri, local_id, text, at, account, **fields):
+        content = f"<p>{text}</p>"
+        return {"id": local_id, "uri": uri, "created_at": at, "content": content, "visibility": "public",
+                "language": "fr", "account": account, **fields}  # fmt: skip
+
+    clara = {"id": "7", "acct": "clara", "url": "https://piaille.fr/@clara"}
+    paul = {"id": "31", "acct": "paul", "url": "https://mamot.fr/@paul"}
+    mention = '<span class="h-card"><a href="https://piaille.fr/@clara" class="u-url mention">@clara</a></span>'
+    statuses = {
+        "older": status("https://piaille.fr/users/clara/statuses/0", "112100",
+                        f"{LIGHT} rue d'Alsace-Lorraine", "2014-09-01T08:00:00Z", clara),
+        "report": status("https://piaille.fr/users/clara/statuses/1", "112200",
+                         f"{POTHOLE} rue de Metz", "2014-09-08T08:00:00Z", clara),
+        "later": status("https://piaille.fr/users/clara/statuses/2", "112300",
+                        f"{LIGHT} rue de Rémusat", "2014-09-09T08:00:00Z", clara),
+        "reply": status("https://mamot.fr/users/paul/statuses/9", "556677",
+                        f"{mention} toujours pas réparé ce matin", "2014-09-08T18:00:00Z", paul,
+                        in_reply_to_id="998877", in_reply_to_account_id="4242",
+                        mentions=[{"id": "4242", "acct": "clara@piaille.fr", "url": "https://piaille.fr/@clara"}]),
+    }  # fmt: skip
+    return statuses
+
+
 def outcome() -> dict[str, tuple]:
     """What became of each post, without database ids: state, method, source, incident members."""
     members: dict[int, frozenset[str]] = {}
@@ -283,3 +313,18 @@ class TestPlatforms:
         assert reply.location_method == LocationMethod.THREAD
         more = get("https://piaille.fr/users/clara/statuses/112244")
         assert (more.reply_to_author, more.incident) == ("7", parent.incident)
+
+    @pytest.mark.parametrize("order", list(itertools.permutations(["older", "report", "later", "reply"])))
+    def test_a_mastodon_reply_read_on_another_instance_finds_its_parents_author(self, make_segment, order):
+        for name, east_m in (("RUE DE METZ", 0), ("RUE D ALSACE LORRAINE", 800), ("RUE DE REMUSAT", 1600)):
+            start = offset(CAPITOLE, east_m=east_m)
+            make_segment(name, [start.coords, offset(start, east_m=200).coords])
+        statuses = mastodon_cross_instance()
+        for name in order:  # one batch each
+            ingest(mastodon.parse_document(statuses[name], position="", source="mastodon"), synchronous=True)
+        reply, report = get(statuses["reply"]["uri"]), get(statuses["report"]["uri"])
+        assert (reply.reply_to_author, reply.author_id) == ("https://piaille.fr/@clara", "https://mamot.fr/@paul")
+        assert (reply.reply_to, reply.reply_to_local) == ("", "998877")
+        assert reply.thread_parent == report  # neither her older report nor her later one
+        assert reply.incident == report.incident
+        assert reply.category == report.category == "road_surface_pothole"
