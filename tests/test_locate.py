@@ -193,6 +193,22 @@ def test_crossings_resolve_to_the_intersection(streets, text):
     assert location.accuracy_m <= 15
 
 
+@pytest.mark.parametrize(
+    ("text", "first", "second"),
+    [
+        ("Nid de poule rue de Metz, angle rue d'Alsace-Lorraine", "RUE DE METZ", "RUE D ALSACE LORRAINE"),
+        ("Nid de poule rue d'Alsace-Lorraine, angle rue de Metz", "RUE D ALSACE LORRAINE", "RUE DE METZ"),
+        ("Feu en panne au croisement de la rue d'Alsace et de la rue de Metz", "RUE D ALSACE LORRAINE", "RUE DE METZ"),
+    ],
+)
+def test_a_crossing_is_on_the_street_named_first(streets, text, first, second):
+    """A junction is as near both streets: the point is on the first, so its nearest segment is one of it."""
+    location = streets.locate(post(text))
+    assert metres_between(location, crossing_point(first, second)) < 6
+    assert distance_to_street_m(location, first) < 0.5
+    assert distance_to_street_m(location, second) > 2
+
+
 def test_streets_that_do_not_meet_keep_the_first_with_a_note(streets):
     location = streets.locate(post("au croisement de la rue du Taur et de la rue de Metz"))
     assert distance_to_street_m(location, "RUE DU TAUR") < 1

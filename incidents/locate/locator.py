@@ -51,6 +51,9 @@ GPS_ACCURACY_M = 15.0
 CROSSING_MAX_GAP_M = 60.0
 # A crossing point is known to about a junction's width.
 CROSSING_ACCURACY_M = 10.0
+# A crossing's point is put this far along the first-named street from where the two meet:
+# "rue X, angle rue Y" is about rue X, and the post's nearest segment must be one of X's.
+ON_FIRST_STREET_M = 4.0
 # A homonym closer than this to a landmark or another street of the post is "the one meant".
 ANCHOR_MAX_DISTANCE_M = 3_000.0
 # A landmark this close to the chosen street tells where along the street the post is.
@@ -387,7 +390,11 @@ class Locator:
         return _Choice(a.street, float(x0), float(y0), max(LEVEL_ACCURACY_M, float(line.length)))
 
     def _meeting_point(self, a: Street, b: Street) -> tuple[float, float, float]:
-        """Where streets ``a`` and ``b`` meet (x, y, gap in metres); cached per pair."""
+        """Where streets ``a`` and ``b`` meet (x, y, gap in metres), on ``a``; cached per pair.
+
+        The point is :data:`ON_FIRST_STREET_M` along ``a`` from the junction, away from
+        ``b``: a junction is as near one street as the other, and the post is about ``a``.
+        """
         cache = self.gazetteer.crossings
         key = (id(a), id(b))
         found = cache.get(key)
@@ -402,6 +409,7 @@ class Locator:
                 line = shapely.shortest_line(a.geom, b.geom)
                 (x0, y0), (x1, y1) = shapely.get_coordinates(line)
                 found = ((x0 + x1) / 2, (y0 + y1) / 2, float(line.length))
+            found = (*_along(a, b, *a.point_near(found[0], found[1])), found[2])
             if len(cache) >= MAX_CACHED_CROSSINGS:
                 cache.clear()
             cache[key] = found
@@ -471,3 +479,13 @@ def _grow(bounds: tuple[float, float, float, float], metres: float) -> tuple[flo
 def _label(g: Gazetteer, mention: Mention) -> str:
     streets = g.streets_named(mention.keys)
     return streets[0].name if streets else " ".join(mention.keys)
+
+
+def _along(a: Street, b: Street, x: float, y: float) -> tuple[float, float]:
+    """The point of ``a`` :data:`ON_FIRST_STREET_M` from its point ``(x, y)``, farthest from ``b``."""
+    ring = shapely.Point(x, y).buffer(ON_FIRST_STREET_M, quad_segs=8).exterior
+    points = shapely.get_coordinates(shapely.intersection(a.geom, ring))
+    if not len(points):
+        return x, y  # the street ends there
+    far = max(points, key=lambda p: (float(shapely.distance(b.geom, shapely.Point(p))), p[0], p[1]))
+    return float(far[0]), float(far[1])
