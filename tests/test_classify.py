@@ -134,6 +134,41 @@ def test_works_that_block_traffic_a_bike_lane_or_an_access_stay_works(text):
     assert classify(text).category == Category.WORKS_OBSTRUCTION
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rue des Pénitents-Gris barrée à nouveau, les riverains ne peuvent pas sortir leur voiture",
+        "rue Gaston Salvayre barrée sans prévenir, aucune déviation",
+        "Rue du Taur closed to traffic again, no diversion signposted",
+    ],
+)
+def test_a_closed_street_is_works_even_without_the_word_works(text):
+    result = classify(text)
+    assert result.is_relevant
+    assert result.category == Category.WORKS_OBSTRUCTION
+
+
+def test_no_detour_is_not_a_negated_detour():
+    assert "negated:deviation*" not in classify("Rue barrée, aucune déviation affichée").evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["@seb_velotaf mdr", "@velo_rose lol welcome to Toulouse", "@anais_poussette t'as vu le score ?",
+     "@fauteuil_libre @clara@piaille.fr merci !"],
+)  # fmt: skip
+def test_account_mentions_are_names_not_words(text):
+    result = classify(text)
+    assert not result.is_relevant
+    assert result.affects == ()
+
+
+def test_a_handle_the_lexicon_lists_still_counts():
+    lexicon = get_lexicon()
+    assert lexicon.without_mentions("@toulouse trou rue de Metz @velo_rose") == "@toulouse trou rue de Metz  "
+    assert lexicon.without_mentions("écrivez à voirie@toulouse.fr") == "écrivez à voirie@toulouse.fr"
+
+
 def test_a_sign_or_marking_named_as_much_as_the_works_is_signage():
     assert classify("Les lignes blanches ont disparu après les travaux").category == Category.SIGNAGE_MARKING
     # A missing sign at a trench named twice as works: the trench is the problem.

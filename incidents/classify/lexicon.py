@@ -15,6 +15,8 @@ about one dict lookup per word. Every decision is explained by ``Classification.
   one (ties to the first listed), unless a precedence of the taxonomy applies (harm to
   people on foot over the works causing it); ``other`` when the post is about public
   space but names no category.
+- Account mentions (``@velo_rose``, ``@clara@piaille.fr``) are names, not words: they are
+  left out, but for the handles the lexicon lists (``@toulouse``).
 - Apart from the vote, "side" terms say who is affected (``affects``) and whether the
   post is a follow-up (still there, fixed, same here). They neither change relevance
   nor the category, and a category term does not hide them.
@@ -46,6 +48,8 @@ WEAK_WEIGHT = 0.4
 # One word repeated ("trou trou trou") counts at most this many times.
 MAX_REPEATS = 2
 SIDE_KINDS = frozenset({"affects", "follow_up"})
+# An account mention: X "@name", Mastodon "@name" or "@name@instance" (not an e-mail address).
+_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_]+)(?:@[A-Za-z0-9_.-]+)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,15 +120,27 @@ def _pattern(text: str) -> tuple[tuple[str, bool], ...]:
 
 
 def _term(raw: str, kind: str, target: str, weight: float, absence: bool = False) -> Term | None:
+    if raw.startswith("@"):
+        return None  # a handle such as "@toulouse": its mentions keep their words (Lexicon.handles)
     text, _, language = raw.partition("@")
-    if text.startswith("@"):
-        text, language = raw, ""  # a handle such as "@toulouse"
     pattern = _pattern(text)
     if not pattern:
         return None
     specificity = (-len(pattern), pattern[0][1], -len(pattern[0][0]))
     note = f"{kind}:{target}:{raw}" if kind in SIDE_KINDS else ""
     return Term(raw, pattern, kind, target, weight, absence, language, specificity, note)
+
+
+def _handles(value) -> Iterable[str]:
+    """The account handles listed anywhere in the lexicon's data ("@toulouse" -> "toulouse")."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _handles(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _handles(item)
+    elif isinstance(value, str) and value.startswith("@"):
+        yield value[1:].lower()
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -163,6 +179,8 @@ class Lexicon:
     negated_weight: float
     # Words that make a following "fixed" term a wish ("il faut que ce soit réparé").
     wish: frozenset[str] = frozenset()
+    # Account handles the lexicon lists ("@toulouse"), lower case: mentions of them are words.
+    handles: frozenset[str] = frozenset()
     _by_token: dict[str, tuple[Term, ...]] = field(default_factory=dict)
     _side_by_token: dict[str, tuple[Term, ...]] = field(default_factory=dict)
     _emoji_pattern: re.Pattern | None = None
@@ -284,6 +302,7 @@ class Lexicon:
             offtopic_weight=float(relevance.get("offtopic_weight", 1.0)),
             negated_weight=float(relevance.get("negated_weight", 0.5)),
             wish=frozenset(word for raw in follow_up.get("wish", []) for word in text_tokens(raw)),
+            handles=frozenset(_handles(data)),
         )
 
     def candidates(self, token: str) -> tuple[Term, ...]:
@@ -314,8 +333,14 @@ class Lexicon:
                 return True
         return False
 
+    def without_mentions(self, text: str) -> str:
+        """``text`` without its account mentions, but for the handles the lexicon lists."""
+        if "@" not in text:
+            return text
+        return _MENTION.sub(lambda m: m.group() if m.group(1).lower() in self.handles else " ", text)
+
     def classify(self, text: str, language: str = "") -> Classification:
-        tokens = text_tokens(text)
+        tokens = text_tokens(self.without_mentions(text))
         # Most posts hold no negation word: then no term needs the window check.
         may_negate = not self._negation_triggers.isdisjoint(tokens)
         by_token = self._by_token
