@@ -5,8 +5,8 @@ Replies, self-replies and quotes ("c'est réparé, merci !", "pareil ce matin", 
 fixed") often name no street and carry no GPS; the post they answer does. A post is a
 **waiting reply** when the decide step could not locate it, it answers another post, and
 it is relevant, reads as a follow-up (:attr:`Classification.follow_up
-<incidents.classify.result.Classification.follow_up>`), or is its author's reply to their
-own post that says nothing off-topic (:func:`waits`): its state is ``unlocated``.
+<incidents.classify.result.Classification.follow_up>`), or says nothing off-topic
+(:func:`waits`): its state is ``unlocated``.
 
 Its **source** is found by walking up its conversation. Its references are tried in this
 order (:func:`references`):
@@ -124,17 +124,14 @@ def references(post) -> tuple[Reference, ...]:
 def waits(record: PostRecord, classification: Classification, located: bool) -> bool:
     """Whether a decided post is a waiting reply: unlocated, answering a post, and about its problem.
 
-    About its problem: relevant, a follow-up, or a self-reply that says nothing off-topic. An
-    author who writes a thread continues their report ("photo prise ce matin", "3 semaines
-    que ça dure"); a stranger's reply that names no problem may be about anything.
+    About its problem: relevant, a follow-up, or saying nothing off-topic. A reply that names
+    no problem is about the post it answers: its author continues the report ("photo prise
+    ce matin", "3 semaines que ça dure"), others add to it ("ah oui vu ce matin", "je passe
+    là tous les jours"); banter, a promotion or a match is not (``off_topic``).
     """
     if located or not references(record):
         return False
-    return (
-        classification.is_relevant
-        or classification.follow_up is not None
-        or (record.is_self_reply and not classification.off_topic)
-    )
+    return classification.is_relevant or classification.follow_up is not None or not classification.off_topic
 
 
 @dataclass(slots=True)

@@ -33,7 +33,8 @@ class PostRecord:
     # Mastodon names the status replied to by its id on the instance the reply was read
     # from (``reply_to_local``), and each status has one there too (``local_id``).
     reply_to_local: str = ""
-    # The account of the post replied to, in the terms of ``author_id``: equal to it, a self-reply.
+    # The account of the post replied to, in the terms of ``author_id`` (equal to it: a self-reply).
+    # Mastodon names its parent by this when the parent's instance id is unknown (pipeline.thread).
     reply_to_author: str = ""
     local_id: str = ""
     # The first post of the conversation (X conversation_id, Bluesky root), when not this one.
@@ -48,11 +49,6 @@ class PostRecord:
     # A category the reporter chose (Open311 service_code): it decides over the classifier.
     declared_category: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_self_reply(self) -> bool:
-        """Whether the post answers a post of its own author (a thread the author writes on)."""
-        return bool(self.reply_to_author) and self.reply_to_author == self.author_id
 
     @property
     def engagement(self) -> int:

@@ -212,7 +212,7 @@ class TestBluesky:
         assert reply.reply_to == BLUESKY_ALICE
         # The parent's URI names its author: another account, not a self-reply.
         assert reply.reply_to_author == "did:plc:q6gjnaw2blty4crticxkmujt"
-        assert not reply.is_self_reply
+        assert reply.reply_to_author != reply.author_id
         quote = posts[BLUESKY_QUOTE]
         assert quote.record.quote_of == BLUESKY_ALICE
         (quoted,) = quote.embedded  # the quoted post, from the view, is stored too

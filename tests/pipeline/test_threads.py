@@ -25,8 +25,8 @@ def get(external_id: str) -> Post:
 
 
 def conversation() -> dict[str, dict]:
-    """A located report, its author's next post, a follow-up reply, a reply to the reply, chit-chat, and a
-    question passed through."""
+    """A located report, its author's next post, a follow-up reply, a reply to the reply, chit-chat, and
+    banter passed through."""
     return {
         "report": post(POTHOLE, CAPITOLE, paris(2014, 9, 8, 9), id="report", author_id="u1"),
         "more": post(
@@ -41,7 +41,7 @@ def conversation() -> dict[str, dict]:
         "still": post("toujours pas réparé ce matin 😡", None, paris(2014, 9, 12, 8), id="still", reply_to="report"),
         "same": post("pareil pour moi, j'ai failli tomber", None, paris(2014, 9, 12, 9), id="same", reply_to="still"),
         "chat": post("haha bonne soirée à tous", None, paris(2014, 9, 12, 20), id="chat", reply_to="report"),
-        "question": post("Qui sait à qui écrire ?", None, paris(2014, 9, 9, 10), id="question", reply_to="report"),
+        "question": post("mdr qui sait à qui écrire ?", None, paris(2014, 9, 9, 10), id="question", reply_to="report"),
         "fixed": post("C'est réparé, merci !", None, paris(2014, 9, 20, 18), id="fixed", reply_to="question"),
     }
 
@@ -186,14 +186,22 @@ class TestReplies:
         assert more.category == get("report").category
         assert get("report").incident.post_count == 2
 
+    @pytest.mark.parametrize("author", ["u1", "u2"])
+    def test_a_reply_that_names_no_problem_joins_whoever_writes_it(self, push, author):
+        # "je passe là tous les jours", "ah oui vu ce matin": about the post it answers.
+        push(post(POTHOLE, CAPITOLE, id="report", author_id="u1"))
+        push(post("Photo prise ce matin, ça dure depuis 3 semaines", None, id="reply", author_id=author,
+                  reply_to="report", reply_to_author="u1"))  # fmt: skip
+        assert get("reply").incident == get("report").incident
+
     @pytest.mark.parametrize(
         ("author", "text"),
         [
-            ("u2", "Photo prise ce matin, ça dure depuis 3 semaines"),  # the same words from someone else
+            ("u2", "mdr bonne soirée"),  # banter
             ("u1", "Abonnez-vous à ma chaîne, code promo ici"),  # the author, off-topic
         ],
     )
-    def test_other_replies_that_name_no_problem_stay_out(self, push, author, text):
+    def test_off_topic_replies_stay_out(self, push, author, text):
         push(post(POTHOLE, CAPITOLE, id="report", author_id="u1"))
         push(post(text, None, id="reply", author_id=author, reply_to="report", reply_to_author="u1"))
         assert (get("reply").state, get("reply").incident) == (PostState.IRRELEVANT, None)
@@ -256,17 +264,17 @@ class TestPlatforms:
                     conversation_id="100",
                     referenced_tweets=[{"type": "replied_to", "id": "100"}],
                 ),
-                # Words that mean nothing alone: from the author, a self-reply; from someone else, not.
+                # Words that mean nothing alone continue the report; banter does not.
                 *(
                     tweet(
                         tweet_id,
-                        "2/2 photo prise à 8h",
+                        text,
                         author_id=author,
                         in_reply_to_user_id="42",
                         conversation_id="100",
                         referenced_tweets=[{"type": "replied_to", "id": "100"}],
                     )
-                    for tweet_id, author in (("102", "42"), ("103", "43"))
+                    for tweet_id, author, text in (("102", "42", "2/2 photo prise à 8h"), ("103", "43", "mdr 😂"))
                 ),
             ]
         }
