@@ -139,6 +139,19 @@ def test_typos_accents_and_short_forms(streets, written, official):
     assert distance_to_street_m(location, official) < 1
 
 
+@pytest.mark.parametrize("name", ["RUE DU LANGUEDOC", "RUE DE METZ"])
+def test_a_street_level_point_is_nearest_the_street_it_names(db, name):
+    """Not at a junction, where the segment chosen for the post could be the other street's."""
+    # Rue du Languedoc's point nearest its centroid is where it meets place des Carmes and rue du Canard.
+    load_fixture_streets(["RUE DU LANGUEDOC", "PL DES CARMES", "RUE DU CANARD", "RUE BOUQUIERES", "RUE DE METZ"])
+    clear_gazetteer_cache()
+    location = Locator.from_database().locate(post(f"Lampadaire en panne {name.lower()} à Toulouse"))
+    nearest = StreetSegment.objects.near(Point(location.lon, location.lat, srid=4326), 200).order_by("distance_m")
+    assert nearest[0].name == name
+    assert nearest[0].distance_m < 0.5
+    assert all(other.distance_m > 2 for other in nearest if other.name != name)
+
+
 def test_misspelt_street_type(streets):
     location = streets.locate(post("Lampadaire en panne Plaçe du Capitole"))
     assert distance_to_street_m(location, "PL DU CAPITOLE") < 1

@@ -347,6 +347,7 @@ class Gazetteer:
             reps = shapely.line_interpolate_point(
                 projected, shapely.line_locate_point(projected, shapely.centroid(projected))
             )
+            reps = np.array([_off_junction(geom, rep) for geom, rep in zip(projected, reps, strict=True)], dtype=object)
             radii = shapely.hausdorff_distance(reps, projected)
             bounds = shapely.bounds(projected)
             rep_xy = shapely.get_coordinates(reps)
@@ -412,6 +413,25 @@ class Gazetteer:
 
     def __len__(self) -> int:
         return len(self.streets)
+
+
+# A street's point is kept this far from the ends of the segment it lies on.
+OFF_JUNCTION_M = 4.0
+
+
+def _off_junction(geom: shapely.Geometry, point: shapely.Point) -> shapely.Point:
+    """``point`` of the street moved inside its segment, :data:`OFF_JUNCTION_M` from a junction.
+
+    At a junction a street-level post's point is as near the street crossing it: moved
+    into the segment, its nearest segment is one of the street it names.
+    """
+    parts = shapely.get_parts(geom)
+    part = parts[int(np.argmin(shapely.distance(parts, point)))]
+    length = part.length
+    if length <= 2 * OFF_JUNCTION_M:
+        return shapely.line_interpolate_point(part, 0.5, normalized=True)
+    along = min(max(shapely.line_locate_point(part, point), OFF_JUNCTION_M), length - OFF_JUNCTION_M)
+    return shapely.line_interpolate_point(part, along)
 
 
 def commune_key(commune: str) -> str:
