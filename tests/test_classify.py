@@ -30,8 +30,18 @@ from incidents.classify.taxonomy import PRECEDENCE, family, incident_category, r
         ("Voitures garées sur le trottoir tous les jours", "fr", Category.TRAFFIC_PARKING),
         ("Il n'y a pas de passage piéton devant l'école", "fr", Category.PEDESTRIAN_CROSSING_SIDEWALK),
         ("La fontaine du square ne marche plus", "fr", Category.OTHER),
+        ("Voiture abandonnée depuis 3 semaines, pare-brise cassé", "fr", Category.TRAFFIC_PARKING),
+        ("Les 2 roues garés sur le trottoir, faut mettre des arceaux", "fr", Category.TRAFFIC_PARKING),
+        ("Branchement d'eau : le trottoir est barré, on ne peut plus passer à pied", "fr",
+         Category.PEDESTRIAN_CROSSING_SIDEWALK),
+        ("4e jour sans trottoir pour les piétons. Vous attendez un accident ?", "fr",
+         Category.PEDESTRIAN_CROSSING_SIDEWALK),
+        ("Huge hole in the bike lane halfway across the bridge", "en", Category.ROAD_SURFACE_POTHOLE),
+        ("20 cm d'eau sur la chaussée, les voitures font des vagues sur le trottoir", "fr",
+         Category.DRAINAGE_FLOODING),
+        ("Bench still broken and fresh tags on the arcades", "en", Category.GRAFFITI_VANDALISM),
     ],
-)
+)  # fmt: skip
 def test_categories(text, language, category):
     result = classify(text, language)
     assert result.is_relevant
@@ -119,6 +129,10 @@ def test_works_that_harm_people_on_foot_are_a_pedestrian_problem(text):
     result = classify(text)
     assert result.is_relevant
     assert result.category == Category.PEDESTRIAN_CROSSING_SIDEWALK
+
+
+def test_works_named_more_than_the_harm_to_people_on_foot_yield_by_precedence():
+    result = classify("#travaux barrière posée en travers du passage piéton, on traverse où ??")
     assert "pedestrian_crossing_sidewalk:precedence over works_obstruction" in result.evidence
 
 

@@ -45,6 +45,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from incidents.categories import Category
 from incidents.classify.lexicon import classify
 from incidents.classify.result import Classification
 from incidents.classify.taxonomy import related
@@ -408,11 +409,14 @@ def _below(posts: _Posts, rows: Sequence[_Row | Written]) -> list[_Row]:
 
 
 def _category(row: _Row, source: _Row) -> str:
-    """The reply's category: its source's, unless it reports a problem of an unrelated category itself."""
+    """The reply's category: its source's, unless it reports a problem of an unrelated category itself.
+
+    ``other`` names no problem ("je passe tous les jours sur le pont"): the source's stands.
+    """
     own = row.declared_category or classify(row.text, row.language)
     if isinstance(own, str):
         return source.category if related(own, source.category) else own
-    if own.is_relevant and not related(own.category, source.category):
+    if own.is_relevant and own.category != Category.OTHER and not related(own.category, source.category):
         return own.category
     return source.category
 

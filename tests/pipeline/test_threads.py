@@ -143,6 +143,11 @@ class TestReplies:
         assert light.location_method == LocationMethod.THREAD
         assert light.category == "lighting"
 
+    def test_a_reply_naming_only_a_place_keeps_the_category_of_its_source(self, push):
+        push(post(POTHOLE, CAPITOLE, id="report"))
+        push(post("Je passe tous les jours sur le pont, c'est de pire en pire", None, id="bridge", reply_to="report"))
+        assert get("bridge").category == get("report").category == "road_surface_pothole"
+
     def test_a_conversation_goes_on_through_a_post_not_located(self, push):
         posts = conversation()
         push(posts["report"])
