@@ -40,6 +40,8 @@ from incidents.classify.taxonomy import PRECEDENCE, family, incident_category, r
         ("20 cm d'eau sur la chaussée, les voitures font des vagues sur le trottoir", "fr",
          Category.DRAINAGE_FLOODING),
         ("Bench still broken and fresh tags on the arcades", "en", Category.GRAFFITI_VANDALISM),
+        ("Shop stands and A-boards take the whole sidewalk, no way through with a wheelchair #accessibility", "en",
+         Category.PEDESTRIAN_CROSSING_SIDEWALK),
     ],
 )  # fmt: skip
 def test_categories(text, language, category):

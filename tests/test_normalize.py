@@ -46,6 +46,7 @@ from tests.conftest import paris
         ("RUE DU DR LOUIS SANIERES", "rue du Docteur Louis Sanières"),
         ("ALL DES NYMPHEAS", "Allée des Nymphéas"),
         ("RUE DE LA CŒUR", "rue de la Coeur"),
+        ("GRANDE-RUE NAZARETH", "Gde-Rue Nazareth"),
     ],
 )
 def test_official_and_written_names_share_a_key(official, written):

@@ -90,6 +90,8 @@ WORD_ABBREVIATIONS: dict[str, str] = {
     "prof": "professeur",
     "mgr": "monseigneur",
     "crx": "croix",
+    "gde": "grande",
+    "gd": "grand",
     "nd": "notre dame",
 }
 
