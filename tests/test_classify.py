@@ -62,6 +62,9 @@ def test_categories(text, language, category):
         # Cues alone ("signalement", "depuis") name no problem.
         "Rien n'a bougé depuis mon signalement...",
         "La ligne de métro est super propre depuis la rénovation",
+        "Le Jardin des Plantes est magnifique en ce moment 🍂 #Toulouse",
+        "Toulouse by night depuis le Pont-Neuf, so pretty ✨",
+        "Rassemblement samedi place du Capitole, on y sera",
         "",
     ],
 )
