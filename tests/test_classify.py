@@ -42,6 +42,13 @@ from incidents.classify.taxonomy import PRECEDENCE, family, incident_category, r
         ("Bench still broken and fresh tags on the arcades", "en", Category.GRAFFITI_VANDALISM),
         ("Shop stands and A-boards take the whole sidewalk, no way through with a wheelchair #accessibility", "en",
          Category.PEDESTRIAN_CROSSING_SIDEWALK),
+        ("Feux tricolores éteints avenue Emmanuel Maignan, c'est la foire aux priorités", "fr",
+         Category.SIGNAGE_MARKING),
+        ("Rue Neuve fermée d'un coup, même pas un panneau au carrefour", "fr", Category.WORKS_OBSTRUCTION),
+        ("Ils refont les feux et le passage piéton est condamné par des barrières", "fr",
+         Category.PEDESTRIAN_CROSSING_SIDEWALK),
+        ("Vitre de l'abribus explosée, du verre partout", "fr", Category.GRAFFITI_VANDALISM),
+        ("Le chantier dure, le fauteuil ne passe nulle part", "fr", Category.PEDESTRIAN_CROSSING_SIDEWALK),
     ],
 )  # fmt: skip
 def test_categories(text, language, category):
