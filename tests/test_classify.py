@@ -154,21 +154,13 @@ def test_works_named_more_than_the_harm_to_people_on_foot_yield_by_precedence():
         "Le chantier bloque l'entrée de mon garage depuis 3 jours",
         "Barrières de chantier posées sur la piste cyclable av de Grande-Bretagne",
         "Tranchée ouverte au milieu de la chaussée, juste 2 cônes",
-    ],
-)
-def test_works_that_block_traffic_a_bike_lane_or_an_access_stay_works(text):
-    assert classify(text).category == Category.WORKS_OBSTRUCTION
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
+        # A closed street is works, even without the word.
         "Rue des Pénitents-Gris barrée à nouveau, les riverains ne peuvent pas sortir leur voiture",
         "rue Gaston Salvayre barrée sans prévenir, aucune déviation",
         "Rue du Taur closed to traffic again, no diversion signposted",
     ],
 )
-def test_a_closed_street_is_works_even_without_the_word_works(text):
+def test_works_that_block_traffic_a_bike_lane_or_an_access_stay_works(text):
     result = classify(text)
     assert result.is_relevant
     assert result.category == Category.WORKS_OBSTRUCTION

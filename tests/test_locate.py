@@ -186,38 +186,28 @@ def test_words_that_only_look_like_streets_locate_nothing(streets):
 # --- crossings -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Bouchon au croisement de la rue de Metz et de la rue d'Alsace-Lorraine",
-        "Accident à l'angle rue de Metz / rue d'Alsace Lorraine",
-        "angle Metz / Alsace Lorraine : feu en panne",
-        "à l'angle de la rue d'Alsace-Lorraine et de la rue de Metz, trottoir défoncé",
-        "Feu en panne carrefour rue de Metz x rue d'Alsace",
-        "rue de Metz, au croisement avec la rue d'Alsace-Lorraine : travaux",
-        "Intersection #RueDeMetz & rue d'Alsace-Lorraine inondée",
-    ],
-)
-def test_crossings_resolve_to_the_intersection(streets, text):
-    location = streets.locate(post(text))
-    expected = crossing_point("RUE DE METZ", "RUE D ALSACE LORRAINE")
-    assert location.method == LocationMethod.TEXT
-    assert metres_between(location, expected) < 15
-    assert location.accuracy_m <= 15
+METZ, ALSACE = "RUE DE METZ", "RUE D ALSACE LORRAINE"
 
 
 @pytest.mark.parametrize(
     ("text", "first", "second"),
     [
-        ("Nid de poule rue de Metz, angle rue d'Alsace-Lorraine", "RUE DE METZ", "RUE D ALSACE LORRAINE"),
-        ("Nid de poule rue d'Alsace-Lorraine, angle rue de Metz", "RUE D ALSACE LORRAINE", "RUE DE METZ"),
-        ("Feu en panne au croisement de la rue d'Alsace et de la rue de Metz", "RUE D ALSACE LORRAINE", "RUE DE METZ"),
+        ("Bouchon au croisement de la rue de Metz et de la rue d'Alsace-Lorraine", METZ, ALSACE),
+        ("Accident à l'angle rue de Metz / rue d'Alsace Lorraine", METZ, ALSACE),
+        ("angle Metz / Alsace Lorraine : feu en panne", METZ, ALSACE),
+        ("à l'angle de la rue d'Alsace-Lorraine et de la rue de Metz, trottoir défoncé", ALSACE, METZ),
+        ("Feu en panne carrefour rue de Metz x rue d'Alsace", METZ, ALSACE),
+        ("rue de Metz, au croisement avec la rue d'Alsace-Lorraine : travaux", METZ, ALSACE),
+        ("Intersection #RueDeMetz & rue d'Alsace-Lorraine inondée", METZ, ALSACE),
+        ("Nid de poule rue d'Alsace-Lorraine, angle rue de Metz", ALSACE, METZ),
     ],
 )
-def test_a_crossing_is_on_the_street_named_first(streets, text, first, second):
+def test_crossings_resolve_to_the_intersection_on_the_street_named_first(streets, text, first, second):
     """A junction is as near both streets: the point is on the first, so its nearest segment is one of it."""
     location = streets.locate(post(text))
-    assert metres_between(location, crossing_point(first, second)) < 6
+    assert location.method == LocationMethod.TEXT
+    assert metres_between(location, crossing_point(METZ, ALSACE)) < 6
+    assert location.accuracy_m <= 15
     assert distance_to_street_m(location, first) < 0.5
     assert distance_to_street_m(location, second) > 2
 
