@@ -412,11 +412,18 @@ def _category(row: _Row, source: _Row) -> str:
     """The reply's category: its source's, unless it reports a problem of an unrelated category itself.
 
     ``other`` names no problem ("je passe tous les jours sur le pont"): the source's stands.
+    Nor does a follow-up ("chez nous aussi, le camion ne peut pas livrer"): it says it is
+    the same problem, whatever the words it tells it with.
     """
     own = row.declared_category or classify(row.text, row.language)
     if isinstance(own, str):
         return source.category if related(own, source.category) else own
-    if own.is_relevant and own.category != Category.OTHER and not related(own.category, source.category):
+    if (
+        own.is_relevant
+        and own.follow_up is None
+        and own.category != Category.OTHER
+        and not related(own.category, source.category)
+    ):
         return own.category
     return source.category
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from incidents.classify.lexicon import classify
 from incidents.models import Incident, LocationMethod, Post, PostState
 from incidents.pipeline.ingest import ingest
 from incidents.services.incidents import change_incident_status
@@ -142,6 +143,13 @@ class TestReplies:
         light = get("light")
         assert light.location_method == LocationMethod.THREAD
         assert light.category == "lighting"
+
+    def test_a_reply_saying_same_here_keeps_the_category_of_its_source(self, push):
+        push(post("Rue barrée par le chantier, plus rien ne passe", CAPITOLE, id="report"))
+        same = "Chez nous aussi au bout de la rue, le camion ne peut pas livrer."
+        push(post(same, None, id="same", reply_to="report"))
+        assert classify(same).category == "traffic_parking"  # on its own words
+        assert get("same").category == get("report").category == "works_obstruction"
 
     def test_a_reply_naming_only_a_place_keeps_the_category_of_its_source(self, push):
         push(post(POTHOLE, CAPITOLE, id="report"))
