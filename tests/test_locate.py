@@ -8,6 +8,7 @@ from django.db import connection
 
 from incidents.locate.gazetteer import clear_gazetteer_cache, get_gazetteer, renormalize_street_names
 from incidents.locate.locator import GPS_ACCURACY_M, Locator
+from incidents.locate.normalize import normalize_street_name
 from incidents.locate.place import MIN_PLACE_ACCURACY_M
 from incidents.models import LocationMethod, StreetSegment
 from incidents.sources.record import PostRecord
@@ -210,6 +211,7 @@ def test_crossings_resolve_to_the_intersection_on_the_street_named_first(streets
     assert location.accuracy_m <= 15
     assert distance_to_street_m(location, first) < 0.5
     assert distance_to_street_m(location, second) > 2
+    assert location.street == normalize_street_name(first)
 
 
 def test_streets_that_do_not_meet_keep_the_first_with_a_note(streets):

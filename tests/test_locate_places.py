@@ -101,6 +101,23 @@ def test_a_landmark_placed_by_its_street_is_that_street(places):
         assert (location.lon, location.lat, location.accuracy_m) == (square.lon, square.lat, square.accuracy_m)
 
 
+def test_a_post_at_a_landmark_is_on_the_street_the_file_names_or_the_nearest(places, settings, tmp_path):
+    """The pipeline takes the post's segment on that street (the square, not the lane behind the church)."""
+    assert places.locate(post("Broken glass outside Matabiau train station")).street == "boulevard pierre semard"
+    assert places.locate(post("#Capitole bouché")).street == "place capitole"
+    # A landmark the file places by a point only: the nearest street within its extent, or none.
+    school = {"name": "École Test", "kind": "school", "lon": 1.4467, "lat": 43.6006, "radius_m": 60}
+    lost = {"name": "Kiosque Perdu", "kind": "place", "lon": 1.40, "lat": 43.55, "radius_m": 60}
+    path = tmp_path / "landmarks.json"
+    path.write_text(json.dumps({"landmarks": [school, lost]}), encoding="utf-8")
+    settings.INCIDENTS_LANDMARKS_FILE = str(path)
+    locator = Locator.from_database()
+    assert locator.locate(post("Tags sur le mur de l'école Test")).street == "rue metz"
+    far = locator.locate(post("Tags sur le Kiosque Perdu"))
+    assert far.found
+    assert far.street == ""
+
+
 def test_the_bare_name_of_a_square_needs_a_place_word(places):
     located = places.locate(post("Dépôt sauvage devant Victor Hugo, c'est dégueulasse"))
     assert distance_to_street_m(located, "PL VICTOR HUGO") < 1

@@ -35,7 +35,7 @@ import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -206,9 +206,16 @@ class Landmark:
     radius_m: float
     geom: shapely.Geometry
     street: Street | None = None
+    # The street nearest the place, within its extent: a post located there is on it.
+    nearest_street: Street | None = None
 
     def __repr__(self) -> str:
         return f"<Landmark {self.name} ({self.kind})>"
+
+    @property
+    def on_street(self) -> Street | None:
+        """The street a post located at this place is taken to be on: its own, or the one beside it."""
+        return self.street or self.nearest_street
 
     @property
     def locates(self) -> bool:
@@ -643,11 +650,14 @@ def _landmark_indexes(specs: list[LandmarkSpec], streets: list[Street], by_key: 
             glued["".join(words)].append((landmark, needs_cue))
 
     unplaced: list[str] = []
+    tree = shapely.STRtree([street.geom for street in streets])
     for spec in specs:
         landmark = _place_landmark(spec, by_key, frame)
         if landmark is None:
             unplaced.append(spec.name)
             continue
+        if landmark.street is None and landmark.locates and len(streets):
+            landmark = replace(landmark, nearest_street=_street_beside(landmark, spec.on, by_key, streets, tree))
         if landmark.street is not None:
             named_streets.add(id(landmark.street))
         by_kind[spec.kind].append(landmark)
@@ -677,6 +687,17 @@ def _landmark_indexes(specs: list[LandmarkSpec], streets: list[Street], by_key: 
         {key: tuple(dict.fromkeys(values)) for key, values in glued.items()},
         {kind: tuple(found) for kind, found in by_kind.items()},
     )
+
+
+def _street_beside(
+    landmark: Landmark, on: str, by_key: dict, streets: list[Street], tree: shapely.STRtree
+) -> Street | None:
+    """The street a landmark stands on: the one the file names (``on``), else the nearest within its extent."""
+    named = [street for street in by_key.get(normalize_street_name(on), ()) if on]
+    if named:
+        return min(named, key=lambda street: street.distance_to(landmark.x, landmark.y))
+    nearest = tree.query_nearest(landmark.geom, max_distance=landmark.radius_m)
+    return streets[int(min(nearest))] if len(nearest) else None
 
 
 def _place_landmark(spec: LandmarkSpec, by_key: dict, frame: LocalFrame) -> Landmark | None:

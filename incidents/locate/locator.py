@@ -93,6 +93,7 @@ class _Place:
     y: float
     accuracy_m: float
     note: str = ""
+    street: Street | None = None
 
 
 class Locator:
@@ -180,7 +181,7 @@ class Locator:
             accuracy = max(
                 math.hypot(other.x - landmark.x, other.y - landmark.y) + other.radius_m for other in landmarks
             )
-            located = _Place(landmark.x, landmark.y, accuracy)
+            located = _Place(landmark.x, landmark.y, accuracy, street=landmark.on_street)
             return self._location(record, evidence, place.raw_start, place.raw_end, located)
         return ""
 
@@ -197,6 +198,7 @@ class Locator:
             accuracy_m=math.ceil(choice.accuracy_m * 10) / 10,
             matched_text=matched[:MAX_MATCHED_TEXT],
             note=choice.note,
+            street=choice.street.key if choice.street is not None else "",
         )
 
     def _candidates(self, mention: Mention, context: _Context) -> list[Street]:

@@ -13,7 +13,9 @@ class Location:
 
     ``lon``/``lat`` are WGS84; both are ``None`` when the method is ``none``.
     ``accuracy_m`` is the estimated radius of the error in metres. ``note`` says why a
-    location is coarse (e.g. "name exists in 3 communes").
+    location is coarse (e.g. "name exists in 3 communes"). ``street`` is the normalised
+    name of the street the text located the post on (the first one named, for a
+    crossing), empty otherwise: the post's segment is taken on that street.
     """
 
     method: LocationMethod
@@ -22,6 +24,7 @@ class Location:
     accuracy_m: float | None = None
     matched_text: str = ""
     note: str = ""
+    street: str = ""
 
     @classmethod
     def nowhere(cls, note: str = "") -> Location:

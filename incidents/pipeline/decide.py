@@ -9,7 +9,7 @@ For each post, in this order:
 3. its location, for relevant posts only (:mod:`incidents.locate`): locating is the
    costly step, and an off-topic post needs no place;
 4. its placement: inside the service area or not (:mod:`incidents.pipeline.areas`), and
-   the nearest street segment of a post inside it
+   the nearest street segment of a post inside it, on the street its text named if any
    (:func:`incidents.pipeline.link.nearest_segments`).
 
 It only reads the database, so ingest runs it ahead, in the thread that stores the next
@@ -105,5 +105,10 @@ def _place(cursor, decisions: Sequence[Decision]) -> list[Placement]:
     points = [point for point in placed if point is not None]
     in_area = iter(in_service_area(points))
     inside = [next(in_area) if point is not None else False for point in placed]
-    segments = iter(nearest_segments(cursor, [point for point, ok in zip(placed, inside, strict=True) if ok]))
+    chosen = [
+        (point, location.street)
+        for point, ok, (_, location) in zip(placed, inside, decisions, strict=True)
+        if ok and location is not None
+    ]
+    segments = iter(nearest_segments(cursor, [point for point, _ in chosen], [street for _, street in chosen]))
     return [(True, next(segments)) if ok else NOWHERE for ok in inside]

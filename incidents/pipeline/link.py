@@ -6,8 +6,9 @@ Both links are computed in SQL, on the geography GiST indexes:
 - the nearest segment within ``INCIDENTS_SEGMENT_MAX_DISTANCE_M``, chosen in one place,
   :func:`nearest_segments`: a ``LATERAL`` nearest-neighbour query per point
   (``ORDER BY geog <-> geog LIMIT 1``, bounded by ``ST_DWithin`` so a point far from
-  every street stops at once); ties go to the lower id. Asked once per distinct point
-  and remembered per process until the streets change;
+  every street stops at once); ties go to the lower id. A post located by the street
+  its text names takes that street's nearest segment when one is within the distance.
+  Asked once per distinct point and remembered per process until the streets change;
 - every works zone whose impact area lies within ``INCIDENTS_WORKS_RADIUS_M`` of the
   post and that was active when it was posted, give or take
   ``INCIDENTS_WORKS_GRACE_HOURS`` (a barrier often stays a day after the permit ends).
@@ -31,7 +32,7 @@ from django.db import connection, transaction
 from incidents.cache import StampedCache
 from incidents.geo import WGS84, geog
 from incidents.locate.gazetteer import street_fingerprint
-from incidents.models import Post, PostState, PostWorksZone, StreetSegment, WorksZone
+from incidents.models import LocationMethod, Post, PostState, PostWorksZone, StreetSegment, WorksZone
 from incidents.pipeline.totals import refresh_incidents
 
 POST = Post._meta.db_table
@@ -43,56 +44,86 @@ POST_WORKS = PostWorksZone._meta.db_table
 RELINK_CHUNK = 5000
 
 
-# Nearest street segment of each point already linked, for the streets loaded now. Many
+# Nearest street segment of each point (and street named) already linked, for the streets loaded now. Many
 # posts share a point (those located to a street, a crossing or a landmark), so most of a
 # batch's points were linked before. Emptied when the streets or the maximum distance
 # change, and when it grows past this many points.
-_segment_cache: StampedCache[dict[tuple[float, float], tuple[int | None, float | None]]] = StampedCache()
+_segment_cache: StampedCache[dict[tuple[tuple[float, float], str], tuple[int | None, float | None]]] = StampedCache()
 SEGMENT_CACHE_MAX_POINTS = 200_000
+# How far from a point its named street is looked for. The locator put the point on that
+# street (a street, a crossing), or beside it within the extent of the place it named (a
+# square's church, a station): never farther than the largest places it locates to.
+NAMED_STREET_REACH_M = 500.0
 
 
-def nearest_segments(cursor, points: list[tuple[float, float]]) -> list[tuple[int | None, float | None]]:
+def nearest_segments(
+    cursor, points: Sequence[tuple[float, float]], streets: Sequence[str] | None = None
+) -> list[tuple[int | None, float | None]]:
     """``(segment id, distance in metres)`` of the nearest segment to each ``(lon, lat)``, or ``(None, None)``.
 
-    Asked once per distinct point not seen before: by the pipeline for the posts it
-    places, and by :func:`link_posts` when streets changed. Retired segments are left out:
-    new links, and links refreshed after an import, go to current streets.
+    ``streets``, one per point when given, names the street (normalised name, or ``""``)
+    a point was located on: its nearest segment of that street is taken when one is
+    within :data:`NAMED_STREET_REACH_M`. A crossing or a street's point is as near the other street's
+    segment at a junction, and the post is about the street it named.
+
+    Asked once per distinct point and street not seen before: by the pipeline for the
+    posts it places, and by :func:`link_posts` when streets changed. Retired segments are
+    left out: new links, and links refreshed after an import, go to current streets.
     """
     if not points:
         return []
+    keys = list(zip(points, streets, strict=True)) if streets is not None else [(point, "") for point in points]
     segment_m = settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M
     nearest = _segment_cache.get((*street_fingerprint(), segment_m), dict)
     if len(nearest) > SEGMENT_CACHE_MAX_POINTS:
         nearest.clear()
     # Answers are collected here, not read back from the cache: another thread of the process
     # (ingest's store-ahead thread and the processing one) may empty it meanwhile.
-    answers: dict[tuple[float, float], tuple[int | None, float | None]] = {}
+    answers: dict[tuple[tuple[float, float], str], tuple[int | None, float | None]] = {}
     missing = []
-    for point in sorted(set(points)):
-        if (known := nearest.get(point)) is not None:
-            answers[point] = known
+    for key in sorted(set(keys)):
+        if (known := nearest.get(key)) is not None:
+            answers[key] = known
         else:
-            missing.append(point)
+            missing.append(key)
     if missing:
         here = "ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)"
+
+        def near(metres: str) -> str:
+            return f"ST_DWithin({geog('s.geom')}, {geog(here)}, {metres}) AND s.retired_at IS NULL"
+
         cursor.execute(
             f"""
-            SELECT q.n, nearest.id, nearest.distance_m
-            FROM unnest(%(lon)s::float8[], %(lat)s::float8[]) WITH ORDINALITY AS q(lon, lat, n)
+            SELECT q.n, COALESCE(named.id, nearest.id), COALESCE(named.distance_m, nearest.distance_m)
+            FROM unnest(%(lon)s::float8[], %(lat)s::float8[], %(street)s::varchar[])
+                 WITH ORDINALITY AS q(lon, lat, street, n)
             LEFT JOIN LATERAL (
                 SELECT s.id, ST_Distance({geog("s.geom")}, {geog(here)}) AS distance_m
                 FROM {SEGMENT} s
-                WHERE ST_DWithin({geog("s.geom")}, {geog(here)}, %(segment_m)s) AND s.retired_at IS NULL
+                WHERE q.street <> '' AND s.name_normalized = q.street AND {near("%(named_m)s")}
+                ORDER BY {geog("s.geom")} <-> {geog(here)}, s.id
+                LIMIT 1
+            ) named ON true
+            LEFT JOIN LATERAL (
+                SELECT s.id, ST_Distance({geog("s.geom")}, {geog(here)}) AS distance_m
+                FROM {SEGMENT} s
+                WHERE named.id IS NULL AND {near("%(segment_m)s")}
                 ORDER BY {geog("s.geom")} <-> {geog(here)}, s.id
                 LIMIT 1
             ) nearest ON true
             """,
-            {"lon": [lon for lon, _ in missing], "lat": [lat for _, lat in missing], "segment_m": segment_m},
+            {
+                "lon": [lon for (lon, _), _ in missing],
+                "lat": [lat for (_, lat), _ in missing],
+                "street": [street for _, street in missing],
+                "segment_m": segment_m,
+                "named_m": max(segment_m, NAMED_STREET_REACH_M),
+            },
         )
         found = {n: (segment_id, distance) for n, segment_id, distance in cursor.fetchall()}
-        for n, point in enumerate(missing, start=1):
-            answers[point] = nearest[point] = found.get(n, (None, None))
-    return [answers[point] for point in points]
+        for n, key in enumerate(missing, start=1):
+            answers[key] = nearest[key] = found.get(n, (None, None))
+    return [answers[key] for key in keys]
 
 
 _ACTIVE = """
@@ -155,12 +186,20 @@ def link_posts(post_ids: Sequence[int]) -> None:
     """Recompute the segment and works links of the located posts among ``post_ids`` (caller's transaction)."""
     post_ids = list(post_ids)
     with connection.cursor() as cursor:
+        # A post placed on a street its text (or its conversation) named stays on a segment of that street.
         cursor.execute(
-            f"SELECT id, ST_X(location), ST_Y(location) FROM {POST} WHERE id = ANY(%s) AND state = %s",
-            [post_ids, PostState.LOCATED],
+            f"""
+            SELECT p.id, ST_X(p.location), ST_Y(p.location),
+                   CASE WHEN p.location_method = ANY(%s) THEN COALESCE(s.name_normalized, '') ELSE '' END
+            FROM {POST} p LEFT JOIN {SEGMENT} s ON s.id = p.segment_id
+            WHERE p.id = ANY(%s) AND p.state = %s
+            """,
+            [[LocationMethod.TEXT, LocationMethod.THREAD], post_ids, PostState.LOCATED],
         )
         located = cursor.fetchall()
-        segments = nearest_segments(cursor, [(lon, lat) for _, lon, lat in located])
+        segments = nearest_segments(
+            cursor, [(lon, lat) for _, lon, lat, _ in located], [street for *_, street in located]
+        )
         cursor.execute(
             f"""
             UPDATE {POST} p SET segment_id = n.segment_id, segment_distance_m = n.distance_m
@@ -168,7 +207,7 @@ def link_posts(post_ids: Sequence[int]) -> None:
             WHERE p.id = n.id
             """,
             [
-                [post_id for post_id, _, _ in located],
+                [post_id for post_id, *_ in located],
                 [segment_id for segment_id, _ in segments],
                 [distance for _, distance in segments],
             ],

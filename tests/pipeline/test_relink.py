@@ -104,3 +104,19 @@ def test_command_rejects_a_bad_bbox():
 
     with pytest.raises(CommandError, match="--bbox expects min_lon,min_lat,max_lon,max_lat"):
         call_command("relink_incidents", bbox="1.4,43.6")
+
+
+def test_a_post_located_by_the_street_it_names_stays_on_that_street(push, make_segment):
+    # A square whose line runs over the junction is as near the crossing's point as the street.
+    make_segment("PL ETIENNE ESQUIROL", [offset(CAPITOLE, east_m=-20).coords, offset(CAPITOLE, east_m=20).coords])
+    line = [offset(CAPITOLE, east_m=-100).coords, offset(CAPITOLE, east_m=100).coords]
+    metz = make_segment("RUE DE METZ", line)
+    make_segment("RUE DES CHANGES", [offset(CAPITOLE, north_m=-100).coords, offset(CAPITOLE, north_m=100).coords])
+    push(post("Nid de poule à l'angle rue de Metz / rue des Changes", None, id="p"))
+    assert incident_of("p").segment == metz
+    # The street imported again, its line redrawn: relinking keeps the post on the street it named.
+    metz.geom = MultiLineString(LineString([*line, offset(CAPITOLE, east_m=150).coords]), srid=4326)
+    metz.save()
+    relink_incidents(segment_ids=[metz.pk])
+    assert Post.objects.get(external_id="p").segment == metz
+    assert incident_of("p").segment == metz

@@ -79,6 +79,19 @@ class TestSegmentLink:
         assert p.segment == near
         assert p.segment_distance_m == pytest.approx(10, abs=0.5)
 
+    def test_a_post_located_by_a_street_it_names_is_on_that_street(self, push, make_segment):
+        # A square whose line runs over the junction is as near the crossing's point as the
+        # street named first (and older: it would win the tie).
+        west, east = offset(CAPITOLE, east_m=-100), offset(CAPITOLE, east_m=100)
+        make_segment("PL ETIENNE ESQUIROL", [offset(CAPITOLE, east_m=-20).coords, offset(CAPITOLE, east_m=20).coords])
+        metz = make_segment("RUE DE METZ", [west.coords, east.coords])
+        make_segment("RUE DES CHANGES", [offset(CAPITOLE, north_m=-100).coords, offset(CAPITOLE, north_m=100).coords])
+        push(post("Nid de poule à l'angle rue de Metz / rue des Changes", None, id="p"))
+        p = stored("p")
+        assert p.location_method == "text"
+        assert p.segment == metz
+        assert p.segment_distance_m == pytest.approx(0, abs=0.5)
+
     def test_no_segment_beyond_the_limit(self, push, make_segment, settings):
         settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M = 30
         make_segment(coords=[offset(CAPITOLE, north_m=40).coords, offset(CAPITOLE, 100, 40).coords])
