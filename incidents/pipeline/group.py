@@ -11,9 +11,11 @@ an open incident (new, acknowledged, dispatched) when
 - it lies within ``INCIDENTS_GROUP_DISTANCE_M`` of the incident's point, or on the same
   street segment within ``INCIDENTS_GROUP_SEGMENT_DISTANCE_M`` (people describe the
   same barrier from either end of the block), or on the same street when the post or the
-  incident is located only to the whole street (a post naming "rue de Metz" and no more
-  says nothing of where along it: it is consistent with any problem of that street,
-  and joins the nearest one), and
+  incident is located too coarsely to tell where along it and may be at the same spot
+  (their accuracy circles, grown by ``INCIDENTS_GROUP_DISTANCE_M``, meet): a post naming
+  "rue de Metz" and no more says nothing of where along it, so it is consistent with any
+  problem of that street, and joins the nearest one; a post naming the basilica joins a
+  problem of the square around it, not one at the far end of a long street, and
 - it was posted no more than ``INCIDENTS_GROUP_OPEN_DAYS`` before the incident's first
   post or after its last one: an open incident keeps its posts while the problem is
   there ("toujours là" a week later joins it). Resolved and rejected incidents are never
@@ -416,6 +418,7 @@ def _assign(
                 )
                 or (
                     _whole_street(post.accuracy_m, incident.accuracy_m, distance_m)
+                    and distance <= (post.accuracy_m or 0.0) + (incident.accuracy_m or 0.0) + distance_m
                     and (street := streets.get(post.segment_id)) is not None
                     and street == streets.get(incident.segment_id)
                 )

@@ -88,6 +88,22 @@ class TestJoining:
         )
         assert incident_of("west") != incident_of("east")
 
+    def test_a_coarse_post_joins_only_a_problem_its_accuracy_may_reach(self, push, make_segment, settings):
+        # A place box ±100 m at the far end of a 2 km boulevard: too coarse to tell where along
+        # it, but not so coarse that it may be the problem at the other end.
+        settings.INCIDENTS_GROUP_DISTANCE_M = 50
+        make_segment("BD DE STRASBOURG", [CAPITOLE.coords, offset(CAPITOLE, east_m=2000).coords])
+        push(post(LIGHT, offset(CAPITOLE, east_m=30, north_m=3), paris(2014, 9, 8, 9), id="west"))
+        box = ",".join(str(v) for v in (*offset(CAPITOLE, 1500, -100).coords, *offset(CAPITOLE, 1700, 100).coords))
+        push(post(LIGHT, None, paris(2014, 9, 8, 12), id="box", place_name="X", place_type="poi", place_bbox=box))
+        coarse = Post.objects.get(external_id="box")
+        assert 50 < coarse.location_accuracy_m < 500
+        assert coarse.segment.name == "BD DE STRASBOURG"
+        assert incident_of("box") != incident_of("west")
+        # Within reach of its accuracy, it joins.
+        push(post(LIGHT, offset(CAPITOLE, east_m=1750, north_m=3), paris(2014, 9, 8, 15), id="east"))
+        assert incident_of("east") == incident_of("box")
+
     def test_the_nearest_incident_wins(self, push, settings):
         settings.INCIDENTS_GROUP_DISTANCE_M = 50
         push(post(POTHOLE, CAPITOLE, id="west"), post(POTHOLE, offset(CAPITOLE, east_m=90), id="east"))
