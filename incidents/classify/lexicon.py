@@ -86,6 +86,8 @@ class Rule:
     parts: tuple[Term, ...]
     category: str
     weight: float
+    # The parts must start within this many words of each other (0: anywhere in the post).
+    within: int = 0
 
     @property
     def part_ids(self) -> tuple[int, ...]:
@@ -240,7 +242,10 @@ class Lexicon:
             parts = tuple(
                 term for term in (_term(raw, "rule", str(number), 0.0) for raw in entry["when"]) if term is not None
             )
-            rules.append(Rule(parts, entry["category"], float(entry.get("weight", 1.0))))
+            within = int(entry.get("within", 0))
+            if within < 0:
+                raise ValueError(f"rule {number + 1}: within must be a number of words, 0 or more")
+            rules.append(Rule(parts, entry["category"], float(entry.get("weight", 1.0)), within))
             terms.extend(parts)
         precedence: list[Precedence] = []
         for number, entry in enumerate(data.get("precedence", [])):
@@ -357,7 +362,7 @@ class Lexicon:
         counts: dict[str, int] = {}
         cues = offtopic = denied = 0.0
         evidence: list[str] = []
-        rule_hits: set[int] = set()
+        rule_hits: dict[int, list[int]] = {}  # rule part -> the words where it starts
 
         free_from = 0
         for index in positions:
@@ -379,7 +384,7 @@ class Lexicon:
                     continue
                 if term.kind == "rule":
                     if not (may_negate and self.negated(tokens, index)):
-                        rule_hits.add(id(term))
+                        rule_hits.setdefault(id(term), []).append(index)
                     continue
                 best = term.specificity
                 winners.append(term)
@@ -415,7 +420,7 @@ class Lexicon:
                 evidence.append(f"{code}:{symbol}")
         if rule_hits:
             for number, rule in enumerate(self.rules):
-                if rule_hits.issuperset(self._rule_parts[number]):
+                if _holds(rule, self._rule_parts[number], rule_hits):
                     scores[rule.category] = scores.get(rule.category, 0.0) + rule.weight
                     evidence.append(f"{rule.category}:rule {number + 1}")
 
@@ -513,6 +518,18 @@ class Lexicon:
             affects=affects,
             follow_up=follow_up,
         )
+
+
+def _holds(rule: Rule, part_ids: tuple[int, ...], hits: dict[int, list[int]]) -> bool:
+    """Whether every part of ``rule`` was found, and within ``rule.within`` words of each other if it says so."""
+    if not all(part in hits for part in part_ids):
+        return False
+    if not rule.within:
+        return True
+    first, *others = part_ids
+    return any(
+        all(any(abs(start - at) <= rule.within for at in hits[other]) for other in others) for start in hits[first]
+    )
 
 
 @lru_cache(maxsize=4)
