@@ -412,15 +412,18 @@ def _category(row: _Row, source: _Row) -> str:
     """The reply's category: its source's, unless it reports a problem of an unrelated category itself.
 
     ``other`` names no problem ("je passe tous les jours sur le pont"): the source's stands.
-    Nor does a follow-up ("chez nous aussi, le camion ne peut pas livrer"): it says it is
-    the same problem, whatever the words it tells it with.
+    Nor does a follow-up ("chez nous aussi, le camion ne peut pas livrer"), or a reply that
+    names the source's problem among others ("et à pied aussi, le trou déborde jusqu'au
+    passage piéton"): they are about the same problem, whatever else they tell of it.
     """
     own = row.declared_category or classify(row.text, row.language)
     if isinstance(own, str):
         return source.category if related(own, source.category) else own
+    names_source = any(item.startswith(f"{source.category}:") for item in own.evidence)
     if (
         own.is_relevant
         and own.follow_up is None
+        and not names_source
         and own.category != Category.OTHER
         and not related(own.category, source.category)
     ):

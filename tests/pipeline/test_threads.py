@@ -151,6 +151,14 @@ class TestReplies:
         assert classify(same).category == "traffic_parking"  # on its own words
         assert get("same").category == get("report").category == "works_obstruction"
 
+    def test_a_reply_naming_its_sources_problem_among_others_keeps_its_category(self, push):
+        push(post(POTHOLE, CAPITOLE, id="report"))
+        more = "Et à pied aussi, le trou déborde jusqu'au passage piéton, une dame a trébuché"
+        push(post(more, None, id="more", reply_to="report"))
+        assert classify(more).category == "pedestrian_crossing_sidewalk"  # on its own words
+        assert get("more").category == "road_surface_pothole"
+        assert get("report").incident.category == "road_surface_pothole"
+
     def test_a_reply_naming_only_a_place_keeps_the_category_of_its_source(self, push):
         push(post(POTHOLE, CAPITOLE, id="report"))
         push(post("Je passe tous les jours sur le pont, c'est de pire en pire", None, id="bridge", reply_to="report"))
