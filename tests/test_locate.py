@@ -201,6 +201,11 @@ METZ, ALSACE = "RUE DE METZ", "RUE D ALSACE LORRAINE"
         ("rue de Metz, au croisement avec la rue d'Alsace-Lorraine : travaux", METZ, ALSACE),
         ("Intersection #RueDeMetz & rue d'Alsace-Lorraine inondée", METZ, ALSACE),
         ("Nid de poule rue d'Alsace-Lorraine, angle rue de Metz", ALSACE, METZ),
+        ("Scaffolding where rue de Metz meets rue d'Alsace-Lorraine", METZ, ALSACE),
+        ("Big pothole on rue de Metz right by rue d'Alsace-Lorraine", METZ, ALSACE),
+        ("rue d'Alsace-Lorraine près de la rue de Metz, trottoir défoncé", ALSACE, METZ),
+        # Other words first, then the cue right before the second street.
+        ("Rue de Metz barrée ce matin au croisement de la rue d'Alsace-Lorraine", METZ, ALSACE),
     ],
 )
 def test_crossings_resolve_to_the_intersection_on_the_street_named_first(streets, text, first, second):

@@ -52,11 +52,12 @@ AMBIGUOUS_TYPE_WORDS = word_set(
 TYPO_TYPE_WORDS = ("avenue", "boulevard", "allees", "impasse", "chemin", "passage", "esplanade", "promenade")
 # Words saying two streets meet ("au croisement de", "à l'angle de", "at the corner of").
 CROSSING_CUES = word_set(
-    "croisement carrefour angle intersection coin niveau hauteur corner junction crossroads intersect"
+    "croisement carrefour angle intersection coin niveau hauteur corner junction crossroads intersect meets meet "
+    "croise pres proche near by"
 )
-# Of those, the ones that also say "along X, level with Y" ("à hauteur de", "au niveau de"):
-# when the two streets do not meet, the point of the first nearest the second.
-LEVEL_CUES = word_set("niveau hauteur")
+# Of those, the ones that also say "along X, level with Y" ("à hauteur de", "au niveau de",
+# "près de", "near"): when the two streets do not meet, the point of the first nearest the second.
+LEVEL_CUES = word_set("niveau hauteur pres proche near by")
 # Words joining the two streets of a crossing ("X / Y", "X et Y", "X x Y").
 CONNECTORS = frozenset({"/", "&", "+", "x", "et", "and", "avec", "with", "vs"})
 BETWEEN_CUES = frozenset({"entre", "between"})
@@ -96,6 +97,9 @@ PLACE_CUES = PLACE_PREPOSITIONS | word_set(
 ARTICLES = frozenset(["la", "le", "l", "les", "the"])
 # A crossing or "between" phrase spans at most this many words between the streets.
 MAX_GAP_TOKENS = 6
+# ... or this many when a crossing cue stands right before the second street, after other
+# words ("rue Neuve barrée ce matin au croisement de la rue Perchepinte").
+MAX_CUE_GAP_TOKENS = 10
 # Words a generic place word needs before it to name one place ("le lycée", "du marché", "the school").
 DETERMINERS = word_set("le la l les du des au aux ce cet cette the this that")
 # "marché" is also a verb ("ça marche") and "la marche" a step: only masculine determiners.
@@ -601,6 +605,12 @@ class _Scanner:
                 continue
             gap = raw[first.raw_end : second.raw_start]
             if len(gap) > MAX_GAP_TOKENS or not all(token in GAP_WORDS for token in gap):
+                tail = _trailing_gap_words(gap)
+                cue_before_second = not CROSSING_CUES.isdisjoint(tail)
+                if isinstance(second, Mention) and len(gap) <= MAX_CUE_GAP_TOKENS and cue_before_second:
+                    crossings.append((first, second))
+                    if not LEVEL_CUES.isdisjoint(tail):
+                        level_with.append((first, second))
                 continue
             third = anchors[index + 2] if index + 2 < len(anchors) else None
             if third is not None and self._stretch(gap, raw[second.raw_end : third.raw_start]):
@@ -666,3 +676,11 @@ def scan(gazetteer: Gazetteer, text: str) -> TextEvidence:
         scanner.relations(evidence)
         evidence.communes = scanner.named_places(gazetteer.communes) + scanner.hashtag_communes()
     return evidence
+
+
+def _trailing_gap_words(gap: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The words at the end of ``gap`` that may stand between two streets ("au croisement de la")."""
+    start = len(gap)
+    while start > 0 and gap[start - 1] in GAP_WORDS:
+        start -= 1
+    return tuple(gap[start:])
