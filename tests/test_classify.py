@@ -76,6 +76,8 @@ from incidents.classify.taxonomy import PRECEDENCE, family, incident_category, r
         ("Rue réduite à une voie pour un chantier, le bus reste coincé derrière les livraisons", "fr",
          Category.WORKS_OBSTRUCTION),
         ("Le passage piéton n'a jamais été repeint, on ne le voit plus", "fr", Category.SIGNAGE_MARKING),
+        ("Abribus devant la gare Matabiau explosé, verre partout", "fr", Category.GRAFFITI_VANDALISM),
+        ("Devant la gare, double voire triple file, les bus ne passent plus", "fr", Category.TRAFFIC_PARKING),
     ],
 )  # fmt: skip
 def test_categories(text, language, category):

@@ -206,6 +206,7 @@ METZ, ALSACE = "RUE DE METZ", "RUE D ALSACE LORRAINE"
         ("rue d'Alsace-Lorraine près de la rue de Metz, trottoir défoncé", ALSACE, METZ),
         # Other words first, then the cue right before the second street.
         ("Rue de Metz barrée ce matin au croisement de la rue d'Alsace-Lorraine", METZ, ALSACE),
+        ("Rue de Metz still closed at rue d'Alsace-Lorraine", METZ, ALSACE),
     ],
 )
 def test_crossings_resolve_to_the_intersection_on_the_street_named_first(streets, text, first, second):

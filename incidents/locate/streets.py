@@ -606,7 +606,8 @@ class _Scanner:
             gap = raw[first.raw_end : second.raw_start]
             if len(gap) > MAX_GAP_TOKENS or not all(token in GAP_WORDS for token in gap):
                 tail = _trailing_gap_words(gap)
-                cue_before_second = not CROSSING_CUES.isdisjoint(tail)
+                # "X still closed at Y": "at" right before the second street says where along X.
+                cue_before_second = not CROSSING_CUES.isdisjoint(tail) or tail[-1:] == ("at",)
                 if isinstance(second, Mention) and len(gap) <= MAX_CUE_GAP_TOKENS and cue_before_second:
                     crossings.append((first, second))
                     if not LEVEL_CUES.isdisjoint(tail):
