@@ -5,8 +5,7 @@ The locator works in memory on a :class:`~incidents.locate.gazetteer.Gazetteer` 
 once per process from the stored streets, so a batch of thousands of posts needs no
 query per post. What it decides, and how sure it is:
 
-- **GPS**: the device position, ~15 m; a street the text names within 50 m of it (or the
-  street of a landmark it names) is the street the post is on.
+- **GPS**: the device position, ~15 m.
 - **Text**: a crossing of two named streets is their intersection point (~10 m, or the
   gap between them when the data leaves one); "X à hauteur de Y" is that crossing or, when
   they do not meet, the point of X nearest Y; a stretch of a street ("X entre Y et Z", "X de
@@ -31,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -47,9 +46,6 @@ from incidents.sources.record import PostRecord
 
 # Device GPS is good to a few metres; phones report ~5-20 m in streets.
 GPS_ACCURACY_M = 15.0
-# A street the text names is the post's street when it passes this near the device position:
-# the position's error, the street's half-width, a report sent from the corner.
-NAMED_NEAR_GPS_M = 50.0
 # Two named streets whose geometries come closer than this are taken to meet there (data
 # often leaves a small gap at junctions); farther apart, they do not cross.
 CROSSING_MAX_GAP_M = 60.0
@@ -114,8 +110,7 @@ class Locator:
     def locate(self, record: PostRecord) -> Location:
         gps = _gps(record)
         if gps is not None:
-            street = self._named_near(record, gps)
-            return replace(gps, street=street) if street else gps
+            return gps
         note = ""
         if self.gazetteer is not None and len(self.gazetteer) and record.text:
             found = self._from_text(record)
@@ -129,27 +124,6 @@ class Locator:
 
     def locate_many(self, records: Iterable[PostRecord]) -> list[Location]:
         return [self.locate(record) for record in records]
-
-    def _named_near(self, record: PostRecord, gps: Location) -> str:
-        """The street the text names (or the one its landmark is on) within reach of the device position, if any.
-
-        "Tranchée rue Reclusane au coin de la place de l'Estrapade", sent from the corner:
-        the position is as near the square's line as the street's; the post is about the
-        street it named first.
-        """
-        g = self.gazetteer
-        if g is None or not len(g) or not record.text:
-            return ""
-        evidence = scan(g, record.text)
-        if not evidence.mentions and not evidence.places:
-            return ""
-        x, y = g.frame.to_xy(gps.lon, gps.lat)
-        streets = [street for mention in evidence.mentions for street in g.streets_named(mention.keys)]
-        streets += [landmark.on_street for place in evidence.places for landmark in place.landmarks]
-        for street in streets:
-            if street is not None and street.distance_to(x, y) <= NAMED_NEAR_GPS_M:
-                return street.key
-        return ""
 
     # --- text --------------------------------------------------------------------------
 

@@ -92,16 +92,17 @@ def nearest_segments(
         def near(metres: str) -> str:
             return f"ST_DWithin({geog('s.geom')}, {geog(here)}, {metres}) AND s.retired_at IS NULL"
 
-        cursor.execute(
-            f"""
+        query = f"""
             SELECT q.n, COALESCE(named.id, nearest.id), COALESCE(named.distance_m, nearest.distance_m)
             FROM unnest(%(lon)s::float8[], %(lat)s::float8[], %(street)s::varchar[])
                  WITH ORDINALITY AS q(lon, lat, street, n)
             LEFT JOIN LATERAL (
+                -- The street's few segments by the name index (OFFSET 0 keeps the planner from
+                -- scanning the spatial index around the point instead), then measured.
                 SELECT s.id, ST_Distance({geog("s.geom")}, {geog(here)}) AS distance_m
-                FROM {SEGMENT} s
-                WHERE q.street <> '' AND s.name_normalized = q.street AND {near("%(named_m)s")}
-                ORDER BY {geog("s.geom")} <-> {geog(here)}, s.id
+                FROM (SELECT * FROM {SEGMENT} WHERE q.street <> '' AND name_normalized = q.street OFFSET 0) s
+                WHERE {near("%(named_m)s")}
+                ORDER BY distance_m, s.id
                 LIMIT 1
             ) named ON true
             LEFT JOIN LATERAL (
@@ -111,16 +112,20 @@ def nearest_segments(
                 ORDER BY {geog("s.geom")} <-> {geog(here)}, s.id
                 LIMIT 1
             ) nearest ON true
-            """,
-            {
-                "lon": [lon for (lon, _), _ in missing],
-                "lat": [lat for (_, lat), _ in missing],
-                "street": [street for _, street in missing],
-                "segment_m": segment_m,
-                "named_m": max(segment_m, NAMED_STREET_REACH_M),
-            },
-        )
-        found = {n: (segment_id, distance) for n, segment_id, distance in cursor.fetchall()}
+        """
+        params = {
+            "lon": [lon for (lon, _), _ in missing],
+            "lat": [lat for (_, lat), _ in missing],
+            "street": [street for _, street in missing],
+            "segment_m": segment_m,
+            "named_m": max(segment_m, NAMED_STREET_REACH_M),
+        }
+        # Compiling (JIT) this short per-point probe costs more than running it; decide() runs
+        # it outside any transaction, hence one of its own for SET LOCAL.
+        with transaction.atomic():
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(query, params)
+            found = {n: (segment_id, distance) for n, segment_id, distance in cursor.fetchall()}
         for n, key in enumerate(missing, start=1):
             answers[key] = nearest[key] = found.get(n, (None, None))
     return [answers[key] for key in keys]

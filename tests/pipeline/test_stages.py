@@ -92,20 +92,6 @@ class TestSegmentLink:
         assert p.segment == metz
         assert p.segment_distance_m == pytest.approx(0, abs=0.5)
 
-    def test_a_post_sent_from_a_corner_is_on_the_street_it_names(self, push, make_segment):
-        metz = make_segment("RUE DE METZ", [offset(CAPITOLE, east_m=-100).coords, offset(CAPITOLE, east_m=100).coords])
-        changes = make_segment(
-            "RUE DES CHANGES", [offset(CAPITOLE, north_m=-100).coords, offset(CAPITOLE, north_m=100).coords]
-        )
-        corner = offset(CAPITOLE, east_m=2, north_m=3)  # nearer rue des Changes
-        push(post("Nid de poule rue de Metz au coin", corner, id="named"), post("Nid de poule ici", corner, id="not"))
-        assert stored("named").location_method == "gps"
-        assert stored("named").segment == metz
-        assert stored("not").segment == changes
-        # A street named far from the position says nothing of where the post is.
-        push(post("Nid de poule comme rue de Metz", offset(CAPITOLE, east_m=2, north_m=90), id="far"))
-        assert stored("far").segment == changes
-
     def test_no_segment_beyond_the_limit(self, push, make_segment, settings):
         settings.INCIDENTS_SEGMENT_MAX_DISTANCE_M = 30
         make_segment(coords=[offset(CAPITOLE, north_m=40).coords, offset(CAPITOLE, 100, 40).coords])
