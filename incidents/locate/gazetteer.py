@@ -689,13 +689,26 @@ def _landmark_indexes(specs: list[LandmarkSpec], streets: list[Street], by_key: 
     )
 
 
+def _street_named(by_key: dict, name: str, x: float | None = None, y: float | None = None) -> Street | None:
+    """The street called ``name`` (official or as written); of homonyms, the one nearest the local point (x, y).
+
+    Without a point, the first of them. ``None`` when no street has that name.
+    """
+    candidates = by_key.get(normalize_street_name(name), ()) if name else ()
+    if not candidates:
+        return None
+    if x is None or y is None:
+        return candidates[0]
+    return min(candidates, key=lambda candidate: candidate.distance_to(x, y))
+
+
 def _street_beside(
     landmark: Landmark, on: str, by_key: dict, streets: list[Street], tree: shapely.STRtree
 ) -> Street | None:
     """The street a landmark stands on: the one the file names (``on``), else the nearest within its extent."""
-    named = [street for street in by_key.get(normalize_street_name(on), ()) if on]
-    if named:
-        return min(named, key=lambda street: street.distance_to(landmark.x, landmark.y))
+    named = _street_named(by_key, on, landmark.x, landmark.y)
+    if named is not None:
+        return named
     nearest = tree.query_nearest(landmark.geom, max_distance=landmark.radius_m)
     return streets[int(min(nearest))] if len(nearest) else None
 
@@ -704,15 +717,12 @@ def _place_landmark(spec: LandmarkSpec, by_key: dict, frame: LocalFrame) -> Land
     """Where a landmark of the file is: its point, its street (``street``) or its line; ``None`` if unknown."""
     kind = KINDS[spec.kind]
     if spec.street:
-        candidates = by_key.get(normalize_street_name(spec.street), ())
-        if not candidates:
+        near = frame.to_xy(spec.lon, spec.lat) if spec.lon is not None else (None, None)
+        street = _street_named(by_key, spec.street, *near)
+        if street is None:
             if spec.lon is None:
                 return None
         else:
-            street = candidates[0]
-            if spec.lon is not None and len(candidates) > 1:
-                x, y = frame.to_xy(spec.lon, spec.lat)
-                street = min(candidates, key=lambda candidate: candidate.distance_to(x, y))
             radius = spec.radius_m or street.radius_m
             return Landmark(
                 spec.name, spec.kind, street.lon, street.lat, street.x, street.y, radius, street.geom, street
@@ -734,10 +744,9 @@ def _attach_addresses(addresses: list[AddressSpec], by_key: dict, frame: LocalFr
     touched: list[AddressIndex] = []
     for address in addresses:
         x, y = frame.to_xy(address.lon, address.lat)
-        candidates = by_key.get(normalize_street_name(address.street), ())
-        if not candidates:
+        street = _street_named(by_key, address.street, x, y)
+        if street is None:
             continue
-        street = min(candidates, key=lambda candidate: candidate.distance_to(x, y))
         if street.distance_to(x, y) > ADDRESS_MAX_DISTANCE_M:
             continue
         if street.addresses is None:

@@ -599,6 +599,12 @@ class _Scanner:
             [*evidence.mentions, *evidence.places, *evidence.kinds], key=lambda anchor: anchor.raw_start
         )
         crossings, level_with, betweens, sides = [], [], [], []
+
+        def crossing(first: Mention, second: Mention, words: tuple[str, ...]) -> None:
+            crossings.append((first, second))
+            if not LEVEL_CUES.isdisjoint(words):
+                level_with.append((first, second))
+
         for index in range(len(anchors) - 1):
             first, second = anchors[index], anchors[index + 1]
             if not isinstance(first, Mention):
@@ -609,9 +615,7 @@ class _Scanner:
                 # "X still closed at Y": "at" right before the second street says where along X.
                 cue_before_second = not CROSSING_CUES.isdisjoint(tail) or tail[-1:] == ("at",)
                 if isinstance(second, Mention) and len(gap) <= MAX_CUE_GAP_TOKENS and cue_before_second:
-                    crossings.append((first, second))
-                    if not LEVEL_CUES.isdisjoint(tail):
-                        level_with.append((first, second))
+                    crossing(first, second, tail)
                 continue
             third = anchors[index + 2] if index + 2 < len(anchors) else None
             if third is not None and self._stretch(gap, raw[second.raw_end : third.raw_start]):
@@ -623,9 +627,7 @@ class _Scanner:
                 symbol_in_gap = any(token in {"/", "&", "+", "x"} for token in gap)
                 cue_before = any(token in CROSSING_CUES for token in before) and any(t in CONNECTORS for t in gap)
                 if cue_in_gap or symbol_in_gap or cue_before:
-                    crossings.append((first, second))
-                    if any(token in LEVEL_CUES for token in gap):
-                        level_with.append((first, second))
+                    crossing(first, second, gap)
                     continue
             after = raw[second.raw_end : second.raw_end + 1]
             # "côté Garonne" is a side; "à côté de la gare" is beside it (a landmark narrows the street).
@@ -679,7 +681,7 @@ def scan(gazetteer: Gazetteer, text: str) -> TextEvidence:
     return evidence
 
 
-def _trailing_gap_words(gap: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+def _trailing_gap_words(gap: tuple[str, ...]) -> tuple[str, ...]:
     """The words at the end of ``gap`` that may stand between two streets ("au croisement de la")."""
     start = len(gap)
     while start > 0 and gap[start - 1] in GAP_WORDS:

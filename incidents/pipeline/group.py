@@ -304,7 +304,7 @@ def _stored_candidates(
     cursor.execute(query, params)
     rows = cursor.fetchall()
     # Incidents of the same street, wherever along it: they matter only when the post or the
-    # incident is located to the whole street (_whole_street, in _assign); the other pairs near
+    # incident is located to the whole street (_coarse_within_reach, in _assign); the other pairs near
     # enough were found above. A street has a handful of segments, each an index probe; the
     # distance is measured only for the pairs that may use it.
     cursor.execute(
@@ -417,8 +417,7 @@ def _assign(
                     and distance <= segment_distance_m
                 )
                 or (
-                    _whole_street(post.accuracy_m, incident.accuracy_m, distance_m)
-                    and distance <= (post.accuracy_m or 0.0) + (incident.accuracy_m or 0.0) + distance_m
+                    _coarse_within_reach(post.accuracy_m, incident.accuracy_m, distance, distance_m)
                     and (street := streets.get(post.segment_id)) is not None
                     and street == streets.get(incident.segment_id)
                 )
@@ -443,9 +442,13 @@ def _assign(
     return sorted(touched.values(), key=lambda incident: incident.key)
 
 
-def _whole_street(post_accuracy_m: float | None, incident_accuracy_m: float | None, distance_m: float) -> bool:
-    """Whether the post or the incident is located too coarsely to tell where along the street it is."""
-    return any(accuracy is not None and accuracy > distance_m for accuracy in (post_accuracy_m, incident_accuracy_m))
+def _coarse_within_reach(
+    post_accuracy_m: float | None, incident_accuracy_m: float | None, distance: float, distance_m: float
+) -> bool:
+    """Whether the post or the incident is located too coarsely to tell where along the street it is,
+    and their accuracy circles, grown by ``distance_m``, still meet ``distance`` apart."""
+    accuracies = (post_accuracy_m or 0.0, incident_accuracy_m or 0.0)
+    return max(accuracies) > distance_m and distance <= sum(accuracies) + distance_m
 
 
 def _represent(incident: _Incident, post: _Post, represented_by: dict[int, _Incident]) -> None:
