@@ -78,6 +78,19 @@ from incidents.classify.taxonomy import PRECEDENCE, family, incident_category, r
         ("Le passage piéton n'a jamais été repeint, on ne le voit plus", "fr", Category.SIGNAGE_MARKING),
         ("Abribus devant la gare Matabiau explosé, verre partout", "fr", Category.GRAFFITI_VANDALISM),
         ("Devant la gare, double voire triple file, les bus ne passent plus", "fr", Category.TRAFFIC_PARKING),
+        # "50" is a size, not a "-50 %" sale.
+        ("Un trou de 50 cm au milieu de la chaussée", "fr", Category.ROAD_SURFACE_POTHOLE),
+        ("Les bacs n'ont pas été vidés cette semaine, l'odeur est insupportable", "fr", Category.WASTE_CLEANLINESS),
+        ("Verre pilé partout sur la piste cyclable", "fr", Category.WASTE_CLEANLINESS),
+        ("Poubelle brûlée cette nuit devant l'école", "fr", Category.GRAFFITI_VANDALISM),
+        ("Someone set the bins on fire again behind the market", "en", Category.GRAFFITI_VANDALISM),
+        ("Horodateur forcé au pied de biche cette nuit", "fr", Category.GRAFFITI_VANDALISM),
+        ("Affiches sauvages sur toutes les armoires électriques de la rue", "fr", Category.GRAFFITI_VANDALISM),
+        ("Le panneau stop est caché par une haie, personne ne le voit", "fr", Category.SIGNAGE_MARKING),
+        ("Le lampadaire est caché par les branches du platane, la rue est sombre", "fr", Category.VEGETATION),
+        ("The zebra crossing by the school has almost vanished", "en", Category.SIGNAGE_MARKING),
+        ("L'écran des horaires de l'abribus est éteint depuis une semaine", "fr", Category.OTHER),
+        ("Ça déborde de partout 💦 rue du Taur", "fr", Category.DRAINAGE_FLOODING),
     ],
 )  # fmt: skip
 def test_categories(text, language, category):
@@ -107,6 +120,10 @@ def test_categories(text, language, category):
         "Merci aux agents de la propreté rue du Taur, c'est nickel 👏",
         "Les platanes du canal commencent à jaunir, l'automne arrive",
         "Journées du patrimoine : la queue fait le tour de la place",
+        "Encore tombée dans le panneau, je suis trop naïve 🙃",
+        "Ce soir sur les quais 🔥🔥",
+        "Ça roule bien ce matin sur le périph, pour une fois",
+        "Les bouchons de champagne ont sauté toute la nuit chez les voisins",
         "",
     ],
 )
