@@ -196,6 +196,9 @@ METZ, ALSACE = "RUE DE METZ", "RUE D ALSACE LORRAINE"
         ("Bouchon au croisement de la rue de Metz et de la rue d'Alsace-Lorraine", METZ, ALSACE),
         ("Accident à l'angle rue de Metz / rue d'Alsace Lorraine", METZ, ALSACE),
         ("angle Metz / Alsace Lorraine : feu en panne", METZ, ALSACE),
+        # Two names without type joined by a symbol, no cue: the streets meet, so it is a crossing.
+        ("Metz / Alsace Lorraine : feu en panne", METZ, ALSACE),
+        ("Metz x Alsace-Lorraine, le marquage a disparu", METZ, ALSACE),
         ("à l'angle de la rue d'Alsace-Lorraine et de la rue de Metz, trottoir défoncé", ALSACE, METZ),
         ("Feu en panne carrefour rue de Metz x rue d'Alsace", METZ, ALSACE),
         ("rue de Metz, au croisement avec la rue d'Alsace-Lorraine : travaux", METZ, ALSACE),
@@ -218,6 +221,21 @@ def test_crossings_resolve_to_the_intersection_on_the_street_named_first(streets
     assert distance_to_street_m(location, first) < 0.5
     assert distance_to_street_m(location, second) > 2
     assert location.street == normalize_street_name(first)
+
+
+def test_names_without_type_joined_by_a_symbol_are_streets_only_where_they_meet(streets):
+    # Rue du Taur and rue de Metz do not meet: "Taur / Metz" says nothing of a place.
+    assert not streets.locate(post("Taur / Metz, c'est pareil")).found
+
+
+def test_a_short_name_joined_by_a_symbol_is_a_crossing(db):
+    load_fixture_streets(["ALL PAUL FEUGA", "RUE DES SABOTS"])
+    clear_gazetteer_cache()
+    location = Locator.from_database().locate(post("Feuga / Sabots : les racines soulèvent tout le trottoir"))
+    assert location.method == LocationMethod.TEXT
+    assert location.accuracy_m <= 15
+    assert metres_between(location, crossing_point("ALL PAUL FEUGA", "RUE DES SABOTS")) < 6
+    assert location.street == normalize_street_name("ALL PAUL FEUGA")
 
 
 def test_streets_that_do_not_meet_keep_the_first_with_a_note(streets):

@@ -284,6 +284,11 @@ class AddressIndex:
         return x1 + t * (x2 - x1), y1 + t * (y2 - y1), accuracy, f"number {number} placed between {n1} and {n2}"
 
 
+# Two named streets whose geometries come closer than this are taken to meet there (data
+# often leaves a small gap at junctions); farther apart, they do not cross.
+CROSSING_MAX_GAP_M = 60.0
+
+
 @dataclass(slots=True)
 class Gazetteer:
     """Streets and the lookups the locator uses; build with :meth:`build` or :func:`get_gazetteer`."""
@@ -293,6 +298,7 @@ class Gazetteer:
     by_key: dict[str, tuple[Street, ...]]
     typed: dict
     bodies: dict
+    short_bodies: dict  # short forms of the bodies ("feuga" for ALL PAUL FEUGA), for crossings only
     hashtags: dict[str, tuple[str, ...]]
     fuzzy_index: dict[str, tuple[str, ...]]
     communes: dict
@@ -374,7 +380,7 @@ class Gazetteer:
             segments_per_commune[street.commune] += street.segments
         main_commune = segments_per_commune.most_common(1)[0][0] if segments_per_commune else ""
 
-        typed, bodies, hashtags, vocabulary = _name_indexes(by_key)
+        typed, bodies, short_bodies, hashtags, vocabulary = _name_indexes(by_key)
         communes, commune_hashtags = _commune_indexes(commune_spellings)
         frozen_by_key = {key: tuple(found) for key, found in by_key.items()}
         landmark_trie, landmark_tags, by_kind = _landmark_indexes(places.landmarks, streets, frozen_by_key, frame)
@@ -385,6 +391,7 @@ class Gazetteer:
             by_key=frozen_by_key,
             typed=typed,
             bodies=bodies,
+            short_bodies=short_bodies,
             hashtags=hashtags,
             fuzzy_index=_fuzzy_index(vocabulary),
             communes=communes,
@@ -414,6 +421,21 @@ class Gazetteer:
 
     def streets_named(self, keys: Iterable[str]) -> list[Street]:
         return [street for key in keys for street in self.by_key.get(key, ())]
+
+    def streets_meet(self, keys_a: Iterable[str], keys_b: Iterable[str]) -> bool:
+        """Whether a street of one of ``keys_a`` and another of ``keys_b`` meet (:data:`CROSSING_MAX_GAP_M`)."""
+        b_streets = self.streets_named(keys_b)
+        for a in self.streets_named(keys_a):
+            x0, y0, x1, y1 = a.bounds
+            for b in b_streets:
+                bx0, by0, bx1, by1 = b.bounds
+                if a is b or bx0 > x1 + CROSSING_MAX_GAP_M or x0 > bx1 + CROSSING_MAX_GAP_M:
+                    continue
+                if by0 > y1 + CROSSING_MAX_GAP_M or y0 > by1 + CROSSING_MAX_GAP_M:
+                    continue
+                if shapely.distance(a.geom, b.geom) <= CROSSING_MAX_GAP_M:
+                    return True
+        return False
 
     def commune_label(self, commune: str) -> str:
         return self.commune_names.get(commune, commune)
@@ -538,6 +560,7 @@ def _glued_bodies(key_tokens: list[str], raw_body: list[str]) -> set[str]:
 def _name_indexes(by_key: dict[str, list[Street]]):
     typed: dict = {}
     bodies: dict = {}
+    short_bodies: dict = {}
     hashtags: dict[str, list[str]] = defaultdict(list)
     vocabulary: set[str] = set()
     aliases: list[tuple[list[str], str]] = []
@@ -558,6 +581,7 @@ def _name_indexes(by_key: dict[str, list[Street]]):
             if street_type:
                 for short in _short_forms(body):
                     aliases.append(([street_type, *short], key))
+                    _insert(short_bodies, short, key)
                     hashtags[f"{street_type}|{''.join(short)}"].append(key)
     for tokens, key in aliases:
         node = typed
@@ -568,8 +592,10 @@ def _name_indexes(by_key: dict[str, list[Street]]):
             node.setdefault(END, []).append((key, True))
     _freeze(typed)
     _freeze(bodies)
+    _freeze(short_bodies)
     _mark_only_completions(typed)
-    return typed, bodies, {glued: tuple(dict.fromkeys(keys)) for glued, keys in hashtags.items()}, vocabulary
+    hashtag_keys = {glued: tuple(dict.fromkeys(keys)) for glued, keys in hashtags.items()}
+    return typed, bodies, short_bodies, hashtag_keys, vocabulary
 
 
 # Street types that name a place people also call by its bare name ("au Capitole",

@@ -36,7 +36,7 @@ import numpy as np
 import shapely
 
 from incidents.geo import is_null_island
-from incidents.locate.gazetteer import Gazetteer, Landmark, Street, commune_key, get_gazetteer
+from incidents.locate.gazetteer import CROSSING_MAX_GAP_M, Gazetteer, Landmark, Street, commune_key, get_gazetteer
 from incidents.locate.normalize import token_span
 from incidents.locate.place import coarse_place_note, is_precise_place, place_location, place_radius_m
 from incidents.locate.result import Location
@@ -46,9 +46,6 @@ from incidents.sources.record import PostRecord
 
 # Device GPS is good to a few metres; phones report ~5-20 m in streets.
 GPS_ACCURACY_M = 15.0
-# Two named streets whose geometries come closer than this are taken to meet there (data
-# often leaves a small gap at junctions); farther apart, they do not cross.
-CROSSING_MAX_GAP_M = 60.0
 # A crossing point is known to about a junction's width.
 CROSSING_ACCURACY_M = 10.0
 # A crossing's point is put this far along the first-named street from where the two meet:

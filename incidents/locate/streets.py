@@ -23,7 +23,9 @@ How a mention is recognised, strongest first:
 4. a name whose type is wrong ("avenue de Metz" when only a rue exists);
 5. a name without type where the context says it is a street: next to a crossing cue or
    connector ("angle Metz / Alsace-Lorraine"), or after a place preposition for long
-   unambiguous names ("bouchon sur Alsace Lorraine").
+   unambiguous names ("bouchon sur Alsace Lorraine");
+6. two names without type, or their short forms, joined by "/", "x", "&" or "+" ("Feuga /
+   Sabots", "Lucien Cassagne x Marancin"), when streets of those names meet.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ CROSSING_CUES = word_set(
 LEVEL_CUES = word_set("niveau hauteur pres proche near by")
 # Words joining the two streets of a crossing ("X / Y", "X et Y", "X x Y").
 CONNECTORS = frozenset({"/", "&", "+", "x", "et", "and", "avec", "with", "vs"})
+# Of those, the ones that join two names without type into a crossing on their own ("Feuga /
+# Sabots", "Cassagne x Marancin"): symbols, which join nothing else; "et" joins anything.
+PAIR_CONNECTORS = frozenset({"/", "&", "+", "x"})
 BETWEEN_CUES = frozenset({"entre", "between"})
 # "X de Y jusqu'à Z", "X depuis Y jusqu'au Z", "X from Y (up) to Z".
 STRETCH_STARTS = word_set("de du des depuis from")
@@ -390,6 +395,39 @@ class _Scanner:
                         position, strict=False, must_end_raw=raw_index
                     ):
                         break
+            elif before is None and token in PAIR_CONNECTORS:
+                self._untyped_pair(raw_index)
+
+    def _untyped_pair(self, raw_index: int) -> None:
+        """Two names without type around the connector at ``raw_index``, kept when streets of those
+        names meet: the map is the context that says "streets" ("Feuga / Sabots")."""
+        following = self._first_stream_after(raw_index)
+        if following is None or self.stream_raw[following] != raw_index + 1:
+            return
+        after = self._name_at(following)
+        if after is None:
+            return
+        for position in range(max(0, following - 6), following):
+            if self.stream_raw[position] >= raw_index:
+                return
+            before = self._name_at(position)
+            if before is None or self.stream_raw[before[0] - 1] + 1 != raw_index:
+                continue
+            if self.g.streets_meet(before[1], after[1]):
+                self.add(position, before[0], before[1], "untyped")
+                self.add(following, after[0], after[1], "untyped")
+                return
+
+    def _name_at(self, position: int) -> tuple[int, tuple[str, ...]] | None:
+        """The longest name without type, or short form of one, from stream ``position``: ``(end, keys)``."""
+        found = None
+        for trie in (self.g.bodies, self.g.short_bodies):
+            walked = _walk(self.g, trie, self.stream, position, fuzzy=False)
+            if walked is not None and (found is None or walked[0] > found[0]):
+                found = walked
+        if found is None or not self.free(position, found[0]) or len("".join(self.stream[position : found[0]])) < 4:
+            return None
+        return found[0], tuple(dict.fromkeys(found[1]))
 
     def _mention_ending(self, raw_index: int) -> Mention | None:
         for mention in self.mentions:
@@ -662,7 +700,7 @@ def scan(gazetteer: Gazetteer, text: str) -> TextEvidence:
     scanner.typed()
     if "#" in scanner.raw:
         scanner.hashtags()
-    if scanner.mentions or not CROSSING_CUES.isdisjoint(scanner.stream):
+    if scanner.mentions or not CROSSING_CUES.isdisjoint(scanner.stream) or not PAIR_CONNECTORS.isdisjoint(scanner.raw):
         scanner.crossing_context()
     if not scanner.mentions:
         scanner.free_text()
