@@ -15,11 +15,7 @@ an open incident (new, acknowledged, dispatched) when
   (their accuracy circles, grown by ``INCIDENTS_GROUP_DISTANCE_M``, meet): a post naming
   "rue de Metz" and no more says nothing of where along it, so it is consistent with any
   problem of that street, and joins the nearest one; a post naming the basilica joins a
-  problem of the square around it, not one at the far end of a long street. Such a post
-  also joins a problem whose point stands within ``CROSS_STREET_M`` of its street: a
-  problem first reported at a crossing is filed under the street named first, and "rue
-  Lafayette, encore des voitures sur le trottoir" is the problem reported at "rue du
-  Rempart-Villeneuve angle rue Lafayette", and
+  problem of the square around it, not one at the far end of a long street, and
 - it was posted no more than ``INCIDENTS_GROUP_OPEN_DAYS`` before the incident's first
   post or after its last one: an open incident keeps its posts while the problem is
   there ("toujours là" a week later joins it). Resolved and rejected incidents are never
@@ -154,12 +150,10 @@ def group_batch(cursor, relation: str) -> GroupResult:
     posts = [_Post(*row) for row in cursor.fetchall()]
     if not posts:
         return result
-    params["cross"] = CROSS_STREET_M
-    pairs, across_posts = _batch_pairs(cursor, relation, batch_filter, params)
-    stored, across_incidents = _stored_candidates(cursor, relation, batch_filter, params, posts, window)
+    pairs = _batch_pairs(cursor, relation, batch_filter, params)
+    stored = _stored_candidates(cursor, relation, batch_filter, params, posts, window)
     streets = _streets_of(cursor, posts, stored)
-    across = _Across(across_posts, across_incidents)
-    incidents = _assign(posts, stored, pairs, streets, across, distance_m, segment_distance_m, window)
+    incidents = _assign(posts, stored, pairs, streets, distance_m, segment_distance_m, window)
     new = [incident for incident in incidents if incident.id is None]
     _create(cursor, relation, new)
     _recurrences(cursor, relation, new, params)
@@ -179,11 +173,6 @@ def group_batch(cursor, relation: str) -> GroupResult:
 
 # Neighbours looked at per post of a batch, nearest first: more than any real street corner has.
 CANDIDATES_PER_POST = 50
-# How near its street a problem's point must stand for a post located only to the whole
-# street to join it when the problem is filed under another street: a crossing's point is on
-# the street named first, a few metres from the junction (ON_FIRST_STREET_M in the locator),
-# and a GPS post at a corner is within a pavement's width of both streets.
-CROSS_STREET_M = 20.0
 
 
 def _planar_box_safe(cursor, relation: str, batch_filter: str, params: dict) -> bool:
@@ -253,7 +242,7 @@ SAME_STREET = "s.name_normalized = ps.name_normalized AND s.insee_code = ps.inse
 # streets table it believed empty) and once scanned a whole category of incidents per post
 # (an incident table it believed small): seconds per batch instead of milliseconds.
 _SAME_STREET_SEGMENTS = f"""
-    SELECT s.id, s.geom FROM {SEGMENT} ps JOIN {SEGMENT} s ON {SAME_STREET}
+    SELECT s.id FROM {SEGMENT} ps JOIN {SEGMENT} s ON {SAME_STREET}
     WHERE ps.id = p.segment_id
     OFFSET 0
 """
@@ -271,10 +260,8 @@ def _streets_of(cursor, posts: list[_Post], stored: dict[int, list[tuple]]) -> d
 
 def _stored_candidates(
     cursor, relation: str, batch_filter: str, params: dict, posts: list[_Post], window: int
-) -> tuple[dict[int, list[tuple]], set[tuple[int, int]]]:
-    """Open incidents of a related category a post may join, around the batch's time span, and the
-    (post, incident) pairs where the post is located to its whole street and the incident's
-    point stands within :data:`CROSS_STREET_M` of that street.
+) -> dict[int, list[tuple]]:
+    """Open incidents of a related category a post may join, around the batch's time span.
 
     Two ways to the same answer, whichever examines fewer rows: when few incidents are
     alive in the batch's time span (a city posting day after day), each of them probes
@@ -319,35 +306,24 @@ def _stored_candidates(
     # Incidents of the same street, wherever along it: they matter only when the post or the
     # incident is located to the whole street (_coarse_within_reach, in _assign); the other pairs near
     # enough were found above. A street has a handful of segments, each an index probe; the
-    # distance is measured only for the pairs that may use it. For a post located to its whole
-    # street, also the incidents standing by its segments, whatever street they are filed under.
+    # distance is measured only for the pairs that may use it.
     cursor.execute(
         f"""
-        SELECT p.id, {columns}, i.across
+        SELECT p.id, {columns}
         FROM {relation} p
         CROSS JOIN LATERAL ({_SAME_STREET_SEGMENTS}) s
         CROSS JOIN LATERAL (
-            (SELECT i.id, i.location, false AS across FROM {INCIDENT} i
-             WHERE i.segment_id = s.id AND {SAME_FAMILY} AND {alive}
-               AND (p.location_accuracy_m > %(near)s OR i.location_accuracy_m > %(near)s)
-             OFFSET 0)
-            UNION ALL
-            (SELECT i.id, i.location, true FROM {INCIDENT} i
-             WHERE p.location_accuracy_m > %(near)s
-               AND ST_DWithin({geog("i.location")}, {geog("s.geom")}, %(cross)s) AND {SAME_FAMILY} AND {alive})
+            SELECT i.id, i.location FROM {INCIDENT} i
+            WHERE i.segment_id = s.id AND {SAME_FAMILY} AND {alive}
+              AND (p.location_accuracy_m > %(near)s OR i.location_accuracy_m > %(near)s)
+            OFFSET 0
         ) i
         WHERE {batch_filter}
         """,
         params,
     )
     seen = {(row[0], row[1]) for row in rows}
-    across: set[tuple[int, int]] = set()
-    for post_id, incident_id, distance, is_across in cursor.fetchall():
-        if is_across:
-            across.add((post_id, incident_id))
-        if (post_id, incident_id) not in seen:
-            seen.add((post_id, incident_id))
-            rows.append((post_id, incident_id, distance))
+    rows.extend(row for row in cursor.fetchall() if (row[0], row[1]) not in seen)
     incident_ids = sorted({row[1] for row in rows})
     # With how accurately each candidate's point is known: a more accurate post of the batch takes its place.
     cursor.execute(
@@ -361,19 +337,11 @@ def _stored_candidates(
     for post_id, incident_id, distance in rows:
         if incident_id in attributes:
             candidates[post_id].append((incident_id, distance, *attributes[incident_id]))
-    return candidates, across
+    return candidates
 
 
-def _batch_pairs(
-    cursor, relation: str, batch_filter: str, params: dict
-) -> tuple[dict[int, dict[int, float]], set[tuple[int, int]]]:
-    """Distances between posts of the batch that may join each other's incident (related categories),
-    and the pairs (post located to its whole street, post standing within :data:`CROSS_STREET_M`
-    of that street).
-
-    One way only: a post naming the whole boulevard joins the problem reported at one of its
-    crossings, but a crossing's post does not join a problem known only as "the boulevard":
-    along a long street, that may be any other of its crossings."""
+def _batch_pairs(cursor, relation: str, batch_filter: str, params: dict) -> dict[int, dict[int, float]]:
+    """Distances between posts of the batch that may join each other's incident (related categories)."""
     pairs: dict[int, dict[int, float]] = defaultdict(dict)
     # One index probe per post (``relation`` has a GiST index on its geography and a btree one
     # on its segment), never a comparison of every post with every other. Each pair comes
@@ -392,38 +360,23 @@ def _batch_pairs(
     )
     for a, b, distance in cursor.fetchall():
         pairs[a][b] = distance
-    # A post located only to its whole street may join any post of that street, or standing by
-    # it: both ends of each such pair are recorded, the other post may have come first.
+    # A post located only to its whole street may join any post of that street: both ends
+    # of each such pair are recorded, the other post may have come first.
     cursor.execute(
         f"""
-        SELECT p.id, b.id, ST_Distance({geog("p.location")}, {geog("b.location")}), b.across
+        SELECT p.id, b.id, ST_Distance({geog("p.location")}, {geog("b.location")})
         FROM {relation} p
         CROSS JOIN LATERAL ({_SAME_STREET_SEGMENTS}) s
         CROSS JOIN LATERAL (
-            (SELECT b.id, b.location, false AS across FROM {relation} b
-             WHERE b.segment_id = s.id AND {conditions} OFFSET 0)
-            UNION ALL
-            (SELECT b.id, b.location, true FROM {relation} b
-             WHERE ST_DWithin({geog("b.location")}, {geog("s.geom")}, %(cross)s) AND {conditions})
+            SELECT b.id, b.location FROM {relation} b WHERE b.segment_id = s.id AND {conditions} OFFSET 0
         ) b
         WHERE {batch_filter} AND p.location_accuracy_m > %(near)s
         """,
         params,
     )
-    across: set[tuple[int, int]] = set()
-    for a, b, distance, is_across in cursor.fetchall():
+    for a, b, distance in cursor.fetchall():
         pairs[a][b] = pairs[b][a] = distance
-        if is_across:
-            across.add((a, b))
-    return pairs, across
-
-
-@dataclass(slots=True)
-class _Across:
-    """Pairs where a post located to its whole street meets a point standing by that street."""
-
-    posts: set[tuple[int, int]]  # (post, post of the batch)
-    incidents: set[tuple[int, int]]  # (post, stored incident)
+    return pairs
 
 
 def _assign(
@@ -431,7 +384,6 @@ def _assign(
     stored: dict[int, list[tuple]],
     pairs: dict[int, dict[int, float]],
     streets: dict[int, tuple[str, str]],
-    across: _Across,
     distance_m: float,
     segment_distance_m: float,
     window: int,
@@ -442,45 +394,38 @@ def _assign(
     touched: dict[tuple[int, int], _Incident] = {}
 
     for post in posts:
-        # (distance, incident key, incident, whether the incident's point stands by the post's street)
-        options: list[tuple[float, tuple[int, int], _Incident, bool]] = []
+        options: list[tuple[float, tuple[int, int], _Incident]] = []
         for incident_id, distance, category, first, last, segment_id, accuracy in stored.get(post.id, ()):
             key = (0, incident_id)
             incident = incidents.setdefault(
                 key, _Incident(key, incident_id, category, first, last, segment_id, accuracy, None, [])
             )
             if incident.rep_post is None:
-                options.append((distance, key, incident, (post.id, incident_id) in across.incidents))
+                options.append((distance, key, incident))
         for other, distance in pairs.get(post.id, {}).items():
             incident = represented_by.get(other)
             if incident is not None:
-                options.append((distance, incident.key, incident, (post.id, other) in across.posts))
+                options.append((distance, incident.key, incident))
 
-        # The nearest incident the post may join; one filed under another street only when none
-        # filed under the post's own street or standing by the post is: a boulevard's post belongs
-        # to the boulevard's works before the faded crossing of a side street.
         best = None
-        best_rank = None
-        for distance, key, incident, by_street in options:
-            if not incident.first - window <= post.posted_us <= incident.last + window:
-                continue
-            if distance <= distance_m or (
-                post.segment_id is not None
-                and incident.segment_id == post.segment_id
-                and distance <= segment_distance_m
-            ):
-                rank = (0, distance, key)
-            elif _coarse_within_reach(post.accuracy_m, incident.accuracy_m, distance, distance_m):
-                if _same_street(streets, post.segment_id, incident.segment_id):
-                    rank = (0, distance, key)
-                elif by_street:
-                    rank = (1, distance, key)
-                else:
-                    continue
-            else:
-                continue
-            if best_rank is None or rank < best_rank:
-                best, best_rank = incident, rank
+        for distance, _key, incident in sorted(options, key=lambda option: (option[0], option[1])):
+            near = (
+                distance <= distance_m
+                or (
+                    post.segment_id is not None
+                    and incident.segment_id == post.segment_id
+                    and distance <= segment_distance_m
+                )
+                or (
+                    _coarse_within_reach(post.accuracy_m, incident.accuracy_m, distance, distance_m)
+                    and (street := streets.get(post.segment_id)) is not None
+                    and street == streets.get(incident.segment_id)
+                )
+            )
+            in_time = incident.first - window <= post.posted_us <= incident.last + window
+            if near and in_time:
+                best = incident
+                break
 
         if best is None:
             key = (1, len(incidents))
@@ -495,11 +440,6 @@ def _assign(
         best.posts.append(post.id)
         touched[best.key] = best
     return sorted(touched.values(), key=lambda incident: incident.key)
-
-
-def _same_street(streets: dict[int, tuple[str, str]], segment_a: int | None, segment_b: int | None) -> bool:
-    street = streets.get(segment_a)
-    return street is not None and street == streets.get(segment_b)
 
 
 def _coarse_within_reach(

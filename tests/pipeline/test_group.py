@@ -77,61 +77,6 @@ class TestJoining:
         assert street_post.location_accuracy_m > 50  # located to the whole street, not a point on it
         assert incident_of("street") == incident_of("gps")
 
-    @staticmethod
-    def _metz_and_a_crossing_street(make_segment):
-        """Rue de Metz, 500 m west to east, and rue des Arts leaving it northwards 450 m along."""
-        make_segment("RUE DE METZ", [CAPITOLE.coords, offset(CAPITOLE, east_m=250).coords])
-        make_segment("RUE DE METZ", [offset(CAPITOLE, east_m=250).coords, offset(CAPITOLE, east_m=500).coords])
-        make_segment("RUE DES ARTS", [offset(CAPITOLE, east_m=450).coords, offset(CAPITOLE, 450, 200).coords])
-
-    @pytest.mark.parametrize("batches", ["one batch", "two batches"])
-    def test_a_post_naming_only_the_street_joins_a_problem_filed_under_a_crossing_street(
-        self, push, make_segment, settings, batches
-    ):
-        # "Voitures sur le trottoir rue de Metz" is the problem first reported at the corner,
-        # 8 m up rue des Arts: that post's segment is rue des Arts, not rue de Metz.
-        settings.INCIDENTS_GROUP_DISTANCE_M = 50
-        self._metz_and_a_crossing_street(make_segment)
-        corner = post(f"{LIGHT} ici", offset(CAPITOLE, east_m=452, north_m=8), paris(2014, 9, 8, 9), id="corner")
-        street = post(f"{LIGHT} rue de Metz", None, paris(2014, 9, 8, 12), id="street")
-        if batches == "one batch":
-            push(corner, street)
-        else:
-            push(corner)
-            push(street)
-        assert Post.objects.get(external_id="corner").segment.name == "RUE DES ARTS"
-        assert Post.objects.get(external_id="street").location_accuracy_m > 50
-        assert incident_of("street") == incident_of("corner")
-
-    @pytest.mark.parametrize("batches", ["one batch", "two batches"])
-    def test_a_problem_known_only_as_the_street_keeps_out_a_precise_post_at_a_crossing(
-        self, push, make_segment, settings, batches
-    ):
-        # Along a long street, "the street" may be any of its crossings: a precise post at one
-        # of them, filed under the crossing street, starts its own incident.
-        settings.INCIDENTS_GROUP_DISTANCE_M = 50
-        self._metz_and_a_crossing_street(make_segment)
-        street = post(f"{LIGHT} rue de Metz", None, paris(2014, 9, 8, 9), id="street")
-        corner = post(f"{LIGHT} ici", offset(CAPITOLE, east_m=452, north_m=8), paris(2014, 9, 8, 12), id="corner")
-        if batches == "one batch":
-            push(street, corner)
-        else:
-            push(street)
-            push(corner)
-        assert incident_of("corner") != incident_of("street")
-
-    def test_a_post_naming_only_the_street_prefers_a_problem_of_that_street(self, push, make_segment, settings):
-        # Both within reach: the problem filed under rue de Metz wins over the nearer one filed
-        # under the crossing street.
-        settings.INCIDENTS_GROUP_DISTANCE_M = 50
-        self._metz_and_a_crossing_street(make_segment)
-        push(
-            post(f"{LIGHT} ici", offset(CAPITOLE, east_m=452, north_m=8), paris(2014, 9, 8, 9), id="corner"),
-            post(f"{LIGHT} ici", offset(CAPITOLE, east_m=20, north_m=3), paris(2014, 9, 8, 9, 30), id="west"),
-        )
-        push(post(f"{LIGHT} rue de Metz", None, paris(2014, 9, 8, 12), id="street"))
-        assert incident_of("street") == incident_of("west")
-
     def test_two_precise_posts_far_apart_on_one_street_stay_apart(self, push, make_segment, settings):
         settings.INCIDENTS_GROUP_DISTANCE_M = 50
         settings.INCIDENTS_GROUP_SEGMENT_DISTANCE_M = 150
