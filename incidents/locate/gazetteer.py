@@ -425,23 +425,29 @@ class Gazetteer:
     def streets_meet(self, keys_a: Iterable[str], keys_b: Iterable[str]) -> bool:
         """Whether a street of one of ``keys_a`` and another of ``keys_b`` meet (:data:`CROSSING_MAX_GAP_M`)."""
         b_streets = self.streets_named(keys_b)
-        for a in self.streets_named(keys_a):
-            x0, y0, x1, y1 = a.bounds
-            for b in b_streets:
-                bx0, by0, bx1, by1 = b.bounds
-                if a is b or bx0 > x1 + CROSSING_MAX_GAP_M or x0 > bx1 + CROSSING_MAX_GAP_M:
-                    continue
-                if by0 > y1 + CROSSING_MAX_GAP_M or y0 > by1 + CROSSING_MAX_GAP_M:
-                    continue
-                if shapely.distance(a.geom, b.geom) <= CROSSING_MAX_GAP_M:
-                    return True
-        return False
+        return any(
+            a is not b
+            and overlaps(a.bounds, grown(b.bounds, CROSSING_MAX_GAP_M))
+            and shapely.distance(a.geom, b.geom) <= CROSSING_MAX_GAP_M
+            for a in self.streets_named(keys_a)
+            for b in b_streets
+        )
 
     def commune_label(self, commune: str) -> str:
         return self.commune_names.get(commune, commune)
 
     def __len__(self) -> int:
         return len(self.streets)
+
+
+def overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two (min x, min y, max x, max y) boxes overlap."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def grown(bounds: tuple[float, float, float, float], metres: float) -> tuple[float, float, float, float]:
+    """The box ``bounds`` grown by ``metres`` on every side."""
+    return bounds[0] - metres, bounds[1] - metres, bounds[2] + metres, bounds[3] + metres
 
 
 # A street's point is kept this far from the ends of the segment it lies on.

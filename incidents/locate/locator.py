@@ -36,7 +36,16 @@ import numpy as np
 import shapely
 
 from incidents.geo import is_null_island
-from incidents.locate.gazetteer import CROSSING_MAX_GAP_M, Gazetteer, Landmark, Street, commune_key, get_gazetteer
+from incidents.locate.gazetteer import (
+    CROSSING_MAX_GAP_M,
+    Gazetteer,
+    Landmark,
+    Street,
+    commune_key,
+    get_gazetteer,
+    grown,
+    overlaps,
+)
 from incidents.locate.normalize import token_span
 from incidents.locate.place import coarse_place_note, is_precise_place, place_location, place_radius_m
 from incidents.locate.result import Location
@@ -207,7 +216,7 @@ class Locator:
         """One street for ``mention``, using the evidence; lower accuracy and a note when unsure."""
         streets = self._candidates(mention, context)
         if len(streets) > 1 and context.bbox is not None:
-            inside = [street for street in streets if _overlaps(street.bounds, context.bbox)]
+            inside = [street for street in streets if overlaps(street.bounds, context.bbox)]
             streets = inside or streets
         if len(streets) > 1:
             anchors = context.anchors_except(mention)
@@ -238,7 +247,7 @@ class Locator:
         street = choice.street
         if choice.note:
             return choice
-        if context.precise_bbox is not None and _overlaps(street.bounds, context.precise_bbox):
+        if context.precise_bbox is not None and overlaps(street.bounds, context.precise_bbox):
             min_x, min_y, max_x, max_y = context.precise_bbox
             x, y = street.point_near((min_x + max_x) / 2, (min_y + max_y) / 2)
             return _Choice(street, x, y, min(choice.accuracy_m, max(context.precise_radius_m, CROSSING_ACCURACY_M)))
@@ -336,7 +345,7 @@ class Locator:
         best: tuple[float, float, float, Street] | None = None
         for a in self._candidates(first, context):
             for b in self._candidates(second, context):
-                if a is b or not _overlaps(a.bounds, _grow(b.bounds, CROSSING_MAX_GAP_M)):
+                if a is b or not overlaps(a.bounds, grown(b.bounds, CROSSING_MAX_GAP_M)):
                     continue
                 x, y, gap = self._meeting_point(a, b)
                 if best is None or gap < best[2]:
@@ -465,14 +474,6 @@ def _gps(record: PostRecord) -> Location | None:
     if not (-180 <= lon <= 180 and -90 <= lat <= 90) or is_null_island(lon, lat):
         return None
     return Location(method=LocationMethod.GPS, lon=lon, lat=lat, accuracy_m=GPS_ACCURACY_M)
-
-
-def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
-
-
-def _grow(bounds: tuple[float, float, float, float], metres: float) -> tuple[float, float, float, float]:
-    return bounds[0] - metres, bounds[1] - metres, bounds[2] + metres, bounds[3] + metres
 
 
 def _label(g: Gazetteer, mention: Mention) -> str:

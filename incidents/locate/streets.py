@@ -662,7 +662,7 @@ class _Scanner:
             if isinstance(second, Mention):
                 before = raw[max(0, first.raw_start - 4) : first.raw_start]
                 cue_in_gap = any(token in CROSSING_CUES for token in gap)
-                symbol_in_gap = any(token in {"/", "&", "+", "x"} for token in gap)
+                symbol_in_gap = not PAIR_CONNECTORS.isdisjoint(gap)
                 cue_before = any(token in CROSSING_CUES for token in before) and any(t in CONNECTORS for t in gap)
                 if cue_in_gap or symbol_in_gap or cue_before:
                     crossing(first, second, gap)
