@@ -185,10 +185,14 @@ class Lexicon:
     handles: frozenset[str] = frozenset()
     _by_token: dict[str, tuple[Term, ...]] = field(default_factory=dict)
     _side_by_token: dict[str, tuple[Term, ...]] = field(default_factory=dict)
+    # (word, next word) -> the terms that can start there: (voting terms, rule parts).
+    _by_pair: dict[tuple[str, str], tuple[tuple[Term, ...], tuple[Term, ...]]] = field(default_factory=dict)
     _emoji_pattern: re.Pattern | None = None
     _negation_triggers: frozenset[str] = frozenset()
     _rank: dict[str, int] = field(default_factory=dict)
     _rule_parts: list[frozenset[int]] = field(default_factory=list)
+    # Rule part -> the numbers of the rules it is a part of.
+    _rules_of_part: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.emoji:
@@ -197,6 +201,11 @@ class Lexicon:
         self._negation_triggers = self.negators | frozenset(self.conditional)
         self._rank = {code: position for position, code in enumerate(self.category_order)}
         self._rule_parts = [frozenset(rule.part_ids) for rule in self.rules]
+        rules_of_part: dict[int, list[int]] = {}
+        for number, parts in enumerate(self._rule_parts):
+            for part in parts:
+                rules_of_part.setdefault(part, []).append(number)
+        self._rules_of_part = {part: tuple(numbers) for part, numbers in rules_of_part.items()}
 
     @classmethod
     def from_files(cls, *paths: str | Path) -> Lexicon:
@@ -326,6 +335,25 @@ class Lexicon:
             self._side_by_token[token] = tuple(term for term in found_list if term.kind in SIDE_KINDS)
         return found
 
+    def _at_pair(self, token: str, following: str) -> tuple[tuple[Term, ...], tuple[Term, ...]]:
+        """The terms that may start at ``token`` when ``following`` comes next, split into votes and rule parts.
+
+        The second word is checked here once per distinct pair of words, not once per post:
+        common words ("on", "rue", "trottoir") start dozens of phrases, and most posts
+        rule out all but a few of them by their next word.
+        """
+        votes: list[Term] = []
+        rules: list[Term] = []
+        for term in self._by_token[token]:
+            if len(term.pattern) > 1:
+                word, prefix = term.pattern[1]
+                if not (following.startswith(word) if prefix else following == word):
+                    continue
+            (rules if term.kind == "rule" else votes).append(term)
+        found = (tuple(votes), tuple(rules))
+        self._by_pair[(token, following)] = found
+        return found
+
     def negated(self, tokens: tuple[str, ...], index: int) -> bool:
         for position in range(max(0, index - self.window), index):
             token = tokens[position]
@@ -350,9 +378,10 @@ class Lexicon:
         may_negate = not self._negation_triggers.isdisjoint(tokens)
         by_token = self._by_token
         # Bounded, and emptied only between posts: a post's words stay cached while it is read.
-        if len(by_token) > 200_000:
+        if len(by_token) > 200_000 or len(self._by_pair) > 400_000:
             by_token.clear()
             self._side_by_token.clear()
+            self._by_pair.clear()
         for token in [token for token in tokens if token not in by_token]:
             self.candidates(token)
         # Only words that start some term are looked at.
@@ -364,27 +393,33 @@ class Lexicon:
         evidence: list[str] = []
         rule_hits: dict[int, list[int]] = {}  # rule part -> the words where it starts
 
+        by_pair = self._by_pair
+        last = len(tokens) - 1
         free_from = 0
         for index in positions:
             if index < free_from:
                 continue
+            pair = (tokens[index], tokens[index + 1] if index < last else "")
+            votes, rule_parts = by_pair.get(pair) or self._at_pair(*pair)
+            # Rule parts are only noted.
+            for term in rule_parts:
+                if term.language and language and term.language != language:
+                    continue
+                if len(term.pattern) > 2 and not term.matches_at(tokens, index):
+                    continue
+                if not (may_negate and self.negated(tokens, index)):
+                    rule_hits.setdefault(id(term), []).append(index)
             # At each word the most specific matching terms win: the longest phrase, then an
             # exact word over a prefix, then the longest prefix ("panneau*" hides "panne*").
             # All equally specific terms vote ("arraché" for signage and vandalism alike).
-            # Rule parts are only noted.
-            candidates = by_token[tokens[index]]
             best = None
             winners: list[Term] = []
-            for term in candidates:
+            for term in votes:
+                if best is not None and term.specificity != best:
+                    break  # sorted most specific first: the rest are less specific
                 if term.language and language and term.language != language:
                     continue
-                if best is not None and term.kind != "rule" and term.specificity != best:
-                    continue
-                if len(term.pattern) > 1 and not term.matches_at(tokens, index):
-                    continue
-                if term.kind == "rule":
-                    if not (may_negate and self.negated(tokens, index)):
-                        rule_hits.setdefault(id(term), []).append(index)
+                if len(term.pattern) > 2 and not term.matches_at(tokens, index):
                     continue
                 best = term.specificity
                 winners.append(term)
@@ -420,7 +455,10 @@ class Lexicon:
                 evidence.append(f"{code}:{symbol}")
         if rule_hits:
             found = rule_hits.keys()
-            for number, rule in enumerate(self.rules):
+            rules_of_part = self._rules_of_part
+            # Only the rules a found part belongs to, in the lexicon's order (that of the evidence).
+            for number in sorted({number for part in found for number in rules_of_part[part]}):
+                rule = self.rules[number]
                 # The set comparison first (most posts hit a part or two of a few rules).
                 if self._rule_parts[number] <= found and (not rule.within or _close(rule, rule_hits)):
                     scores[rule.category] = scores.get(rule.category, 0.0) + rule.weight
