@@ -210,6 +210,7 @@ METZ, ALSACE = "RUE DE METZ", "RUE D ALSACE LORRAINE"
         # Other words first, then the cue right before the second street.
         ("Rue de Metz barrée ce matin au croisement de la rue d'Alsace-Lorraine", METZ, ALSACE),
         ("Rue de Metz still closed at rue d'Alsace-Lorraine", METZ, ALSACE),
+        ("Rue de Metz, au débouché sur la rue d'Alsace-Lorraine : le réverbère est mort", METZ, ALSACE),
     ],
 )
 def test_crossings_resolve_to_the_intersection_on_the_street_named_first(streets, text, first, second):
@@ -448,3 +449,43 @@ def test_a_typo_that_reads_as_two_streets_keeps_both(db):
         assert farthest <= location.accuracy_m * 1.05
     # With no other clue, the same street and the same note every time.
     assert locator.locate(post("nid de poule rue de la Bouse")).note == location.note
+
+
+# --- sides, corners and account names ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rue de Metz côté rue d'Alsace-Lorraine : le lampadaire est mort",
+        # the side named by a bare name, and said last, after other words
+        "Rue de Metz côté Alsace-Lorraine, still no light",
+        "Le trou rue de Metz devant la boulangerie, côté rue d'Alsace-Lorraine, toujours pas rebouché",
+    ],
+)
+def test_the_side_of_a_street_that_meets_it_is_the_corner(streets, text):
+    """ "X côté Y", Y meeting X: the end of X at Y, not the middle of X's half nearest Y; known to that half."""
+    location = streets.locate(post(text))
+    assert location.method == LocationMethod.TEXT
+    assert distance_to_street_m(location, METZ) < 1
+    assert metres_between(location, crossing_point(METZ, ALSACE)) < 15
+    half = streets.locate(post("Bouchon rue de Metz jusqu'à la rue d'Alsace-Lorraine"))
+    assert half.accuracy_m <= location.accuracy_m < 2.5 * half.accuracy_m
+
+
+def test_up_to_a_street_is_the_half_of_the_street_not_the_corner(streets):
+    """ "X jusqu'à Y" says how far along X, not where: X's half nearest Y, known to that half."""
+    location = streets.locate(post("Bouchon rue de Metz jusqu'à la rue d'Alsace-Lorraine"))
+    assert distance_to_street_m(location, METZ) < 1
+    assert location.accuracy_m > 100
+
+
+def test_an_account_name_is_no_place(streets):
+    """ "@rue_de_metz" names an account: the reply says nothing of where; its other words still count."""
+    assert not streets.locate(post("@rue_de_metz oui et sur la piste cyclable aussi")).found
+    location = streets.locate(
+        post("@clara@piaille.fr @rue_du_taur trou énorme rue de Metz angle rue d'Alsace-Lorraine")
+    )
+    assert metres_between(location, crossing_point(METZ, ALSACE)) < 6
+    assert location.matched_text == "rue de Metz angle rue d'Alsace-Lorraine"
+    assert location.names == ("rue de Metz", "rue d'Alsace-Lorraine")

@@ -10,6 +10,7 @@ particles ("de", "la", "du", "des", "d'", "l'").
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from itertools import islice
 
 # Street-type words and their abbreviations, mapped to one canonical word.
@@ -122,6 +123,8 @@ _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\
 # (punctuation, apostrophes, emoji, letters without an ASCII form) separates tokens.
 _TOKEN = re.compile(r"[a-z0-9]+|[#/&+]")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# An account mention: X "@name", Mastodon "@name" or "@name@instance" (not an e-mail address).
+MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_]+)(?:@[A-Za-z0-9_.-]+)?")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])")
 SYMBOLS = frozenset("#/&+")
 
@@ -191,13 +194,34 @@ def token_span(text: str, first: int, last: int) -> tuple[int, int] | None:
     ``None`` in the rare texts where a word folds into several tokens (letters without an
     ASCII form inside a word, decomposed accents): callers then show the folded tokens.
     """
+    return token_spans(text, [(first, last)])[0]
+
+
+def token_spans(text: str, ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int] | None]:
+    """:func:`token_span` of each ``(first, last)`` of ``ranges``, reading ``text`` once."""
     tokens = text_tokens(text)
-    matches = list(islice(_RAW_TOKEN.finditer(_blank_urls(text)), last + 1))
-    if len(matches) <= last or last >= len(tokens):
-        return None
-    if _fold_word(matches[first].group()) != tokens[first] or _fold_word(matches[last].group()) != tokens[last]:
-        return None
-    return matches[first].start(), matches[last].end()
+    matches = list(islice(_RAW_TOKEN.finditer(_blank_urls(text)), max(last for _, last in ranges) + 1))
+    spans: list[tuple[int, int] | None] = []
+    for first, last in ranges:
+        if (
+            len(matches) <= last
+            or last >= len(tokens)
+            or _fold_word(matches[first].group()) != tokens[first]
+            or _fold_word(matches[last].group()) != tokens[last]
+        ):
+            spans.append(None)
+        else:
+            spans.append((matches[first].start(), matches[last].end()))
+    return spans
+
+
+def blank_mentions(text: str) -> str:
+    """``text`` with its account mentions blanked out, every other character where it was.
+
+    An account's name is no place ("@bachelier_maman", "@rue_de_metz"); the spans found
+    in the result are the same in ``text``.
+    """
+    return MENTION.sub(lambda match: " " * len(match.group()), text) if "@" in text else text
 
 
 def tokenize(text: str) -> list[str]:

@@ -15,7 +15,9 @@ class Location:
     ``accuracy_m`` is the estimated radius of the error in metres. ``note`` says why a
     location is coarse (e.g. "name exists in 3 communes"). ``street`` is the normalised
     name of the street the text located the post on (the first one named, for a
-    crossing), empty otherwise: the post's segment is taken on that street.
+    crossing), empty otherwise: the post's segment is taken on that street. ``names``: the
+    words of the text that name the streets and places it was located by ("Rue Neuve",
+    "rue Perchepinte" of "Rue Neuve barrée au croisement de la rue Perchepinte").
     """
 
     method: LocationMethod
@@ -25,6 +27,7 @@ class Location:
     matched_text: str = ""
     note: str = ""
     street: str = ""
+    names: tuple[str, ...] = ()
 
     @classmethod
     def nowhere(cls, note: str = "") -> Location:

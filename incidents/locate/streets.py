@@ -55,7 +55,7 @@ TYPO_TYPE_WORDS = ("avenue", "boulevard", "allees", "impasse", "chemin", "passag
 # Words saying two streets meet ("au croisement de", "à l'angle de", "at the corner of").
 CROSSING_CUES = word_set(
     "croisement carrefour angle intersection coin niveau hauteur corner junction crossroads intersect meets meet "
-    "croise pres proche near by"
+    "croise pres proche near by debouche embranchement"
 )
 # Of those, the ones that also say "along X, level with Y" ("à hauteur de", "au niveau de",
 # "près de", "near"): when the two streets do not meet, the point of the first nearest the second.
@@ -177,6 +177,8 @@ class TextEvidence:
     level_with: Sequence[tuple[Mention, Mention]] = ()
     betweens: Sequence[tuple[Mention, Target, Target]] = ()
     sides: Sequence[tuple[Mention, Target]] = ()
+    # Of the sides' targets, those said as where the street goes up to ("X jusqu'à Y"), not its side ("X côté Y").
+    up_to: Sequence[Target] = ()
     # House numbers: the street mention, the number, and the raw span of both together.
     numbers: Sequence[tuple[Mention, str, int, int]] = ()
     communes: Sequence[str] = ()
@@ -377,8 +379,11 @@ class _Scanner:
         if self.mentions and not UNTYPED_AFTER.isdisjoint(stream):
             for position in [i for i, token in enumerate(stream[:-1]) if token in UNTYPED_AFTER]:
                 following = stream[position + 1]
-                if len(following) >= 5 and following not in self.g.landmarks:
-                    self._untyped_at(position + 1, strict=False)
+                found = self._name_at(position + 1) if len(following) >= 5 else None
+                # A one-word name that starts a landmark's is the landmark's ("côté Garonne", "côté gare");
+                # "côté Saint-Pantaléon" is the street; "côté Roudil" the short form of rue Jacques-Roudil.
+                if found is not None and (found[0] - position > 2 or following not in self.g.landmarks):
+                    self.add(position + 1, found[0], found[1], "untyped")
         # Around a connector next to a known mention: "rue de Metz / Alsace", "Metz / rue d'Alsace".
         for raw_index, token in enumerate(raw):
             if token not in CONNECTORS:
@@ -636,7 +641,7 @@ class _Scanner:
         anchors: list[Target] = sorted(
             [*evidence.mentions, *evidence.places, *evidence.kinds], key=lambda anchor: anchor.raw_start
         )
-        crossings, level_with, betweens, sides = [], [], [], []
+        crossings, level_with, betweens, sides, ends = [], [], [], [], []
 
         def crossing(first: Mention, second: Mention, words: tuple[str, ...]) -> None:
             crossings.append((first, second))
@@ -652,8 +657,12 @@ class _Scanner:
                 tail = _trailing_gap_words(gap)
                 # "X still closed at Y": "at" right before the second street says where along X.
                 cue_before_second = not CROSSING_CUES.isdisjoint(tail) or tail[-1:] == ("at",)
-                if isinstance(second, Mention) and len(gap) <= MAX_CUE_GAP_TOKENS and cue_before_second:
-                    crossing(first, second, tail)
+                if isinstance(second, Mention) and len(gap) <= MAX_CUE_GAP_TOKENS:
+                    if cue_before_second:
+                        crossing(first, second, tail)
+                    # "rue des Fontaines devant la boulangerie, côté Roudil": the side said last.
+                    elif tail and tail[-1] in SIDE_CUES and (tail[-1] not in BESIDE or tail[-2:-1] != ("a",)):
+                        sides.append((first, second))
                 continue
             third = anchors[index + 2] if index + 2 < len(anchors) else None
             if third is not None and self._stretch(gap, raw[second.raw_end : third.raw_start]):
@@ -676,8 +685,10 @@ class _Scanner:
             up_to = any(token in STRETCH_ENDS for token in gap) and not any(token in STRETCH_STARTS for token in gap)
             if towards or up_to:
                 sides.append((first, second))
+                if not towards:
+                    ends.append(second)
         evidence.crossings, evidence.level_with = crossings, level_with
-        evidence.betweens, evidence.sides = betweens, sides
+        evidence.betweens, evidence.sides, evidence.up_to = betweens, sides, ends
 
     @staticmethod
     def _stretch(gap: tuple[str, ...], gap2: tuple[str, ...]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from incidents.locate.locator import GPS_ACCURACY_M
 from incidents.models import IncidentStatus
 from incidents.services.incidents import change_incident_status
 from tests.api.conftest import body
@@ -31,7 +32,7 @@ def test_an_incident_publishes_who_it_harms_its_scope_and_accuracy(client_anon, 
     assert street["segment_name"] == "BD DE STRASBOURG"
     assert street["location_accuracy_m"] > 500
     assert street["affects"] == ["pedestrians", "reduced_mobility"]
-    assert by_scope["point"]["location_accuracy_m"] == 15  # GPS
+    assert by_scope["point"]["location_accuracy_m"] == GPS_ACCURACY_M
     assert by_scope["point"]["affects"] == []
     assert all(props["recurrence_of"] is None for props in features.values())
 
