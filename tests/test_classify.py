@@ -486,3 +486,74 @@ def test_the_precedence_orders_every_category_once():
     assert sorted(PRECEDENCE) == sorted(Category)
     assert PRECEDENCE[0] == Category.PEDESTRIAN_CROSSING_SIDEWALK
     assert PRECEDENCE[-1] == Category.OTHER
+
+
+def test_a_rule_part_may_be_any_of_several_terms(tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        '[categories.waste_cleanliness]\nstrong = ["conteneur*", "bin"]\n'
+        '[categories.graffiti_vandalism]\nweak = ["brule*"]\n'
+        '[[rules]]\nwhen = [["conteneur*", "bin"], ["brule*", "on fire"]]\n'
+        'category = "graffiti_vandalism"\nweight = 2.0\nwithin = 4\n',
+        encoding="utf-8",
+    )
+    lexicon = Lexicon.from_files(rules)
+    for text in ["Un conteneur brûlé cette nuit", "the bin is on fire again", "bin set on fire"]:
+        result = lexicon.classify(text)
+        assert result.category == Category.GRAFFITI_VANDALISM, text
+        assert "graffiti_vandalism:rule 1" in result.evidence
+    # Both parts, near each other: one part twice is not the rule.
+    assert lexicon.classify("conteneur plein, un autre conteneur à côté").category == Category.WASTE_CLEANLINESS
+    assert lexicon.classify("conteneur plein devant l'école, et plus loin tout a brûlé").category == (
+        Category.WASTE_CLEANLINESS
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "category"),
+    [
+        # pigeons, fountains, a bridge: the street's or place's name, not the problem
+        ("Nid de poule énorme rue des Trois-Pigeons", ("rue des Trois-Pigeons",), Category.ROAD_SURFACE_POTHOLE),
+        ("Noir total sur le Pont-Neuf, les lampes sont HS", ("Pont-Neuf",), Category.LIGHTING),
+        ("Rue des Fontaines : chaussée affaissée sur 2 m", ("Rue des Fontaines",), Category.ROAD_SURFACE_POTHOLE),
+    ],
+)
+def test_the_words_of_a_name_are_not_evidence(text, names, category):
+    lexicon = get_lexicon()
+    assert lexicon.classify_named(text, "fr", names).category == category
+    # Names with no word that votes change nothing.
+    assert lexicon.classify_named("Trou rue de Metz", "fr", ("rue de Metz",)) is None
+
+
+def test_a_name_that_was_all_the_evidence_leaves_a_post_about_a_street():
+    """The name stands for a place: a post about "rue des Trois-Pigeons" and nothing else is no report."""
+    lexicon = get_lexicon()
+    assert lexicon.classify("Apéro rue des Trois-Pigeons ce soir ?").category == Category.WASTE_CLEANLINESS
+    named = lexicon.classify_named("Apéro rue des Trois-Pigeons ce soir ?", "fr", ("rue des Trois-Pigeons",))
+    assert not named.is_relevant
+    assert named.category == Category.OTHER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rue Cujas barrée depuis lundi, plus aucun client ne passe devant la boutique. Le chantier devait durer 1 semaine",
+        "Jeanne d'Arc toujours pas ramassé, les poubelles débordent, ça sent jusque dans la boutique",
+    ],
+)
+def test_a_shop_is_no_promotion(text):
+    """Shopkeepers report too: "la boutique" is where they stand, not an advert."""
+    assert classify(text).is_relevant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mon cerveau est en travaux depuis la rentrée, déviation obligatoire par le café ☕",
+        "Inondée de factures et de relances, la rentrée c'est un dégât des eaux administratif",
+        "Flooded with assignments already and it's only week 2 😭 #unilife",
+        "📢 Votre pub sur nos panneaux lumineux bd de Strasbourg, 10 000 passages par jour ! Contactez-nous",
+    ],
+)
+def test_metaphors_and_adverts_are_not_reports(text):
+    assert not classify(text).is_relevant

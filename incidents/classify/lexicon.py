@@ -36,7 +36,7 @@ from django.conf import settings
 
 from incidents.categories import Affected, Category, FollowUp
 from incidents.classify.result import OFFTOPIC_EVIDENCE, Classification
-from incidents.locate.normalize import SYMBOLS, text_tokens
+from incidents.locate.normalize import MENTION, SYMBOLS, text_tokens
 
 DEFAULT_LEXICON = Path(__file__).with_name("lexicon.toml")
 STRONG_WEIGHT = 1.0
@@ -48,8 +48,9 @@ WEAK_WEIGHT = 0.4
 # One word repeated ("trou trou trou") counts at most this many times.
 MAX_REPEATS = 2
 SIDE_KINDS = frozenset({"affects", "follow_up"})
-# An account mention: X "@name", Mastodon "@name" or "@name@instance" (not an e-mail address).
-_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_]+)(?:@[A-Za-z0-9_.-]+)?")
+SIDE_EVIDENCE = tuple(f"{kind}:" for kind in SIDE_KINDS)
+# What a street's or place's name counts as once the locator has read it (a public-space cue).
+NAME_STANDS_FOR = "rue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +84,18 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    parts: tuple[Term, ...]
+    """Add ``weight`` to ``category`` when every part is in the post; a part is found when one of its terms is."""
+
+    parts: tuple[tuple[Term, ...], ...]
     category: str
     weight: float
     # The parts must start within this many words of each other (0: anywhere in the post).
     within: int = 0
 
     @property
-    def part_ids(self) -> tuple[int, ...]:
-        return tuple(id(part) for part in self.parts)
+    def part_ids(self) -> tuple[str, ...]:
+        """The key each part's terms note their matches under (their ``target``: "rule.part")."""
+        return tuple(alternatives[0].target for alternatives in self.parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,12 +191,14 @@ class Lexicon:
     _side_by_token: dict[str, tuple[Term, ...]] = field(default_factory=dict)
     # (word, next word) -> the terms that can start there: (voting terms, rule parts).
     _by_pair: dict[tuple[str, str], tuple[tuple[Term, ...], tuple[Term, ...]]] = field(default_factory=dict)
+    # Street and place names -> whether their words vote (see votes_in).
+    _name_votes: dict[str, bool] = field(default_factory=dict)
     _emoji_pattern: re.Pattern | None = None
     _negation_triggers: frozenset[str] = frozenset()
     _rank: dict[str, int] = field(default_factory=dict)
-    _rule_parts: list[frozenset[int]] = field(default_factory=list)
+    _rule_parts: list[frozenset[str]] = field(default_factory=list)
     # Rule part -> the numbers of the rules it is a part of.
-    _rules_of_part: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    _rules_of_part: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.emoji:
@@ -201,7 +207,7 @@ class Lexicon:
         self._negation_triggers = self.negators | frozenset(self.conditional)
         self._rank = {code: position for position, code in enumerate(self.category_order)}
         self._rule_parts = [frozenset(rule.part_ids) for rule in self.rules]
-        rules_of_part: dict[int, list[int]] = {}
+        rules_of_part: dict[str, list[int]] = {}
         for number, parts in enumerate(self._rule_parts):
             for part in parts:
                 rules_of_part.setdefault(part, []).append(number)
@@ -248,14 +254,23 @@ class Lexicon:
         for number, entry in enumerate(data.get("rules", [])):
             if entry["category"] not in valid:
                 raise ValueError(f"rule {number + 1}: {entry['category']!r} is not a category code")
+            # A part is a term, or a list of terms any of which will do (["conteneur*", "poubelle*", "bin*"]).
             parts = tuple(
-                term for term in (_term(raw, "rule", str(number), 0.0) for raw in entry["when"]) if term is not None
+                alternatives
+                for position, part in enumerate(entry["when"])
+                if (
+                    alternatives := tuple(
+                        term
+                        for raw in ([part] if isinstance(part, str) else part)
+                        if (term := _term(raw, "rule", f"{number}.{position}", 0.0)) is not None
+                    )
+                )
             )
             within = int(entry.get("within", 0))
             if within < 0:
                 raise ValueError(f"rule {number + 1}: within must be a number of words, 0 or more")
             rules.append(Rule(parts, entry["category"], float(entry.get("weight", 1.0)), within))
-            terms.extend(parts)
+            terms.extend(term for alternatives in parts for term in alternatives)
         precedence: list[Precedence] = []
         for number, entry in enumerate(data.get("precedence", [])):
             codes = [entry["category"], *entry["over"]]
@@ -370,7 +385,37 @@ class Lexicon:
         """``text`` without its account mentions, but for the handles the lexicon lists."""
         if "@" not in text:
             return text
-        return _MENTION.sub(lambda m: m.group() if m.group(1).lower() in self.handles else " ", text)
+        return MENTION.sub(lambda m: m.group() if m.group(1).lower() in self.handles else " ", text)
+
+    def votes_in(self, name: str) -> bool:
+        """Whether words of ``name`` vote on their own (a category, off-topic or rule term), cached per name."""
+        found = self._name_votes.get(name)
+        if found is None:
+            if len(self._name_votes) > 100_000:
+                self._name_votes.clear()
+            found = any(not item.startswith(SIDE_EVIDENCE) for item in self.classify(name).evidence)
+            self._name_votes[name] = found
+        return found
+
+    def classify_named(self, text: str, language: str, names: Iterable[str]) -> Classification | None:
+        """Classify ``text`` again with ``names`` (streets or places it names) read as mere places; ``None`` when
+        no name holds a word that votes.
+
+        "Rue des Trois-Pigeons", "rue des Fontaines", "Pont-Neuf", "place du Marché" are
+        addresses, not pigeons, fountains, bridges or a market: the locator knows which words
+        of the post are a name, the lexicon alone cannot. A name still says the post is about
+        a street (the cue word :data:`NAME_STANDS_FOR` takes its place).
+        """
+        voting = [name for name in names if self.votes_in(name)]
+        if not voting:
+            return None
+        masked = text
+        for name in voting:
+            start = masked.find(name)
+            if start < 0:
+                continue
+            masked = f"{masked[:start]} {NAME_STANDS_FOR} {masked[start + len(name) :]}"
+        return self.classify(masked, language) if masked is not text else None
 
     def classify(self, text: str, language: str = "") -> Classification:
         tokens = text_tokens(self.without_mentions(text))
@@ -391,7 +436,7 @@ class Lexicon:
         counts: dict[str, int] = {}
         cues = offtopic = denied = 0.0
         evidence: list[str] = []
-        rule_hits: dict[int, list[int]] = {}  # rule part -> the words where it starts
+        rule_hits: dict[str, list[int]] = {}  # rule part -> the words where it starts
 
         by_pair = self._by_pair
         last = len(tokens) - 1
@@ -408,7 +453,7 @@ class Lexicon:
                 if len(term.pattern) > 2 and not term.matches_at(tokens, index):
                     continue
                 if not (may_negate and self.negated(tokens, index)):
-                    rule_hits.setdefault(id(term), []).append(index)
+                    rule_hits.setdefault(term.target, []).append(index)
             # At each word the most specific matching terms win: the longest phrase, then an
             # exact word over a prefix, then the longest prefix ("panneau*" hides "panne*").
             # All equally specific terms vote ("arraché" for signage and vandalism alike).
@@ -560,7 +605,7 @@ class Lexicon:
         )
 
 
-def _close(rule: Rule, hits: dict[int, list[int]]) -> bool:
+def _close(rule: Rule, hits: dict[str, list[int]]) -> bool:
     """Whether the parts of ``rule`` (all found) start within ``rule.within`` words of each other."""
     first, *others = rule.part_ids
     return any(

@@ -8,6 +8,8 @@ from incidents.categories import Affected, Category, FollowUp
 
 # How evidence names an off-topic term ("offtopic:promotion:promo"): the lexicon writes it, off_topic reads it.
 OFFTOPIC_EVIDENCE = "offtopic:"
+# The relevance from which a post is about public space.
+RELEVANCE_LINE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +20,7 @@ class Classification:
     the post is relevant). ``follow_up``: the text reads as a follow-up to a problem
     already reported (still there, fixed, same here), ``None`` otherwise; it never
     changes relevance, so a reply that names no problem stays irrelevant on its own and
-    the pipeline decides whether its parent makes it relevant. ``evidence`` lists the
+    the pipeline decides whether its parent, or the street it names, makes it relevant. ``evidence`` lists the
     rules or words that decided, so a city can see why.
     """
 
@@ -31,7 +33,7 @@ class Classification:
 
     @property
     def is_relevant(self) -> bool:
-        return self.relevance >= 0.5
+        return self.relevance >= RELEVANCE_LINE
 
     @property
     def off_topic(self) -> bool:
