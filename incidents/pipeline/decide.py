@@ -7,7 +7,9 @@ For each post, in this order:
 2. its category: the reporter's own (an Open311 service code), or the classifier's
    (:mod:`incidents.classify`);
 3. its location, for relevant posts only (:mod:`incidents.locate`): locating is the
-   costly step, and an off-topic post needs no place;
+   costly step, and an off-topic post needs no place. A post located by a name that holds
+   category words ("rue des Trois-Pigeons", "Pont-Neuf") is classified again with the name
+   read as a mere place (:meth:`~incidents.classify.lexicon.Lexicon.classify_named`);
 4. its placement: inside the service area or not (:mod:`incidents.pipeline.areas`), and
    the nearest street segment of a post inside it, on the street its text named if any
    (:func:`incidents.pipeline.link.nearest_segments`).
@@ -18,20 +20,34 @@ batch, while a worker runs it on the posts it reads back: both decide a post the
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
+from django.conf import settings
 from django.db import connection
 
-from incidents.categories import Category
-from incidents.classify.lexicon import classify_many
-from incidents.classify.result import Classification
+from incidents.categories import Category, FollowUp
+from incidents.classify.lexicon import classify_many, get_lexicon
+from incidents.classify.result import RELEVANCE_LINE, Classification
+from incidents.geo import geog
 from incidents.locate.locator import Locator
 from incidents.locate.result import Location
+from incidents.models import Incident
+from incidents.models.incidents import OPEN_STATUSES
 from incidents.pipeline.areas import in_service_area
 from incidents.pipeline.columns import stage_record
 from incidents.pipeline.link import nearest_segments
+from incidents.pipeline.thread import references
 from incidents.sources.record import PostRecord
 
+# Follow-ups that say a problem is there (still) or was (fixed): with a street, a report.
+NEWS_OF_A_PROBLEM = frozenset({FollowUp.STILL, FollowUp.FIXED})
+FOLLOW_UP_AT_A_STREET = "relevant:follow-up at a named street"
+FOLLOWS_UP = "follows up the open incident there"
+# How far an incident's point may be from where it is (a whole street: its half length).
+FARTHEST_INCIDENT_ACCURACY_M = 1_500.0
+INCIDENT = Incident._meta.db_table
 Decision = tuple[Classification, Location | None]
 # Where a decided post lies: inside the service area or not, and its nearest segment (see _place()).
 Placement = tuple[bool, tuple[int | None, float | None]]
@@ -49,10 +65,71 @@ def decide(posts: Mapping[int, PostRecord]) -> dict[int, Decided]:
     decisions = _classify_and_locate(records)
     with connection.cursor() as cursor:
         placements = _place(cursor, decisions)
+        decisions = _with_known_problems(cursor, records, decisions, placements)
     return {
         post_id: (record, decision, placement)
         for post_id, record, decision, placement in zip(post_ids, records, decisions, placements, strict=True)
     }
+
+
+def _with_known_problems(
+    cursor, records: Sequence[PostRecord], decisions: list[Decision], placements: Sequence[Placement]
+) -> list[Decision]:
+    """``decisions``, where a follow-up that names no problem takes the category of the one it follows up.
+
+    "Trois semaines plus tard rien n'a bougé rue des Trois-Pigeons" is about the problem
+    already reported there: the nearest open incident (as grouping sees it: open, posted to
+    in the last ``INCIDENTS_GROUP_OPEN_DAYS``) whose point is within reach of the post's
+    (the two accuracies and ``INCIDENTS_GROUP_DISTANCE_M``). Its category lets grouping put
+    the post in that incident. A problem reported in the same batch is not seen yet: the
+    post then stays ``other``.
+    """
+    wanted = [
+        index
+        for index, ((read, location), (inside, _)) in enumerate(zip(decisions, placements, strict=True))
+        if inside and read.category == Category.OTHER and FOLLOW_UP_AT_A_STREET in read.evidence
+    ]
+    if not wanted:
+        return decisions
+    window = dt.timedelta(days=settings.INCIDENTS_GROUP_OPEN_DAYS)
+    points = [decisions[index][1] for index in wanted]
+    cursor.execute(
+        f"""
+        SELECT q.n, i.category
+        FROM unnest(%(lon)s::float8[], %(lat)s::float8[], %(accuracy)s::float8[], %(at)s::timestamptz[])
+             WITH ORDINALITY q(lon, lat, accuracy, at, n)
+        CROSS JOIN LATERAL (
+            SELECT i.category FROM {INCIDENT} i
+            WHERE ST_DWithin({geog("i.location")}, {geog("ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)")},
+                             q.accuracy + %(near)s + %(farthest)s)
+              AND i.status = ANY(%(open)s) AND i.last_post_at >= q.at - %(window)s AND i.first_post_at <= q.at
+              AND ST_Distance({geog("i.location")}, {geog("ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)")})
+                  <= q.accuracy + %(near)s + coalesce(i.location_accuracy_m, 0)
+            ORDER BY ST_Distance({geog("i.location")}, {geog("ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)")}),
+                     i.last_post_at DESC
+            LIMIT 1
+        ) i
+        """,
+        {
+            "lon": [location.lon for location in points],
+            "lat": [location.lat for location in points],
+            "accuracy": [location.accuracy_m or 0.0 for location in points],
+            "at": [records[index].posted_at for index in wanted],
+            "near": settings.INCIDENTS_GROUP_DISTANCE_M,
+            "farthest": FARTHEST_INCIDENT_ACCURACY_M,
+            "open": sorted(OPEN_STATUSES),
+            "window": window,
+        },
+    )
+    decisions = list(decisions)
+    for n, category in cursor.fetchall():
+        index = wanted[n - 1]
+        read, location = decisions[index]
+        decisions[index] = (
+            replace(read, category=Category(category), evidence=(*read.evidence, f"{category}:{FOLLOWS_UP}")),
+            location,
+        )
+    return decisions
 
 
 def is_found(location: Location | None) -> bool:
@@ -84,13 +161,40 @@ def _classify_and_locate(records: Sequence[PostRecord]) -> list[Decision]:
             records, classify_many((record.text, record.language) for record in records), strict=True
         )
     ]
-    relevant = [index for index, classification in enumerate(classifications) if classification.is_relevant]
+    to_locate = [
+        index
+        for index, (record, classification) in enumerate(zip(records, classifications, strict=True))
+        if classification.is_relevant or _news_of_a_problem(record, classification)
+    ]
     locations: list[Location | None] = [None] * len(records)
-    if relevant:
-        found = Locator.from_database().locate_many([records[index] for index in relevant])
-        for index, location in zip(relevant, found, strict=True):
+    if to_locate:
+        found = Locator.from_database().locate_many([records[index] for index in to_locate])
+        for index, location in zip(to_locate, found, strict=True):
             locations[index] = location
+            classifications[index] = read_with_place(records[index], classifications[index], location)
     return list(zip(classifications, locations, strict=True))
+
+
+def _news_of_a_problem(record: PostRecord, read: Classification) -> bool:
+    """Whether ``read`` says a problem is still there or was fixed ("toujours rien rue X"), in a post
+    that answers no other: a reply's place and relevance come from its conversation (thread.py)."""
+    return read.follow_up in NEWS_OF_A_PROBLEM and not read.off_topic and not references(record)
+
+
+def read_with_place(record: PostRecord, classification: Classification, location: Location) -> Classification:
+    """``classification`` of ``record``, read again without the names it was located by that hold category words.
+
+    The words of the street or place a post names are its address, not its problem.
+    """
+    if not location.names or record.declared_category:
+        return classification
+    named = get_lexicon().classify_named(record.text, record.language, location.names)
+    read = classification if named is None else named
+    if not read.is_relevant and _news_of_a_problem(record, read):
+        # "Trois semaines plus tard rien n'a bougé rue des Trois-Pigeons": a problem still there
+        # (or fixed) at a street is a report, though no word names the problem.
+        return replace(read, relevance=RELEVANCE_LINE, evidence=(*read.evidence, FOLLOW_UP_AT_A_STREET))
+    return read
 
 
 def _place(cursor, decisions: Sequence[Decision]) -> list[Placement]:

@@ -55,6 +55,10 @@ from incidents.pipeline.locks import hold_incidents
 from incidents.sources.record import PostRecord
 
 POST = Post._meta.db_table
+# A reply's own category counts from this score: one word that names a problem on its own (a
+# "strong" lexicon term) scores 0.63, still 0.59 beside a weak word of another category; weak
+# and place words alone ("pram", "walking") score 0.33-0.45.
+OWN_CATEGORY_MIN_SCORE = 0.5
 
 # A reference to another post: ("id", external id), ("local", Mastodon instance id) or
 # ("author", the parent's author: their last report before the reply, see references()).
@@ -412,6 +416,9 @@ def _category(row: _Row, source: _Row) -> str:
     """The reply's category: its source's, unless it reports a problem of an unrelated category itself.
 
     ``other`` names no problem ("je passe tous les jours sur le pont"): the source's stands.
+    Nor do words that only tell how the source's problem is lived ("saw it with the pram, had
+    to go on the road"): the reply's own category must rest on a word that names a problem
+    (a score of :data:`OWN_CATEGORY_MIN_SCORE`).
     Nor does a follow-up ("chez nous aussi, le camion ne peut pas livrer"), or a reply that
     names the source's problem among others ("et à pied aussi, le trou déborde jusqu'au
     passage piéton"): they are about the same problem, whatever else they tell of it.
@@ -425,6 +432,7 @@ def _category(row: _Row, source: _Row) -> str:
         and own.follow_up is None
         and not names_source
         and own.category != Category.OTHER
+        and own.score >= OWN_CATEGORY_MIN_SCORE
         and not related(own.category, source.category)
     ):
         return own.category

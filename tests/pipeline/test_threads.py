@@ -164,6 +164,17 @@ class TestReplies:
         push(post("Je passe tous les jours sur le pont, c'est de pire en pire", None, id="bridge", reply_to="report"))
         assert get("bridge").category == get("report").category == "road_surface_pothole"
 
+    def test_a_reply_telling_how_the_problem_is_lived_keeps_the_category_of_its_source(self, push):
+        push(
+            post(
+                "Grosse branche tombée devant l'entrée du parc, elle bloque la moitié du chemin", CAPITOLE, id="report"
+            )
+        )
+        pram = "saw it with the pram, had to go on the road. Hope they clear it soon"
+        push(post(pram, None, id="pram", reply_to="report"))
+        assert classify(pram).category == "pedestrian_crossing_sidewalk"  # on its own words, all weak ones
+        assert get("pram").category == get("report").category == "vegetation"
+
     def test_a_conversation_goes_on_through_a_post_not_located(self, push):
         posts = conversation()
         push(posts["report"])

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from incidents.classify.lexicon import classify
 from incidents.locate.gazetteer import get_gazetteer
 from incidents.locate.locator import Locator
+from incidents.pipeline.decide import read_with_place
 from incidents.sources.record import PostRecord
 
 
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         )
         gazetteer = get_gazetteer()
         location = Locator(gazetteer).locate(record)
-        result = classify(record.text, record.language)
+        result = read_with_place(record, classify(record.text, record.language), location)
         self.stdout.write(
             _("streets indexed: %(streets)s (from %(segments)s segments)")
             % {"streets": len(gazetteer), "segments": gazetteer.fingerprint[0]}
