@@ -537,7 +537,7 @@ def test_a_name_that_was_all_the_evidence_leaves_a_post_about_a_street():
 @pytest.mark.parametrize(
     "text",
     [
-        "Rue Cujas barrée depuis lundi, plus aucun client ne passe devant la boutique. Le chantier devait durer 1 semaine",
+        "Rue Cujas barrée depuis lundi, plus aucun client ne passe devant la boutique. Le chantier devait durer 1 mois",
         "Jeanne d'Arc toujours pas ramassé, les poubelles débordent, ça sent jusque dans la boutique",
     ],
 )
