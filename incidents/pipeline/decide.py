@@ -21,6 +21,7 @@ batch, while a worker runs it on the posts it reads back: both decide a post the
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -30,7 +31,7 @@ from django.db import connection
 from incidents.categories import Category, FollowUp
 from incidents.classify.lexicon import classify_many, get_lexicon
 from incidents.classify.result import RELEVANCE_LINE, Classification
-from incidents.geo import geog
+from incidents.geo import LocalFrame, geog
 from incidents.locate.locator import Locator
 from incidents.locate.result import Location
 from incidents.models import Incident
@@ -81,8 +82,9 @@ def _with_known_problems(
     already reported there: the nearest open incident (as grouping sees it: open, posted to
     in the last ``INCIDENTS_GROUP_OPEN_DAYS``) whose point is within reach of the post's
     (the two accuracies and ``INCIDENTS_GROUP_DISTANCE_M``). Its category lets grouping put
-    the post in that incident. A problem reported in the same batch is not seen yet: the
-    post then stays ``other``.
+    the post in that incident. A problem reported in the same batch is not written yet: the
+    nearest report of the batch within reach gives the category then (:func:`_reported_in_batch`);
+    with neither, the post stays ``other``.
     """
     wanted = [
         index
@@ -121,15 +123,45 @@ def _with_known_problems(
             "window": window,
         },
     )
+    found = {wanted[n - 1]: category for n, category in cursor.fetchall()}
+    for index in wanted:
+        if index not in found and (category := _reported_in_batch(index, records, decisions, placements)):
+            found[index] = category
     decisions = list(decisions)
-    for n, category in cursor.fetchall():
-        index = wanted[n - 1]
+    for index, category in found.items():
         read, location = decisions[index]
         decisions[index] = (
             replace(read, category=Category(category), evidence=(*read.evidence, f"{category}:{FOLLOWS_UP}")),
             location,
         )
     return decisions
+
+
+def _reported_in_batch(
+    index: int, records: Sequence[PostRecord], decisions: Sequence[Decision], placements: Sequence[Placement]
+) -> str | None:
+    """The category of the nearest report of the same batch that follow-up ``index`` may follow up.
+
+    Posted before it, inside the open window, placed, naming a problem, and within reach
+    as for an incident (the two accuracies and ``INCIDENTS_GROUP_DISTANCE_M``; distances
+    in a local frame: a batch lies within a city). Not seen by the query above: the batch
+    is not written yet.
+    """
+    _, here = decisions[index]
+    at = records[index].posted_at
+    earliest = at - dt.timedelta(days=settings.INCIDENTS_GROUP_OPEN_DAYS)
+    frame = LocalFrame(here.lon, here.lat)
+    best: tuple[float, str] | None = None
+    for other, ((read, there), (inside, _)) in enumerate(zip(decisions, placements, strict=True)):
+        if other == index or not inside or read.category == Category.OTHER or not read.is_relevant:
+            continue
+        if not earliest <= records[other].posted_at <= at:
+            continue
+        distance = math.hypot(*frame.to_xy(there.lon, there.lat))
+        reach = (here.accuracy_m or 0.0) + (there.accuracy_m or 0.0) + settings.INCIDENTS_GROUP_DISTANCE_M
+        if distance <= reach and (best is None or distance < best[0]):
+            best = (distance, str(read.category))
+    return best[1] if best is not None else None
 
 
 def is_found(location: Location | None) -> bool:

@@ -63,3 +63,21 @@ def test_an_incident_far_away_is_not_the_one_followed_up(push, make_segment):
     assert still.state == PostState.LOCATED
     assert still.category == "other"
     assert still.incident_id != get("light").incident_id
+
+
+def test_a_follow_up_in_the_same_batch_as_the_report_joins_it(push, metz):
+    push(
+        post("Trottoir fermé par le chantier rue de Metz, on marche sur la route", None, paris(2014, 9, 1), id="one"),
+        post("Trois semaines plus tard rien n'a bougé rue de Metz.", None, paris(2014, 9, 22, 9), id="later"),
+    )
+    report, later = get("one"), get("later")
+    assert later.category == report.category == "pedestrian_crossing_sidewalk"
+    assert later.incident_id == report.incident_id
+
+
+def test_a_follow_up_does_not_follow_up_a_later_report(push, metz):
+    push(
+        post("Trois semaines plus tard rien n'a bougé rue de Metz.", None, paris(2014, 9, 1, 9), id="early"),
+        post("Lampadaire en panne rue de Metz", None, paris(2014, 9, 22, 9), id="light"),
+    )
+    assert get("early").category == "other"
