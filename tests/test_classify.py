@@ -557,3 +557,8 @@ def test_a_shop_is_no_promotion(text):
 )
 def test_metaphors_and_adverts_are_not_reports(text):
     assert not classify(text).is_relevant
+
+
+def test_an_injury_is_no_vandalism():
+    assert classify("Ma mère s'est pris les pieds dedans, poignet cassé").category != Category.GRAFFITI_VANDALISM
+    assert classify("Abribus cassé cette nuit rue de Metz").category == Category.GRAFFITI_VANDALISM
