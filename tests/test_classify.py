@@ -562,3 +562,16 @@ def test_metaphors_and_adverts_are_not_reports(text):
 def test_an_injury_is_no_vandalism():
     assert classify("Ma mère s'est pris les pieds dedans, poignet cassé").category != Category.GRAFFITI_VANDALISM
     assert classify("Abribus cassé cette nuit rue de Metz").category == Category.GRAFFITI_VANDALISM
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@maeva_ab Hors sujet mais ta photo de profil est géniale 😂",
+        "(au passage, quelqu'un aurait un diable à me prêter pour samedi ?)",
+        "Notre défense avait des nids-de-poule partout ce soir, 3 essais encaissés 🏉",
+        "Traffic in Toulouse is nothing compared to London, stop complaining guys 😂",
+    ],
+)
+def test_asides_and_jokes_in_a_conversation_are_not_reports(text):
+    assert not classify(text).is_relevant
