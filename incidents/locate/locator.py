@@ -138,8 +138,7 @@ class Locator:
     def _from_text(self, record: PostRecord) -> Location | str:
         """A location from the streets and places named in the text, or a note saying why there is none."""
         g = self.gazetteer
-        text = blank_mentions(record.text)
-        evidence = scan(g, text)
+        evidence = scan(g, blank_mentions(record.text))
         if not evidence.mentions:
             return self._at_place(record, evidence)
         context = _Context.of(g, record, evidence)
@@ -206,9 +205,8 @@ class Locator:
             for anchor in (*evidence.mentions, *evidence.places, *evidence.kinds)
             if start <= anchor.raw_start and anchor.raw_end <= end
         ]
-        span, *spans = token_spans(blank_mentions(record.text), [(start, end - 1), *anchors])
+        span, *spans = token_spans(evidence.text, [(start, end - 1), *anchors])
         matched = record.text[span[0] : span[1]] if span is not None else " ".join(evidence.raw[start:end])
-        names = [record.text[name[0] : name[1]] for name in spans if name is not None]
         return Location(
             method=LocationMethod.TEXT,
             lon=float(lon),
@@ -218,7 +216,7 @@ class Locator:
             matched_text=matched[:MAX_MATCHED_TEXT],
             note=choice.note,
             street=choice.street.key if choice.street is not None else "",
-            names=tuple(name for name in names if name),
+            names=tuple(record.text[name[0] : name[1]] for name in spans if name is not None),
         )
 
     def _candidates(self, mention: Mention, context: _Context) -> list[Street]:
@@ -339,15 +337,15 @@ class Locator:
             return None
         distances = shapely.distance(shapely.points(points), shape)
         half = points[distances <= np.median(distances)]
-        low, high = half.min(axis=0), half.max(axis=0)
-        x, y = street.point_near((low[0] + high[0]) / 2, (low[1] + high[1]) / 2)
-        accuracy = float(np.max(np.hypot(half[:, 0] - x, half[:, 1] - y))) + SIDE_STEP_M
         if corner and isinstance(target, Mention) and float(distances.min()) <= CROSSING_MAX_GAP_M:
             # The side of a street that meets it ("rue de la Pomme côté Saint-Pantaléon") is most
             # often its end there: the corner, still known only to that half of the street.
             at = int(np.argmin(distances))
             x, y = street.point_near(float(points[at][0]), float(points[at][1]))
-            accuracy = float(np.max(np.hypot(half[:, 0] - x, half[:, 1] - y))) + SIDE_STEP_M
+        else:
+            low, high = half.min(axis=0), half.max(axis=0)
+            x, y = street.point_near((low[0] + high[0]) / 2, (low[1] + high[1]) / 2)
+        accuracy = float(np.max(np.hypot(half[:, 0] - x, half[:, 1] - y))) + SIDE_STEP_M
         if accuracy >= choice.accuracy_m:
             return None
         return _Choice(street, x, y, accuracy)

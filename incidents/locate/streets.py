@@ -171,6 +171,8 @@ class TextEvidence:
     """What :func:`scan` found in one text (empty tuples until something is found: most posts name nothing)."""
 
     raw: tuple[str, ...]
+    # The text scanned: character spans of its tokens are those of the post's text.
+    text: str = ""
     mentions: Sequence[Mention] = ()
     crossings: Sequence[tuple[Mention, Mention]] = ()
     # Crossings said "à hauteur de"/"au niveau de": the nearest point when the streets do not meet.
@@ -661,7 +663,7 @@ class _Scanner:
                     if cue_before_second:
                         crossing(first, second, tail)
                     # "rue des Fontaines devant la boulangerie, côté Roudil": the side said last.
-                    elif tail and tail[-1] in SIDE_CUES and (tail[-1] not in BESIDE or tail[-2:-1] != ("a",)):
+                    elif tail and _side_cue(tail, len(tail) - 1):
                         sides.append((first, second))
                 continue
             third = anchors[index + 2] if index + 2 < len(anchors) else None
@@ -678,10 +680,9 @@ class _Scanner:
                     continue
             after = raw[second.raw_end : second.raw_end + 1]
             # "côté Garonne" is a side; "à côté de la gare" is beside it (a landmark narrows the street).
-            towards = any(
-                token in SIDE_CUES and (token not in BESIDE or index == 0 or gap[index - 1] != "a")
-                for index, token in enumerate(gap)
-            ) or (bool(after) and after[0] in SIDE_AFTER)
+            towards = any(_side_cue(gap, index) for index in range(len(gap))) or (
+                bool(after) and after[0] in SIDE_AFTER
+            )
             up_to = any(token in STRETCH_ENDS for token in gap) and not any(token in STRETCH_STARTS for token in gap)
             if towards or up_to:
                 sides.append((first, second))
@@ -705,7 +706,7 @@ class _Scanner:
 def scan(gazetteer: Gazetteer, text: str) -> TextEvidence:
     """Find the streets, landmarks, house numbers, position phrases and communes named in ``text``."""
     scanner = _Scanner(gazetteer, text)
-    evidence = TextEvidence(raw=scanner.raw)
+    evidence = TextEvidence(raw=scanner.raw, text=text)
     if not scanner.stream:
         return evidence
     scanner.typed()
@@ -728,6 +729,12 @@ def scan(gazetteer: Gazetteer, text: str) -> TextEvidence:
         scanner.relations(evidence)
         evidence.communes = scanner.named_places(gazetteer.communes) + scanner.hashtag_communes()
     return evidence
+
+
+def _side_cue(words: tuple[str, ...], index: int) -> bool:
+    """Whether ``words[index]`` says a side ("côté Garonne", "vers la gare"); "à côté de" is beside, not a side."""
+    token = words[index]
+    return token in SIDE_CUES and (token not in BESIDE or index == 0 or words[index - 1] != "a")
 
 
 def _trailing_gap_words(gap: tuple[str, ...]) -> tuple[str, ...]:

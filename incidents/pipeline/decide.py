@@ -98,17 +98,21 @@ def _with_known_problems(
     cursor.execute(
         f"""
         SELECT q.n, i.category
-        FROM unnest(%(lon)s::float8[], %(lat)s::float8[], %(accuracy)s::float8[], %(at)s::timestamptz[])
-             WITH ORDINALITY q(lon, lat, accuracy, at, n)
+        FROM (
+            SELECT u.*, {geog("ST_SetSRID(ST_MakePoint(u.lon, u.lat), 4326)")} AS here
+            FROM unnest(%(lon)s::float8[], %(lat)s::float8[], %(accuracy)s::float8[], %(at)s::timestamptz[])
+                 WITH ORDINALITY u(lon, lat, accuracy, at, n)
+        ) q
         CROSS JOIN LATERAL (
-            SELECT i.category FROM {INCIDENT} i
-            WHERE ST_DWithin({geog("i.location")}, {geog("ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)")},
-                             q.accuracy + %(near)s + %(farthest)s)
-              AND i.status = ANY(%(open)s) AND i.last_post_at >= q.at - %(window)s AND i.first_post_at <= q.at
-              AND ST_Distance({geog("i.location")}, {geog("ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)")})
-                  <= q.accuracy + %(near)s + coalesce(i.location_accuracy_m, 0)
-            ORDER BY ST_Distance({geog("i.location")}, {geog("ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326)")}),
-                     i.last_post_at DESC
+            SELECT i.category FROM (
+                SELECT i.category, i.last_post_at, i.location_accuracy_m,
+                       ST_Distance({geog("i.location")}, q.here) AS distance_m
+                FROM {INCIDENT} i
+                WHERE ST_DWithin({geog("i.location")}, q.here, q.accuracy + %(near)s + %(farthest)s)
+                  AND i.status = ANY(%(open)s) AND i.last_post_at >= q.at - %(window)s AND i.first_post_at <= q.at
+            ) i
+            WHERE i.distance_m <= q.accuracy + %(near)s + coalesce(i.location_accuracy_m, 0)
+            ORDER BY i.distance_m, i.last_post_at DESC
             LIMIT 1
         ) i
         """,
